@@ -1,0 +1,251 @@
+"""The resource registry: the one source of truth for every Hub resource.
+
+Every fact about a resource — service, path, supported operations, the list endpoint's
+allow-lists (filters, sorts, relations, fields), create and update bodies, record keys and
+special routes — lives here, per Hub era. Clients, QuerySets, models and the fake Hub all read
+it. The facts are loaded from ``_catalog.json``, which ``tools/build_catalog.py`` builds from
+the catalog probed on real Hubs (``shared/hub-spec/resources.json``).
+
+Wire keys in this registry are spelled as the era sends them (camelCase on 0.14, snake_case on
+0.8.5); Python code uses snake_case names and converts with :mod:`flame_hub._naming`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources as _pkg_resources
+from typing import Any, Literal
+
+from ._naming import to_camel, to_snake
+
+Service = Literal["auth", "core", "storage"]
+
+#: The Hub era that is served and spoken by default (Hub 0.14.0 + authup 1.0.0-beta.62).
+CURRENT_ERA = "0.14.0"
+#: The old Hub the original README targets (Hub 0.8.5 + authup 1.0.0-beta.24).
+LEGACY_ERA = "0.8.5"
+ERAS = (CURRENT_ERA, LEGACY_ERA)
+
+# Python spellings that a mechanical rule cannot derive. Everything else is derived:
+# "analysis-bucket-files" -> attribute "analysis_bucket_files", singular "analysis_bucket_file",
+# model "AnalysisBucketFile".
+_SINGULAR = {"analyses": "analysis", "registries": "registry", "policies": "policy"}
+_MODEL = {"analysis-logs": "AnalysisLog", "analysis-node-logs": "AnalysisNodeLog"}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One key of a create/update body or of a record, as the catalog describes it."""
+
+    name: str  # wire spelling
+    type: str | None = None  # JSON type: string/boolean/integer/number/object/array
+    format: str | None = None  # uuid | date-time
+    enum: tuple[str, ...] | None = None
+    nullable: bool = True
+    hidden: bool = False
+
+    @property
+    def attr(self) -> str:
+        return to_snake(self.name)
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str  # list/get/get_by_name/create/update/delete
+    supported: bool | None
+    method: str | None = None
+    path: str | None = None
+    status: int | None = None
+    envelope: str | None = None  # record | bare | list
+
+
+@dataclass(frozen=True)
+class SpecialRoute:
+    name: str
+    method: str
+    path: str  # relative to the service, e.g. "/nodes/{id}/client/credentials"
+    body: Any = None
+    responses: tuple[dict, ...] = ()
+
+    @property
+    def status(self) -> int | None:
+        """The success status of the route (the first 2xx response recorded)."""
+        for r in self.responses:
+            if 200 <= r.get("status", 0) < 300:
+                return r["status"]
+        return None
+
+
+def _fields(spec: dict | None, *, record: bool = False) -> dict[str, FieldSpec]:
+    out = {}
+    for name, s in (spec or {}).items():
+        out[name] = FieldSpec(
+            name=name,
+            type=s.get("type"),
+            format=s.get("format"),
+            enum=tuple(s["enum"]) if s.get("enum") else None,
+            nullable=bool(s.get("nullable", not record)),
+            hidden=bool(s.get("hidden", False)),
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class EraSpec:
+    """What one resource looks like on one Hub era."""
+
+    era: str
+    available: bool
+    path: str = ""
+    operations: dict[str, Operation] = field(default_factory=dict)
+    filters: tuple[str, ...] = ()
+    sorts: tuple[str, ...] = ()
+    default_sort: Any = None
+    relations: dict[str, str] = field(default_factory=dict)  # relation key -> schema name
+    relation_filters: dict[str, str] = field(default_factory=dict)  # 0.8.5 dotted filter keys
+    fields_default: tuple[str, ...] | None = None
+    fields_hidden: tuple[str, ...] = ()
+    max_limit: int = 50
+    schema_name: str | None = None
+    required_filters: tuple[str, ...] = ()
+    meta_keys: tuple[str, ...] = ()
+    create_required: dict[str, FieldSpec] = field(default_factory=dict)
+    create_optional: dict[str, FieldSpec] = field(default_factory=dict)
+    create_one_of: Any = None
+    update_fields: dict[str, FieldSpec] = field(default_factory=dict)
+    record_keys: dict[str, FieldSpec] = field(default_factory=dict)
+    hidden_fields: tuple[str, ...] = ()
+    write_answer_only_keys: tuple[str, ...] = ()
+    create_answer_embeds: tuple[str, ...] = ()
+    special_routes: dict[str, SpecialRoute] = field(default_factory=dict)
+
+    def supports(self, operation: str) -> bool:
+        op = self.operations.get(operation)
+        return bool(self.available and op is not None and op.supported)
+
+    @property
+    def camel_case(self) -> bool:
+        return _ERA_INFO[self.era]["key_case"] == "camelCase"
+
+    def wire_key(self, attr: str) -> str:
+        """The wire spelling of a snake_case Python name on this era."""
+        return to_camel(attr) if self.camel_case else to_snake(attr)
+
+    @classmethod
+    def from_catalog(cls, era: str, raw: dict) -> "EraSpec":
+        if not raw.get("available"):
+            return cls(era=era, available=False)
+        lq = raw.get("list_query") or {}
+        rec = raw.get("record") or {}
+        return cls(
+            era=era,
+            available=True,
+            path=raw["path"],
+            operations={
+                name: Operation(name=name, **{k: op.get(k) for k in
+                                              ("supported", "method", "path", "status", "envelope")})
+                for name, op in raw.get("operations", {}).items()
+            },
+            filters=tuple(lq.get("filters") or ()),
+            sorts=tuple(lq.get("sorts") or ()),
+            default_sort=lq.get("default_sort"),
+            relations=dict(lq.get("relation_schemas") or {r: r for r in lq.get("relations") or ()}),
+            relation_filters=dict(lq.get("relation_filters") or {}),
+            fields_default=tuple(lq["fields_default"]) if lq.get("fields_default") else None,
+            fields_hidden=tuple(lq.get("fields_hidden") or ()),
+            max_limit=int(lq.get("max_limit") or 50),
+            schema_name=lq.get("schema_name"),
+            required_filters=tuple(lq.get("required_filters") or ()),
+            meta_keys=tuple(lq.get("meta_keys") or lq.get("meta_keys_with_page") or ()),
+            create_required=_fields(raw["create"]["required"]),
+            create_optional=_fields(raw["create"]["optional"]),
+            create_one_of=raw["create"].get("one_of"),
+            update_fields=_fields(raw.get("update")),
+            record_keys=_fields(rec.get("keys"), record=True),
+            hidden_fields=tuple(rec.get("hidden_fields") or ()),
+            write_answer_only_keys=tuple(rec.get("write_answer_only_keys") or ()),
+            create_answer_embeds=tuple(rec.get("create_answer_embeds") or ()),
+            special_routes={
+                r["name"]: SpecialRoute(name=r["name"], method=r["method"], path=r["path"],
+                                        body=r.get("body"), responses=tuple(r.get("responses", ())))
+                for r in raw.get("special_routes", ())
+            },
+        )
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A Hub resource (e.g. ``nodes``) with its Python names and its shape on every era."""
+
+    name: str  # the Hub's path segment, e.g. "analysis-nodes"
+    service: Service
+    name_key: str | None  # the record key that holds a name, when the resource has one
+    eras: dict[str, EraSpec]
+
+    @property
+    def attr(self) -> str:
+        """Manager attribute and plural helper suffix: ``analysis_nodes``."""
+        return self.name.replace("-", "_")
+
+    @property
+    def singular(self) -> str:
+        """Singular helper suffix: ``analysis_node`` (``get_analysis_node``)."""
+        last = self.attr.rsplit("_", 1)
+        tail = _SINGULAR.get(last[-1], last[-1][:-1] if last[-1].endswith("s") else last[-1])
+        return "_".join([*last[:-1], tail])
+
+    @property
+    def model_name(self) -> str:
+        """Name of the read model in :mod:`flame_hub.models`: ``AnalysisNode``."""
+        return _MODEL.get(self.name) or "".join(p.title() for p in self.singular.split("_"))
+
+    def era(self, era: str = CURRENT_ERA) -> EraSpec:
+        return self.eras[era]
+
+    def available(self, era: str = CURRENT_ERA) -> bool:
+        return self.eras[era].available
+
+    def relation_target(self, relation: str, era: str = CURRENT_ERA) -> "Resource | None":
+        """The resource a relation key (``registryProject``, ``realm``) points to, if any."""
+        spec = self.eras[era]
+        schema = spec.relations.get(relation, relation)
+        for res in REGISTRY.values():
+            if res.eras[CURRENT_ERA].schema_name == schema:
+                return res
+        snake = to_snake(relation)
+        return next((r for r in REGISTRY.values() if r.singular == snake), None)
+
+
+def _load() -> tuple[dict[str, dict], dict[str, Resource]]:
+    raw = json.loads(_pkg_resources.files(__package__).joinpath("_catalog.json").read_text("utf-8"))
+    eras = raw["eras"]
+    registry = {
+        name: Resource(
+            name=name,
+            service=r["service"],
+            name_key=r.get("name_key"),
+            eras={era: EraSpec.from_catalog(era, e) for era, e in r["eras"].items()},
+        )
+        for name, r in raw["resources"].items()
+    }
+    return eras, registry
+
+
+_ERA_INFO, REGISTRY = _load()
+
+
+def get_resource(name: str) -> Resource:
+    """Look a resource up by Hub name (``analysis-nodes``), attribute (``analysis_nodes``) or
+    singular (``analysis_node``)."""
+    for res in REGISTRY.values():
+        if name in (res.name, res.attr, res.singular):
+            return res
+    raise KeyError(f"unknown Hub resource {name!r}; known: {', '.join(sorted(REGISTRY))}")
+
+
+def resources_of(service: Service, era: str | None = None) -> list[Resource]:
+    """Every resource of a service, optionally only those available on ``era``."""
+    return [r for r in REGISTRY.values()
+            if r.service == service and (era is None or r.eras[era].available)]

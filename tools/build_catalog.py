@@ -1,0 +1,109 @@
+"""Build ``flame_hub/_catalog.json`` from the recorded resource catalog.
+
+The Hub facts (paths, operations, allow-lists, bodies, record keys) come from
+``../shared/hub-spec/resources.json``, which was probed from real Hubs. This script keeps the
+parts the library needs and drops probe notes, so the package carries the facts without the
+research notes. Run it again when the reference catalog changes::
+
+    python tools/build_catalog.py [path/to/resources.json]
+
+``tests/test_registry.py`` checks that the committed file matches a fresh build.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCE = ROOT.parent / "shared" / "hub-spec" / "resources.json"
+TARGET = ROOT / "flame_hub" / "_catalog.json"
+
+KEEP_OPERATION = ("supported", "method", "path", "status", "envelope", "requires")
+KEEP_LIST = (
+    "filters", "sorts", "default_sort", "relations", "relation_schemas", "relation_filters",
+    "fields_default", "fields_hidden", "fields_allowed_raw", "max_limit", "schema_name", "strict",
+    "required_filters", "meta_keys", "meta_keys_with_page", "meta_keys_without_page",
+    "fields_param_honoured",
+)
+KEEP_RECORD_KEY = ("type", "format", "enum", "nullable", "hidden")
+KEEP_RESPONSE = ("status", "envelope", "keys", "content_type", "when")
+
+
+def _pick(src: dict, keys: tuple[str, ...]) -> dict:
+    return {k: src[k] for k in keys if k in src}
+
+
+def _body(spec: dict | None) -> dict:
+    return {k: _pick(v, ("type", "format", "enum", "minLength")) for k, v in (spec or {}).items()}
+
+
+def build_era(era: dict) -> dict:
+    if not era.get("available"):
+        return {"available": False}
+    record = era.get("record", {})
+    create = era.get("create_body") or {}
+    update = era.get("update_body") or {}
+    out = {
+        "available": True,
+        "path": era["path"],
+        "operations": {
+            name: _pick(op, KEEP_OPERATION) for name, op in era.get("operations", {}).items()
+        },
+        "list_query": _pick(era.get("list_query") or {}, KEEP_LIST),
+        "create": {
+            "required": _body(create.get("required")),
+            "optional": _body(create.get("optional")),
+            "one_of": create.get("one_of"),
+        },
+        "update": _body(update.get("accepted")),
+        "record": {
+            "keys": {k: _pick(v, KEEP_RECORD_KEY) for k, v in record.get("keys", {}).items()},
+            "hidden_fields": record.get("hidden_fields", []),
+            "write_answer_only_keys": record.get("write_answer_only_keys", []),
+            "create_answer_embeds": record.get("create_answer_embeds", []),
+        },
+        "special_routes": [
+            {
+                "name": r["name"],
+                "method": r["method"],
+                "path": r["path"],
+                "body": r.get("body"),
+                "responses": [_pick(x, KEEP_RESPONSE) for x in r.get("responses", [])],
+            }
+            for r in era.get("special_routes", [])
+            if not r.get("absent")
+        ],
+    }
+    return out
+
+
+def build(source: Path) -> dict:
+    data = json.loads(source.read_text())
+    return {
+        "format": "flame-hub-client-catalog/1",
+        "source": "shared/hub-spec/resources.json (" + data["format"] + ")",
+        "eras": {
+            name: _pick(e, ("hub", "authup", "key_case", "gateway_prefixes"))
+            for name, e in data["eras"].items()
+        },
+        "resources": {
+            name: {
+                "service": r["service"],
+                "name_key": r.get("name_key"),
+                "eras": {era: build_era(e) for era, e in r["eras"].items()},
+            }
+            for name, r in data["resources"].items()
+        },
+    }
+
+
+def render(source: Path) -> str:
+    return json.dumps(build(source), indent=1, sort_keys=False) + "\n"
+
+
+if __name__ == "__main__":
+    src = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SOURCE
+    TARGET.write_text(render(src))
+    print(f"wrote {TARGET} ({TARGET.stat().st_size} bytes)")
