@@ -111,6 +111,10 @@ class EraSpec:
     schema_name: str | None = None
     required_filters: tuple[str, ...] = ()
     meta_keys: tuple[str, ...] = ()
+    meta_keys_without_page: tuple[str, ...] = ()  # 0.8.5: list meta when no page[...] is sent
+    fields_param_honoured: bool | None = None  # 0.8.5: False where `fields=` is ignored
+    indexes: tuple[tuple[str, ...], ...] = ()  # authup (0.14): declared indexes, from meta.schema
+    sorts_indexed: bool = False  # authup (0.14): a sort must be a left-most prefix of an index
     create_required: dict[str, FieldSpec] = field(default_factory=dict)
     create_optional: dict[str, FieldSpec] = field(default_factory=dict)
     create_one_of: Any = None
@@ -159,6 +163,10 @@ class EraSpec:
             schema_name=lq.get("schema_name"),
             required_filters=tuple(lq.get("required_filters") or ()),
             meta_keys=tuple(lq.get("meta_keys") or lq.get("meta_keys_with_page") or ()),
+            meta_keys_without_page=tuple(lq.get("meta_keys_without_page") or ()),
+            fields_param_honoured=lq.get("fields_param_honoured"),
+            indexes=tuple(tuple(i) for i in lq.get("indexes") or ()),
+            sorts_indexed=bool(lq.get("sorts_indexed")),
             create_required=_fields(raw["create"]["required"]),
             create_optional=_fields(raw["create"]["optional"]),
             create_one_of=raw["create"].get("one_of"),

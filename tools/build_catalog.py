@@ -18,6 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = ROOT.parent / "shared" / "hub-spec" / "resources.json"
+# The recorded ``meta.schema`` of every 0.14 list: the index facts authup enforces on sorts
+# (``sorts.indexed``) are only there. Looked up beside the source file.
+LIST_SCHEMAS = "list-schemas.json"
 TARGET = ROOT / "flame_hub" / "_catalog.json"
 
 KEEP_OPERATION = ("supported", "method", "path", "status", "envelope", "requires")
@@ -25,7 +28,7 @@ KEEP_LIST = (
     "filters", "sorts", "default_sort", "relations", "relation_schemas", "relation_filters",
     "fields_default", "fields_hidden", "fields_allowed_raw", "max_limit", "schema_name", "strict",
     "required_filters", "meta_keys", "meta_keys_with_page", "meta_keys_without_page",
-    "fields_param_honoured",
+    "fields_param_honoured", "indexes", "sorts_indexed",
 )
 KEEP_RECORD_KEY = ("type", "format", "enum", "nullable", "hidden")
 KEEP_RESPONSE = ("status", "envelope", "keys", "content_type", "when")
@@ -79,8 +82,22 @@ def build_era(era: dict) -> dict:
     return out
 
 
+def _index_facts(schema: dict | None) -> dict:
+    """``indexes`` and ``sorts_indexed`` of a recorded 0.14 ``meta.schema`` (authup only)."""
+    if not schema or not schema.get("indexes"):
+        return {}
+    return {"indexes": schema["indexes"], "sorts_indexed": bool(schema["sorts"].get("indexed"))}
+
+
 def build(source: Path) -> dict:
     data = json.loads(source.read_text())
+    schemas_file = source.parent / LIST_SCHEMAS
+    schemas = json.loads(schemas_file.read_text()) if schemas_file.exists() else {}
+    for name, r in data["resources"].items():
+        era = r["eras"].get("0.14.0") or {}
+        facts = _index_facts(schemas.get(f"{r['service']}/{name}", {}).get("schema"))
+        if era.get("list_query") and facts:
+            era["list_query"].update(facts)
     return {
         "format": "flame-hub-client-catalog/1",
         "source": "shared/hub-spec/resources.json (" + data["format"] + ")",
