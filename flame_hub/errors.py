@@ -1,0 +1,403 @@
+"""The exception tree of flame_hub.
+
+Every error the client raises derives from :class:`HubError`. Answers of the Hub with an
+unexpected HTTP status become a :class:`HubAPIError` subclass chosen by the **HTTP status only**:
+the body's ``code`` changed across Hub versions (``NOT_FOUND`` -> ``entity_not_found``) and
+authup sends no ``statusCode`` at all (hub-query-syntax.md §11). Transport failures become
+:class:`HubConnectionError` / :class:`HubTimeout`.
+
+Messages never contain tokens or secrets: URLs are shown without credentials or secret query
+values, and anything that looks like a JWT or a bearer token is masked.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+__all__ = [
+    "HubError",
+    "HubAPIError",
+    "BadRequest",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "Conflict",
+    "RateLimited",
+    "ServerError",
+    "HubConnectionError",
+    "HubTimeout",
+    "MultipleObjectsReturned",
+    "ErrorResponse",
+    "error_from_response",
+]
+
+#: query keys whose values are masked in messages
+_SECRET_QUERY_KEYS = re.compile(r"(token|secret|password|passwd|api[_-]?key|credential|signature)", re.I)
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*")
+_BEARER = re.compile(r"(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.I)
+_MAX_ISSUES_SHOWN = 3
+_MAX_MESSAGE_CHARS = 500
+
+
+def _mask(text: str) -> str:
+    """Mask JWTs and bearer/basic credentials inside free text."""
+    text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
+    return _JWT.sub("<jwt>", text)
+
+
+def redact_url(url: str | httpx.URL | None) -> str | None:
+    """``url`` without user info and with secret-looking query values replaced by ``***``."""
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return _mask(str(url))
+    netloc = parts.netloc.rpartition("@")[2]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(_SECRET_QUERY_KEYS.search(k) for k, _ in pairs):
+            query = urlencode(
+                [(k, "***" if _SECRET_QUERY_KEYS.search(k) else v) for k, v in pairs], safe="*[]"
+            )
+    return _mask(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+
+
+@dataclass(frozen=True)
+class ErrorResponse:
+    """The parsed error body, whatever shape the service used.
+
+    core/storage >= 0.8.44: ``{statusCode, code, message, issues}``; authup >= beta.5x:
+    ``{name, message, code, ...}`` (no ``statusCode``); Hub <= 0.8.43 / authup beta.24:
+    ``{statusCode, code, message, children?, attributes?}``. Unknown keys land in ``extra``.
+    """
+
+    status_code: int | None
+    code: str | None
+    message: str
+    issues: list[Any] = field(default_factory=list)
+    name: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, payload: Any, status_code: int | None = None) -> ErrorResponse | None:
+        """Parse a decoded JSON body; ``None`` when it is not a JSON object."""
+        if not isinstance(payload, dict):
+            return None
+        known = {"statusCode", "status_code", "status", "code", "message", "issues", "children", "name"}
+        raw_status = payload.get("statusCode", payload.get("status_code", payload.get("status")))
+        body_status = raw_status if isinstance(raw_status, int) and not isinstance(raw_status, bool) else None
+        code = payload.get("code")
+        message = payload.get("message")
+        issues = payload.get("issues")
+        if not isinstance(issues, list):
+            # Hub <= 0.8.43 and authup beta.24 name the per-field problems "children"
+            children = payload.get("children")
+            issues = children if isinstance(children, list) else []
+        name = payload.get("name")
+        return cls(
+            status_code=status_code if status_code is not None else body_status,
+            code=None if code is None else str(code),
+            message="" if message is None else str(message),
+            issues=list(issues),
+            name=name if isinstance(name, str) else None,
+            extra={k: v for k, v in payload.items() if k not in known},
+        )
+
+
+def _flatten_issues(issues: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for issue in issues:
+        nested = issue.get("issues") if isinstance(issue, dict) else None
+        if isinstance(nested, list) and nested:
+            out.extend(_flatten_issues(nested))
+        else:
+            out.append(issue)
+    return out
+
+
+def _describe_issue(issue: Any) -> str:
+    if not isinstance(issue, dict):
+        return str(issue)
+    path = issue.get("path", issue.get("pathAbsolute"))
+    if isinstance(path, list):
+        path = ".".join(str(p) for p in path)
+    text = issue.get("message") or issue.get("code")
+    if not text and "received" in issue:
+        text = f"invalid value {issue['received']!r}"
+    if path and text:
+        return f"{path}: {text}"
+    return str(path or text or issue)
+
+
+def _retry_after_date(value: str, now: float | None) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def retry_after_seconds(
+    headers: httpx.Headers | dict[str, str], payload: Any = None, *, now: float | None = None
+) -> float | None:
+    """How long the server asks us to wait, in seconds, or ``None`` when it does not say.
+
+    Reads ``Retry-After`` (seconds or an HTTP date), then authup's ``retryAfter`` body key
+    (seconds), then the Hub's ``ratelimit-reset`` header (seconds until the window resets).
+    ``now`` (wall-clock seconds) is for tests of the HTTP-date form.
+    """
+    headers = httpx.Headers(headers)
+    value = headers.get("retry-after")
+    if value is not None:
+        value = value.strip()
+        try:
+            seconds = float(value)
+        except ValueError:
+            return _retry_after_date(value, now)
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    if isinstance(payload, dict):
+        body_value = payload.get("retryAfter")
+        if isinstance(body_value, (int, float)) and not isinstance(body_value, bool):
+            return max(0.0, float(body_value))
+    reset = headers.get("ratelimit-reset")
+    if reset is not None:
+        try:
+            seconds = float(reset)
+        except ValueError:
+            return None
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    return None
+
+
+class HubError(Exception):
+    """Base class of every error raised by flame_hub."""
+
+
+class HubAPIError(HubError):
+    """The Hub answered with a status the call did not expect.
+
+    Attributes: ``status_code``, ``code`` (the body's ``code``, may be ``None``), ``message``,
+    ``issues`` (per-field problems, raw dicts), ``method``, ``url``, ``body`` (raw text),
+    ``payload`` (the decoded JSON body or ``None``) and ``response``. Every constructor argument
+    is optional, so ``NotFound("No node matches")`` works.
+    """
+
+    #: the status this class stands for (``None`` on the base class)
+    default_status: int | None = None
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        issues: list[Any] | None = None,
+        method: str | None = None,
+        url: str | httpx.URL | None = None,
+        body: str | None = None,
+        payload: Any = None,
+        response: httpx.Response | None = None,
+    ) -> None:
+        self.status_code: int | None = status_code if status_code is not None else self.default_status
+        self.code = code
+        self.message: str = message or ""
+        self.issues: list[Any] = list(issues or [])
+        self.method = method
+        self.url: str | None = None if url is None else str(url)
+        self.body = body
+        self.payload = payload
+        self.response = response
+        super().__init__(self.message)
+
+    # -- compatibility with flame-hub-client 1.1.0 (HubAPIError.request/headers/error_response) --
+    @property
+    def request(self) -> httpx.Request | None:
+        """The request that failed (when known)."""
+        if self.response is None:
+            return None
+        try:
+            return self.response.request
+        except RuntimeError:
+            return None
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The response headers (empty when there was no response)."""
+        return self.response.headers if self.response is not None else httpx.Headers()
+
+    @property
+    def error_response(self) -> ErrorResponse | None:
+        """The parsed error body, or ``None`` when the body was not a JSON object."""
+        return ErrorResponse.parse(self.payload, self.status_code)
+
+    def __str__(self) -> str:
+        head = []
+        if self.response is not None or self.url is not None:
+            if self.status_code is not None:
+                reason = httpx.codes.get_reason_phrase(self.status_code)
+                head.append(f"{self.status_code} {reason}".strip())
+            if self.method or self.url:
+                head.append(" ".join(p for p in (self.method, redact_url(self.url)) if p))
+        text = self.message or ("no error message present" if head else "")
+        if self.code and self.code != "undefined":
+            text = f"{text} [{self.code}]" if text else f"[{self.code}]"
+        issues = _flatten_issues(self.issues)
+        if issues:
+            shown = "; ".join(_describe_issue(i) for i in issues[:_MAX_ISSUES_SHOWN])
+            more = f" (+{len(issues) - _MAX_ISSUES_SHOWN} more)" if len(issues) > _MAX_ISSUES_SHOWN else ""
+            text = f"{text} (issues: {shown}{more})"
+        text = _mask(text)
+        if len(text) > _MAX_MESSAGE_CHARS:
+            text = text[: _MAX_MESSAGE_CHARS - 1] + "…"
+        return ": ".join([*head, text]) if text else ": ".join(head) or type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code!r}, code={self.code!r}, message={_mask(self.message)!r})"
+
+
+class BadRequest(HubAPIError):
+    """400: the Hub rejected the input (see ``issues`` for the fields)."""
+
+    default_status = 400
+
+
+class Unauthorized(HubAPIError):
+    """401: missing, invalid or expired credentials."""
+
+    default_status = 401
+
+
+class Forbidden(HubAPIError):
+    """403: authenticated, but not allowed."""
+
+    default_status = 403
+
+
+class NotFound(HubAPIError):
+    """404: no such record or route (also raised for queries that match nothing)."""
+
+    default_status = 404
+
+
+class Conflict(HubAPIError):
+    """409: a unique constraint would be violated (e.g. a node name already taken)."""
+
+    default_status = 409
+
+
+class RateLimited(HubAPIError):
+    """429: too many requests. ``retry_after`` is the wait the server asked for, in seconds."""
+
+    default_status = 429
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        if retry_after is None and self.response is not None:
+            retry_after = retry_after_seconds(self.response.headers, self.payload)
+        self.retry_after: float | None = retry_after
+
+
+class ServerError(HubAPIError):
+    """5xx: the Hub failed. A create that failed this way may have half happened."""
+
+    default_status = 500
+
+
+class HubConnectionError(HubError):
+    """The request did not get an answer: connection refused, reset, dropped, ..."""
+
+    def __init__(
+        self, message: str | None = None, *, method: str | None = None, url: str | httpx.URL | None = None
+    ) -> None:
+        self.message = message or ""
+        self.method = method
+        self.url: str | None = None if url is None else str(url)
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        where = " ".join(p for p in (self.method, redact_url(self.url)) if p)
+        text = _mask(self.message) or type(self).__name__
+        return f"{where}: {text}" if where else text
+
+
+class HubTimeout(HubConnectionError):
+    """The request timed out (connect, read, write or waiting for a pooled connection)."""
+
+
+class MultipleObjectsReturned(HubError):
+    """A query expected to match one record matched several."""
+
+
+_BY_STATUS: dict[int, type[HubAPIError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    429: RateLimited,
+}
+
+
+def error_class_for_status(status_code: int) -> type[HubAPIError]:
+    """The exception class of an HTTP status (classification never looks at the body)."""
+    if status_code >= 500:
+        return ServerError
+    return _BY_STATUS.get(status_code, HubAPIError)
+
+
+def error_from_response(response: httpx.Response) -> HubAPIError:
+    """Build the exception for an error answer; never fails on odd bodies (HTML, empty, arrays).
+
+    The response body must have been read (``read()``/``aread()``); an unread streaming body
+    counts as empty.
+    """
+    try:
+        text = response.text
+    except (httpx.ResponseNotRead, httpx.StreamError, UnicodeDecodeError, LookupError):
+        text = ""
+    payload: Any = None
+    if text.strip():
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            payload = None
+    parsed = ErrorResponse.parse(payload, response.status_code)
+    try:
+        request = response.request
+        method, url = request.method, request.url
+    except RuntimeError:
+        method, url = None, None
+    if parsed is not None:
+        message, code, issues = parsed.message, parsed.code, parsed.issues
+    else:
+        # not a JSON object (proxy HTML page, empty body, array): keep a short excerpt
+        if "html" in response.headers.get("content-type", "").lower() or text.lstrip()[:1] == "<":
+            snippet = "the server answered with an HTML page (a proxy or gateway in between?)"
+        else:
+            snippet = " ".join(text.split())[:200]
+        message, code, issues = snippet, None, []
+    cls = error_class_for_status(response.status_code)
+    return cls(
+        message,
+        status_code=response.status_code,
+        code=code,
+        issues=issues,
+        method=method,
+        url=url,
+        body=text,
+        payload=payload,
+        response=response,
+    )
