@@ -45,6 +45,15 @@ class FieldSpec:
     enum: tuple[str, ...] | None = None
     nullable: bool = True
     hidden: bool = False
+    # validation and server-default facts (0.14; see tools/build_catalog.py BODY_RULES/RECORD_DEFAULTS)
+    min_length: int | None = None
+    pattern: str | None = None
+    pattern_message: str | None = None
+    lowercase: bool = False  # the server lowercases the value (authup realm/user names)
+    #: value the server stores when a create leaves the key out; ``{"from": key}`` copies a key.
+    #: ``None`` with ``has_default`` False means "the plain type default".
+    default: Any = None
+    has_default: bool = False
 
     @property
     def attr(self) -> str:
@@ -59,6 +68,8 @@ class Operation:
     path: str | None = None
     status: int | None = None
     envelope: str | None = None  # record | bare | list
+    duplicate_status: int | None = None  # create: status of a duplicate (409 = unique names)
+    unknown_id_status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,12 @@ def _fields(spec: dict | None, *, record: bool = False) -> dict[str, FieldSpec]:
             enum=tuple(s["enum"]) if s.get("enum") else None,
             nullable=bool(s.get("nullable", not record)),
             hidden=bool(s.get("hidden", False)),
+            min_length=s.get("minLength"),
+            pattern=s.get("pattern"),
+            pattern_message=s.get("patternMessage"),
+            lowercase=bool(s.get("lowercase", False)),
+            default=s.get("default"),
+            has_default="default" in s,
         )
     return out
 
@@ -115,6 +132,7 @@ class EraSpec:
     fields_param_honoured: bool | None = None  # 0.8.5: False where `fields=` is ignored
     indexes: tuple[tuple[str, ...], ...] = ()  # authup (0.14): declared indexes, from meta.schema
     sorts_indexed: bool = False  # authup (0.14): a sort must be a left-most prefix of an index
+    list_schema: dict | None = None  # 0.14: the recorded ``meta.schema`` of the list endpoint
     create_required: dict[str, FieldSpec] = field(default_factory=dict)
     create_optional: dict[str, FieldSpec] = field(default_factory=dict)
     create_one_of: Any = None
@@ -149,7 +167,8 @@ class EraSpec:
             path=raw["path"],
             operations={
                 name: Operation(name=name, **{k: op.get(k) for k in
-                                              ("supported", "method", "path", "status", "envelope")})
+                                              ("supported", "method", "path", "status", "envelope",
+                                               "duplicate_status", "unknown_id_status")})
                 for name, op in raw.get("operations", {}).items()
             },
             filters=tuple(lq.get("filters") or ()),
@@ -167,6 +186,7 @@ class EraSpec:
             fields_param_honoured=lq.get("fields_param_honoured"),
             indexes=tuple(tuple(i) for i in lq.get("indexes") or ()),
             sorts_indexed=bool(lq.get("sorts_indexed")),
+            list_schema=lq.get("schema"),
             create_required=_fields(raw["create"]["required"]),
             create_optional=_fields(raw["create"]["optional"]),
             create_one_of=raw["create"].get("one_of"),

@@ -23,12 +23,15 @@ DEFAULT_SOURCE = ROOT.parent / "shared" / "hub-spec" / "resources.json"
 LIST_SCHEMAS = "list-schemas.json"
 TARGET = ROOT / "flame_hub" / "_catalog.json"
 
-KEEP_OPERATION = ("supported", "method", "path", "status", "envelope", "requires")
+KEEP_OPERATION = (
+    "supported", "method", "path", "status", "envelope", "requires", "duplicate_status",
+    "unknown_id_status",
+)
 KEEP_LIST = (
     "filters", "sorts", "default_sort", "relations", "relation_schemas", "relation_filters",
     "fields_default", "fields_hidden", "fields_allowed_raw", "max_limit", "schema_name", "strict",
     "required_filters", "meta_keys", "meta_keys_with_page", "meta_keys_without_page",
-    "fields_param_honoured", "indexes", "sorts_indexed",
+    "fields_param_honoured", "indexes", "sorts_indexed", "schema",
 )
 KEEP_RECORD_KEY = ("type", "format", "enum", "nullable", "hidden")
 KEEP_RESPONSE = ("status", "envelope", "keys", "content_type", "when")
@@ -38,13 +41,56 @@ def _pick(src: dict, keys: tuple[str, ...]) -> dict:
     return {k: src[k] for k in keys if k in src}
 
 
-def _body(spec: dict | None) -> dict:
-    return {k: _pick(v, ("type", "format", "enum", "minLength")) for k, v in (spec or {}).items()}
+# Facts the probe catalog lacks, read off the recorded exchanges (numbers = hub-spec/examples).
+# They drive the fake Hub's validation and record defaults; the client may use them too.
+#
+# Body rules: every 0.14 ``name`` body key needs >= 3 characters (018 realm, 029 node, 085 bucket:
+# "Too small: expected string to have >=3 characters"); authup lowercases realm and user names and
+# allows only [a-z0-9-_.] in realm names (018; resources.json notes); registry-project external
+# names match ^[a-z0-9-_]*$ (notes); a user e-mail must look like one (notes).
+NAME_RULE = {"minLength": 3}
+BODY_RULES = {
+    "realms": {"name": {"pattern": "^[a-z0-9-_.]+$", "lowercase": True,
+                        "patternMessage": "Only the characters [a-z0-9-_.]+ are allowed."}},
+    "users": {"name": {"lowercase": True}, "email": {"format": "email"}},
+    "registry-projects": {"externalName": {"pattern": "^[a-z0-9-_]*$"}},
+}
+# Record values the server sets when a create body leaves them out (0.14), where they are not the
+# plain type default (booleans false, counters 0, everything else null). From the recorded create
+# answers (030 node, 061 project-node, 066 analysis-node) and seeded records (019 user, 023 client).
+# ``{"from": key}`` copies another key of the same record.
+RECORD_DEFAULTS = {
+    "nodes": {"type": "default"},
+    "project-nodes": {"approvalStatus": "approved"},
+    "analysis-nodes": {"approvalStatus": "approved"},
+    "users": {"active": True, "displayName": {"from": "name"}},
+    "clients": {"active": True, "authMethod": "secret", "tokenBindingMethod": "none",
+                "displayName": {"from": "name"}},
+    "identity-providers": {"enabled": True},
+    "role-permissions": {"realmScope": "any"},
+    "user-permissions": {"realmScope": "any"},
+    "client-permissions": {"realmScope": "any"},
+    "analysis-node-logs": {"channel": "http", "service": "hub-server-core"},
+    "policies": {"decisionStrategy": "unanimous"},
+}
+CURRENT = "0.14.0"
 
 
-def build_era(era: dict) -> dict:
+def _body(spec: dict | None, rules: dict | None = None) -> dict:
+    """Keep the validation facts of a body spec; ``rules`` (per key) add the supplements above."""
+    out = {}
+    for k, v in (spec or {}).items():
+        out[k] = _pick(v, ("type", "format", "enum", "minLength"))
+        if rules is not None:
+            out[k].update({**(NAME_RULE if k == "name" else {}), **rules.get(k, {})})
+    return out
+
+
+def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
     if not era.get("available"):
         return {"available": False}
+    rules = BODY_RULES.get(resource, {}) if era_name == CURRENT else None
+    defaults = RECORD_DEFAULTS.get(resource, {}) if era_name == CURRENT else {}
     record = era.get("record", {})
     create = era.get("create_body") or {}
     update = era.get("update_body") or {}
@@ -56,13 +102,16 @@ def build_era(era: dict) -> dict:
         },
         "list_query": _pick(era.get("list_query") or {}, KEEP_LIST),
         "create": {
-            "required": _body(create.get("required")),
-            "optional": _body(create.get("optional")),
+            "required": _body(create.get("required"), rules),
+            "optional": _body(create.get("optional"), rules),
             "one_of": create.get("one_of"),
         },
-        "update": _body(update.get("accepted")),
+        "update": _body(update.get("accepted"), rules),
         "record": {
-            "keys": {k: _pick(v, KEEP_RECORD_KEY) for k, v in record.get("keys", {}).items()},
+            "keys": {
+                k: {**_pick(v, KEEP_RECORD_KEY), **({"default": defaults[k]} if k in defaults else {})}
+                for k, v in record.get("keys", {}).items()
+            },
             "hidden_fields": record.get("hidden_fields", []),
             "write_answer_only_keys": record.get("write_answer_only_keys", []),
             "create_answer_embeds": record.get("create_answer_embeds", []),
@@ -95,9 +144,13 @@ def build(source: Path) -> dict:
     schemas = json.loads(schemas_file.read_text()) if schemas_file.exists() else {}
     for name, r in data["resources"].items():
         era = r["eras"].get("0.14.0") or {}
-        facts = _index_facts(schemas.get(f"{r['service']}/{name}", {}).get("schema"))
+        schema = schemas.get(f"{r['service']}/{name}", {}).get("schema")
+        facts = _index_facts(schema)
         if era.get("list_query") and facts:
             era["list_query"].update(facts)
+        if era.get("list_query") and schema:
+            # the recorded meta.schema itself: lists answer it verbatim, records a part of it
+            era["list_query"]["schema"] = schema
     return {
         "format": "flame-hub-client-catalog/1",
         "source": "shared/hub-spec/resources.json (" + data["format"] + ")",
@@ -109,7 +162,7 @@ def build(source: Path) -> dict:
             name: {
                 "service": r["service"],
                 "name_key": r.get("name_key"),
-                "eras": {era: build_era(e) for era, e in r["eras"].items()},
+                "eras": {era: build_era(e, name, era) for era, e in r["eras"].items()},
             }
             for name, r in data["resources"].items()
         },
