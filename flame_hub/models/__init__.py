@@ -1,0 +1,127 @@
+"""Pydantic models of the FLAME Hub's records and request bodies.
+
+Everything resource-specific here is generated from the resource registry
+(:mod:`flame_hub.resources`): one read model per resource (``Node``, ``AnalysisNode``, ``Realm``,
+...), ``Create<X>``/``Update<X>`` request models, and the enums the catalog lists (``NodeType``,
+``ProjectNodeApprovalStatus``, ``AnalysisCommand``, ``AnalysisBucketType``, ``ProcessStatus``, ...).
+
+Read models are tolerant: attributes are snake_case, input may use the current Hub's camelCase
+keys or the old Hub's snake_case keys, unknown keys are kept, and every field defaults to
+``None`` (``fields=`` queries may drop keys)::
+
+    node = Node.model_validate({"id": "...", "realmId": "...", "somethingNew": 1})
+    node.realm_id, node.something_new is not an error: node.model_extra["somethingNew"] == 1
+    node.model_dump()               # snake_case keys
+    node.model_dump(by_alias=True)  # camelCase keys, as the Hub >= 0.13 sends them
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Optional
+
+from pydantic import Field, TypeAdapter
+
+from ..resources import Resource
+from ._base import UNSET, HubModel, IdLike, RequestModel, UnsetType, coerce_id
+from ._generate import (
+    MasterImageCommandArgument,
+    build_enums,
+    build_read_models,
+    build_request_models,
+    build_special_models,
+    rebuild,
+)
+
+_ENUMS = build_enums()
+_READ = build_read_models(_ENUMS)
+_SPECIAL = build_special_models()
+_REQUEST = build_request_models(_ENUMS)
+rebuild({**_READ, **_SPECIAL})
+
+globals().update(_ENUMS)
+globals().update(_READ)
+globals().update(_SPECIAL)
+globals().update(_REQUEST)
+
+
+class ResourceListMeta(HubModel):
+    """``meta`` of a list answer: ``total`` matches before paging; ``limit``/``offset`` echo the
+    page; ``response_schema`` is the Hub's ``meta.schema`` (allow-lists), absent on old Hubs."""
+
+    total: Optional[int] = None
+    limit: Optional[int] = None
+    offset: Optional[int] = None
+    response_schema: Optional[dict[str, Any]] = Field(default=None, alias="schema")
+
+
+class SingleResourceMeta(HubModel):
+    """``meta`` of a single-record answer (Hub >= 0.13); ``response_schema`` is ``meta.schema``."""
+
+    response_schema: Optional[dict[str, Any]] = Field(default=None, alias="schema")
+
+
+class AccessToken(HubModel):
+    """Answer of ``POST {auth}/token`` (OAuth keys stay snake_case on every Hub)."""
+
+    access_token: str
+    expires_in: Optional[int] = None
+    token_type: Optional[str] = None
+    scope: Optional[str] = None
+
+
+class RefreshToken(AccessToken):
+    """Answer of a password or refresh grant: an access token plus a (single-use) refresh token."""
+
+    refresh_token: Optional[str] = None
+    refresh_token_expires_in: Optional[int] = None
+
+
+def model_for(resource: Resource | str) -> type[HubModel]:
+    """The read model of a resource (by :class:`Resource` or name)."""
+    if isinstance(resource, str):
+        from ..resources import get_resource
+
+        resource = get_resource(resource)
+    return _READ[resource.model_name]
+
+
+@lru_cache(maxsize=None)
+def list_adapter(model: type[HubModel]) -> TypeAdapter:
+    """A cached ``TypeAdapter(list[model])`` — validating a whole page in one call is the hot path."""
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def request_model(resource: Resource | str, kind: str) -> type[RequestModel]:
+    """``Create<X>`` (``kind="create"``) or ``Update<X>`` (``kind="update"``) of a resource."""
+    if isinstance(resource, str):
+        from ..resources import get_resource
+
+        resource = get_resource(resource)
+    name = ("Create" if kind == "create" else "Update") + resource.model_name
+    try:
+        return _REQUEST[name]
+    except KeyError:
+        raise ValueError(f"the Hub offers no {kind} for {resource.name}") from None
+
+
+#: Every enum, by name.
+ENUMS = dict(_ENUMS)
+#: Every read model, by name (one per registry resource, plus ``Log``).
+READ_MODELS = dict(_READ)
+#: Every request model, by name (``CreateNode``, ``UpdateNode``, ...).
+REQUEST_MODELS = dict(_REQUEST)
+
+__all__ = sorted(
+    [*_ENUMS, *_READ, *_SPECIAL, *_REQUEST]
+    + [
+        "UNSET", "UnsetType", "HubModel", "RequestModel", "IdLike", "coerce_id",
+        "MasterImageCommandArgument", "ResourceListMeta", "SingleResourceMeta", "AccessToken",
+        "RefreshToken", "model_for", "list_adapter", "request_model", "ENUMS", "READ_MODELS",
+        "REQUEST_MODELS",
+    ]
+)
+
+
+def __dir__() -> list[str]:
+    return __all__

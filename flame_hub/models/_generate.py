@@ -1,0 +1,377 @@
+"""Generate the models from the resource registry (no hand-written per-resource classes).
+
+Read models take their fields from ``EraSpec.record_keys`` of every era (current camelCase keys
+and legacy snake_case keys, merged by their snake_case name), relations from
+``EraSpec.relations`` (typed with the target resource's model), and enums from the value lists the
+catalog records. Request models take ``create_required/create_optional`` and ``update_fields``.
+
+The few facts a mechanical rule cannot derive are the small tables at the top of this module.
+"""
+
+from __future__ import annotations
+
+import enum
+import keyword
+from typing import Annotated, Any, Optional, Union
+
+from pydantic import AliasChoices, BaseModel, Field, create_model
+
+from .._naming import to_camel, to_snake
+from ..resources import CURRENT_ERA, ERAS, REGISTRY, FieldSpec, Resource
+from ._base import HubModel, IdLike, RequestModel, TolerantDatetime, TolerantUUID
+
+# --- tables: facts no rule derives -------------------------------------------------------------
+
+#: Enums shared by several fields, by snake_case attribute (every other enum is named
+#: ``<Model><Field>``: ``NodeType``, ``ProjectNodeApprovalStatus``, ``AnalysisBucketType``, ...).
+ENUM_NAMES: dict[str, str] = {
+    "build_status": "ProcessStatus",
+    "distribution_status": "ProcessStatus",
+    "execution_status": "ProcessStatus",
+    "level": "LogLevel",
+    "channel": "LogChannel",
+    "realm_scope": "RealmScope",
+}
+
+#: Models that share a common base (flame-hub-client 1.x calls both log records ``Log``).
+MODEL_BASES: dict[str, str] = {"AnalysisLog": "Log", "AnalysisNodeLog": "Log"}
+
+#: Relations that hold a list of records (every other relation holds one record).
+TO_MANY_RELATIONS: frozenset[str] = frozenset({"children"})
+
+#: Array fields whose items have a known shape: (resource, snake field) -> item model name.
+ITEM_MODELS: dict[tuple[str, str], str] = {
+    ("analyses", "image_command_arguments"): "MasterImageCommandArgument",
+    ("master-images", "command_arguments"): "MasterImageCommandArgument",
+}
+
+#: Fields of flame-hub-client 1.1.0 models that no recorded Hub era sends, kept so that scripts
+#: reading them get ``None`` instead of an AttributeError: model -> {field: python type}.
+COMPAT_FIELDS: dict[str, dict[str, Any]] = {
+    "Analysis": {"registry": "Registry"},
+    "Client": {"backchannel_logout_uri": str},
+    "RolePermission": {"role_realm": "Realm", "permission_realm": "Realm"},
+    "UserPermission": {"user_realm": "Realm", "permission_realm": "Realm"},
+    "UserRole": {"user_realm": "Realm", "role_realm": "Realm"},
+    "Permission": {"realm": "Realm"},
+}
+
+#: Renamed read attributes of 1.1.0: model -> {old attribute: field it reads}.
+COMPAT_PROPERTIES: dict[str, dict[str, str]] = {
+    "Analysis": {"distribution_nodes_valid": "build_nodes_valid"},
+}
+
+#: Response models of special routes: model name -> (resource, special route name).
+SPECIAL_RESPONSE_MODELS: dict[str, tuple[str, str]] = {
+    "ClientCredentials": ("nodes", "client_credentials"),
+    "NodeRegistryCredentials": ("nodes", "registry_credentials"),
+}
+
+#: Enums of special-route bodies: (resource, route name, body key).
+SPECIAL_ENUMS: tuple[tuple[str, str, str], ...] = (
+    ("analyses", "command", "command"),
+    ("master-images", "command", "command"),
+    ("registries", "registry_command", "command"),
+)
+
+_RESERVED = set(dir(BaseModel)) | {"model_config", "model_fields"}
+
+
+class MasterImageCommandArgument(HubModel):
+    """One argument of a master image's or an analysis' command line."""
+
+    value: Optional[str] = None
+    #: "before" or "after" the image's own arguments; ``None`` when the Hub leaves it out.
+    position: Optional[str] = None
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def python_attr(wire_key: str) -> str:
+    """The Python attribute for a wire key: snake_case, with a ``_`` suffix where the name would
+    clash with pydantic's own attributes or a Python keyword."""
+    attr = to_snake(wire_key)
+    if attr in _RESERVED or keyword.iskeyword(attr):
+        attr += "_"
+    return attr
+
+
+def _pascal(snake: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in snake.split("_"))
+
+
+def _member_name(value: str) -> str:
+    name = to_snake(value).upper().replace("-", "_").replace(" ", "_")
+    if not name.isidentifier() or keyword.iskeyword(name):
+        name = "V_" + "".join(c if c.isalnum() else "_" for c in name)
+    return name
+
+
+def _available_eras(res: Resource) -> list[str]:
+    return [e for e in ERAS if res.eras.get(e) is not None and res.eras[e].available]
+
+
+def _merged(res: Resource, pick) -> dict[str, tuple[str, list[FieldSpec]]]:
+    """snake attr -> (wire key of the newest era, [FieldSpec of each era]) in first-seen order."""
+    out: dict[str, tuple[str, list[FieldSpec]]] = {}
+    for era in _available_eras(res):
+        for key, spec in pick(res.eras[era]).items():
+            attr = python_attr(key)
+            if attr in out:
+                out[attr][1].append(spec)
+            else:
+                wire = key if res.eras[era].camel_case else to_camel(key)
+                out[attr] = (wire, [spec])
+    return out
+
+
+# --- enums -------------------------------------------------------------------------------------
+
+def _enum_uses() -> dict[str, list[str]]:
+    """Every enum name -> its values (union over eras and uses, in first-seen order)."""
+    uses: dict[str, list[str]] = {}
+
+    def add(name: str, values: tuple[str, ...] | list[str]) -> None:
+        bucket = uses.setdefault(name, [])
+        bucket.extend(v for v in values if v not in bucket)
+
+    for res in REGISTRY.values():
+        for era in _available_eras(res):
+            spec = res.eras[era]
+            for group in (spec.record_keys, spec.create_required, spec.create_optional,
+                          spec.update_fields):
+                for key, f in group.items():
+                    if f.enum:
+                        add(enum_name(res, python_attr(key)), f.enum)
+            for route_res, route, body_key in SPECIAL_ENUMS:
+                if route_res == res.name and route in spec.special_routes:
+                    body = spec.special_routes[route].body or {}
+                    values = (body.get(body_key) or {}).get("enum")
+                    if values:
+                        add(res.model_name + _pascal(body_key), values)
+    return uses
+
+
+def enum_name(res: Resource, attr: str) -> str:
+    """The enum class name of a resource field (``nodes``/``type`` -> ``NodeType``)."""
+    return ENUM_NAMES.get(attr) or res.model_name + _pascal(attr.rstrip("_"))
+
+
+def build_enums() -> dict[str, type[enum.Enum]]:
+    """Every enum the catalog lists, as ``str`` enums (members compare equal to their value)."""
+    out: dict[str, type[enum.Enum]] = {}
+    for name, values in _enum_uses().items():
+        members = {}
+        for v in values:
+            members.setdefault(_member_name(v), v)
+        cls = enum.Enum(name, members, type=str, module="flame_hub.models")  # type: ignore[misc]
+        cls.__str__ = lambda self: str(self.value)  # type: ignore[assignment]
+        cls.__doc__ = f"Values the Hub uses for {name} (from the resource catalog)."
+        out[name] = cls
+    return out
+
+
+# --- read models -------------------------------------------------------------------------------
+
+def _read_type(res: Resource, attr: str, specs: list[FieldSpec], enums: dict) -> Any:
+    enum_specs = [s for s in specs if s.enum]
+    if enum_specs or attr in ENUM_NAMES:
+        name = enum_name(res, attr)
+        if name in enums:
+            # the enum when the value is known, the plain string otherwise (a newer Hub)
+            return Annotated[Union[enums[name], str], Field(union_mode="left_to_right")]
+    item = ITEM_MODELS.get((res.name, attr))
+    spec = specs[0]
+    if item:
+        return list[Union[MasterImageCommandArgument, Any]]
+    if spec.format == "uuid":
+        return TolerantUUID
+    if spec.format == "date-time":
+        return TolerantDatetime
+    return {
+        "string": str,
+        "boolean": bool,
+        "integer": int,
+        "number": Union[int, float],
+        "array": list[Any],
+        "object": Any,
+    }.get(spec.type or "", Any)
+
+
+def _field(wire: str, attr: str, annotation: Any, doc: str) -> tuple[Any, Any]:
+    choices = [wire] if wire == attr else [wire, attr]
+    snake = to_snake(wire)
+    if snake not in choices:
+        choices.append(snake)
+    return (
+        Optional[annotation],
+        Field(default=None, validation_alias=AliasChoices(*choices), serialization_alias=wire,
+              description=doc),
+    )
+
+
+def _relation_type(res: Resource, rel: str, era: str) -> Any:
+    target = res.relation_target(rel, era)
+    if target is None:
+        return Any
+    ref = target.model_name
+    return list[ref] if to_snake(rel) in TO_MANY_RELATIONS else ref  # type: ignore[valid-type]
+
+
+def _read_fields(res: Resource, enums: dict) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for attr, (wire, specs) in _merged(res, lambda s: s.record_keys).items():
+        fields[attr] = _field(wire, attr, _read_type(res, attr, specs, enums),
+                              f"wire key `{wire}`")
+    for era in _available_eras(res):
+        for rel in res.eras[era].relations:
+            attr = python_attr(rel)
+            if attr in fields:
+                continue
+            wire = rel if res.eras[era].camel_case else to_camel(rel)
+            fields[attr] = _field(wire, attr, _relation_type(res, rel, era),
+                                  f"included relation `{wire}` (filled with include=)")
+    return fields
+
+
+def _compat_fields(model: str, fields: dict[str, Any]) -> None:
+    for attr, typ in COMPAT_FIELDS.get(model, {}).items():
+        if attr not in fields:
+            fields[attr] = _field(to_camel(attr), attr, typ, "kept for flame-hub-client 1.x")
+
+
+def _add_properties(cls: type, model: str) -> None:
+    for old, new in COMPAT_PROPERTIES.get(model, {}).items():
+        setattr(cls, old, property(lambda self, _n=new: getattr(self, _n),
+                                   doc=f"Old name of ``{new}`` (flame-hub-client 1.1.0)."))
+
+
+def build_read_models(enums: dict) -> dict[str, type[HubModel]]:
+    """One read model per registry resource, plus the shared bases of :data:`MODEL_BASES`."""
+    per_resource = {res.model_name: (res, _read_fields(res, enums)) for res in REGISTRY.values()}
+    models: dict[str, type[HubModel]] = {}
+
+    for base_name in dict.fromkeys(MODEL_BASES.values()):
+        merged: dict[str, Any] = {}
+        for child, b in MODEL_BASES.items():
+            if b == base_name and child in per_resource:
+                for k, v in per_resource[child][1].items():
+                    merged.setdefault(k, v)
+        models[base_name] = create_model(  # type: ignore[call-overload]
+            base_name, __base__=HubModel, __module__="flame_hub.models",
+            __doc__=f"A log record of the Hub (the common base of {', '.join(k for k, v in MODEL_BASES.items() if v == base_name)}).",
+            **merged,
+        )
+
+    for name, (res, fields) in per_resource.items():
+        base = models.get(MODEL_BASES.get(name, ""), HubModel)
+        _compat_fields(name, fields)
+        if base is not HubModel:
+            fields = {k: v for k, v in fields.items() if k not in base.model_fields}
+        cls = create_model(  # type: ignore[call-overload]
+            name, __base__=base, __module__="flame_hub.models",
+            __doc__=f"A record of the Hub resource ``{res.name}`` ({res.service} service).",
+            **fields,
+        )
+        _add_properties(cls, name)
+        models[name] = cls
+    return models
+
+
+def build_special_models() -> dict[str, type[HubModel]]:
+    """Response models of special routes (credentials), from the recorded response keys."""
+    out = {}
+    for name, (res_name, route) in SPECIAL_RESPONSE_MODELS.items():
+        spec = REGISTRY[res_name].era(CURRENT_ERA).special_routes[route]
+        keys = next((r["keys"] for r in spec.responses if r.get("keys")), {})
+        fields = {}
+        for wire, desc in keys.items():
+            kind = str(desc).split(" ")[0]
+            annotation: Any = TolerantUUID if ":uuid" in kind else str
+            fields[python_attr(wire)] = _field(wire, python_attr(wire), annotation, desc)
+        out[name] = create_model(  # type: ignore[call-overload]
+            name, __base__=HubModel, __module__="flame_hub.models",
+            __doc__=f"Answer of ``{spec.method} {spec.path}`` (not wrapped in an envelope).",
+            **fields,
+        )
+    return out
+
+
+# --- request models ----------------------------------------------------------------------------
+
+def _request_type(res: Resource, attr: str, spec: FieldSpec, enums: dict) -> Any:
+    if spec.enum:
+        name = enum_name(res, attr)
+        if name in enums:
+            return enums[name]
+    if spec.format == "uuid":
+        return IdLike
+    return {
+        "string": str,
+        "boolean": bool,
+        "integer": int,
+        "number": Union[int, float],
+        "array": list[Any],
+        "object": dict[str, Any],
+    }.get(spec.type or "", Any)
+
+
+def request_fields(res: Resource, kind: str) -> dict[str, tuple[str, list[FieldSpec], bool]]:
+    """snake attr -> (wire key, specs, required in every era) for ``kind`` "create"/"update"."""
+    eras = _available_eras(res)
+    out: dict[str, tuple[str, list[FieldSpec], bool]] = {}
+    for era in eras:
+        spec = res.eras[era]
+        groups = ([spec.create_required, spec.create_optional] if kind == "create"
+                  else [spec.update_fields])
+        for group in groups:
+            for key, f in group.items():
+                attr = python_attr(key)
+                wire = key if spec.camel_case else to_camel(key)
+                if attr in out:
+                    out[attr][1].append(f)
+                else:
+                    out[attr] = (wire, [f], False)
+    if kind == "create":
+        for attr, (wire, specs, _) in list(out.items()):
+            required = all(
+                any(python_attr(k) == attr for k in res.eras[e].create_required) for e in eras
+            )
+            out[attr] = (wire, specs, required)
+    return out
+
+
+def build_request_models(enums: dict) -> dict[str, type[RequestModel]]:
+    """``Create<X>`` and ``Update<X>`` for every resource the Hub can create or update."""
+    out: dict[str, type[RequestModel]] = {}
+    for res in REGISTRY.values():
+        for kind in ("create", "update"):
+            if not any(res.eras[e].supports(kind) for e in _available_eras(res)):
+                continue
+            fields = {}
+            for attr, (wire, specs, required) in request_fields(res, kind).items():
+                annotation = _request_type(res, attr, specs[0], enums)
+                default = ... if required else None
+                fields[attr] = (
+                    annotation if required else Optional[annotation],
+                    Field(default=default, alias=wire, description=f"wire key `{wire}`"),
+                )
+            name = ("Create" if kind == "create" else "Update") + res.model_name
+            out[name] = create_model(  # type: ignore[call-overload]
+                name, __base__=RequestModel, __module__="flame_hub.models",
+                __doc__=f"Body of a {kind} of ``{res.name}``; only the fields given are sent.",
+                **fields,
+            )
+    return out
+
+
+def rebuild(models: dict[str, type[BaseModel]]) -> None:
+    """Resolve the forward references between read models (relations)."""
+    ns = dict(models)
+    ns["MasterImageCommandArgument"] = MasterImageCommandArgument
+    for cls in models.values():
+        cls.model_rebuild(_types_namespace=ns, force=True)
+
+
+__all__ = ["build_enums", "build_read_models", "build_request_models", "build_special_models",
+           "rebuild", "python_attr", "enum_name", "request_fields", "MasterImageCommandArgument"]
