@@ -38,6 +38,9 @@ __all__ = [
     "MultipleObjectsReturned",
     "ErrorResponse",
     "error_from_response",
+    "connection_error_from",
+    "retry_after_seconds",
+    "redact_url",
 ]
 
 #: query keys whose values are masked in messages
@@ -151,13 +154,18 @@ def _retry_after_date(value: str, now: float | None) -> float | None:
 
 
 def retry_after_seconds(
-    headers: httpx.Headers | dict[str, str], payload: Any = None, *, now: float | None = None
+    headers: httpx.Headers | dict[str, str],
+    payload: Any = None,
+    *,
+    rate_limit: bool = True,
+    now: float | None = None,
 ) -> float | None:
     """How long the server asks us to wait, in seconds, or ``None`` when it does not say.
 
-    Reads ``Retry-After`` (seconds or an HTTP date), then authup's ``retryAfter`` body key
-    (seconds), then the Hub's ``ratelimit-reset`` header (seconds until the window resets).
-    ``now`` (wall-clock seconds) is for tests of the HTTP-date form.
+    Reads ``Retry-After`` (seconds or an HTTP date); for a rate limit (``rate_limit=True``, a
+    429) then authup's ``retryAfter`` body key (seconds), then the Hub's ``ratelimit-reset``
+    header (seconds until the window resets — the Hub sends it on every answer, so it means
+    nothing for a 503). ``now`` (wall-clock seconds) is for tests of the HTTP-date form.
     """
     headers = httpx.Headers(headers)
     value = headers.get("retry-after")
@@ -168,6 +176,8 @@ def retry_after_seconds(
         except ValueError:
             return _retry_after_date(value, now)
         return max(0.0, seconds) if math.isfinite(seconds) else None
+    if not rate_limit:
+        return None
     if isinstance(payload, dict):
         body_value = payload.get("retryAfter")
         if isinstance(body_value, (int, float)) and not isinstance(body_value, bool):
@@ -400,4 +410,20 @@ def error_from_response(response: httpx.Response) -> HubAPIError:
         body=text,
         payload=payload,
         response=response,
+    )
+
+
+def connection_error_from(exc: httpx.RequestError, request: httpx.Request | None = None) -> HubConnectionError:
+    """Wrap an httpx transport failure (timeouts become :class:`HubTimeout`)."""
+    if request is None:
+        try:
+            request = exc.request
+        except RuntimeError:
+            request = None
+    cls = HubTimeout if isinstance(exc, httpx.TimeoutException) else HubConnectionError
+    detail = str(exc) or type(exc).__name__
+    return cls(
+        f"{type(exc).__name__}: {detail}",
+        method=request.method if request is not None else None,
+        url=request.url if request is not None else None,
     )

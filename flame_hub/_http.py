@@ -1,0 +1,683 @@
+"""The only place that sends: request building, retries, error mapping, envelope unwrapping.
+
+One sans-IO core (:class:`_Core`: auth resolution, the retry state machine
+:meth:`_Core.flow`, delays) and two thin shells that only move bytes: :class:`HubSession`
+(``httpx.Client``) and :class:`AsyncHubSession` (``httpx.AsyncClient``).
+
+Retries (issue 5 §3; design-anchors.md §4): idempotent methods only (GET, HEAD, OPTIONS,
+DELETE) on connection errors, timeouts, 502/503/504 and 429, with exponential backoff and
+jitter; ``Retry-After`` (seconds or HTTP date) is honoured up to a cap, a longer wait is not
+retried. POST (creates, updates, commands) is never retried: the Hub has no idempotency keys
+and a failed create may have half happened (hub-spec README, "Rate limits").
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, Union
+
+import anyio
+import httpx
+
+from .auth import StaticAuth
+from .dialects import Dialect
+from .errors import (
+    HubAPIError,
+    HubConnectionError,
+    HubError,
+    connection_error_from,
+    error_from_response,
+    redact_url,
+    retry_after_seconds,
+)
+
+__all__ = [
+    "DEFAULT",
+    "DEFAULT_TIMEOUT",
+    "SUCCESS",
+    "RetryPolicy",
+    "HubSession",
+    "AsyncHubSession",
+    "ByteStream",
+    "AsyncByteStream",
+    "parse_json",
+    "unwrap_record",
+    "unwrap_list",
+]
+
+log = logging.getLogger("flame_hub.http")
+
+
+class _Default:
+    """Sentinel type of :data:`DEFAULT`."""
+
+    _instance: _Default | None = None
+
+    def __new__(cls) -> _Default:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+#: Per-call ``auth=`` sentinel: use the session's auth.
+DEFAULT: Any = _Default()
+#: connect 5 s; read, write and pool 30 s (a streamed download times out per chunk, not per file)
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+#: ``expected=SUCCESS`` accepts any 2xx answer
+SUCCESS: Collection[int] = range(200, 300)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def _user_agent() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        own = version("flame-hub-client")
+    except (ImportError, PackageNotFoundError):  # running from a source tree
+        own = "dev"
+    return f"flame-hub-client/{own} python-httpx/{httpx.__version__}"
+
+
+_USER_AGENT = _user_agent()
+
+AuthArg = Union[httpx.Auth, str, None, _Default]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how long to wait before sending an idempotent request again."""
+
+    max_retries: int = 2
+    #: backoff: ``initial_delay * 2**attempt``, capped at ``max_delay``, minus up to 25 % jitter
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    #: a ``Retry-After`` longer than this is not waited for: the error is raised instead
+    max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_retries, int) or isinstance(self.max_retries, bool) or self.max_retries < 0:
+            raise ValueError(f"max_retries must be an int >= 0, not {self.max_retries!r}")
+        for name in ("initial_delay", "max_delay", "max_retry_after"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+
+    def delay(self, attempt: int, response: httpx.Response | None, jitter: float) -> float | None:
+        """Seconds to wait before retry ``attempt + 1``; ``None`` means "do not retry".
+
+        ``jitter`` is a number in [0, 1).
+        """
+        if response is not None:
+            wait = retry_after_seconds(
+                response.headers, _json_or_none(response), rate_limit=response.status_code == 429
+            )
+            if wait is not None:
+                return wait if wait <= self.max_retry_after else None
+        backoff = min(self.initial_delay * (2**attempt), self.max_delay)
+        return backoff * (1.0 - 0.25 * jitter)
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (ValueError, httpx.ResponseNotRead, UnicodeDecodeError):
+        return None
+
+
+def _retryable_exception(exc: BaseException) -> bool:
+    """Transport failures worth another try (not: unsupported scheme, bad request line, ...)."""
+    if isinstance(exc, HubConnectionError):  # raised inside an auth flow's token request
+        exc = exc.__cause__ if exc.__cause__ is not None else exc
+        if isinstance(exc, HubConnectionError):
+            return True
+    return isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError))
+
+
+@dataclass(frozen=True)
+class _Sleep:
+    seconds: float
+
+
+_SEND = None  # what the flow yields to ask for one attempt
+
+
+class _Core:
+    """Everything about sending that does not touch the network."""
+
+    def __init__(
+        self,
+        max_retries: int,
+        retry_policy: RetryPolicy | None,
+        jitter: Callable[[], float] | None,
+    ) -> None:
+        policy = retry_policy or RetryPolicy()
+        if max_retries != policy.max_retries:
+            policy = RetryPolicy(max_retries, policy.initial_delay, policy.max_delay, policy.max_retry_after)
+        self.policy = policy
+        self.jitter = jitter or random.random
+
+    @staticmethod
+    def resolve_auth(auth: AuthArg) -> Any:
+        """Per-call ``auth=``: DEFAULT (the session's), an ``httpx.Auth``, a bearer ``str``, or None."""
+        if auth is DEFAULT:
+            return httpx.USE_CLIENT_DEFAULT
+        if auth is None or isinstance(auth, httpx.Auth):
+            return auth
+        if isinstance(auth, str):
+            return StaticAuth(auth)
+        raise ValueError(f"auth must be an httpx.Auth, a token string, None or DEFAULT, not {type(auth).__name__}")
+
+    @staticmethod
+    def method(method: str) -> str:
+        if not isinstance(method, str) or not method.strip():
+            raise ValueError(f"not an HTTP method: {method!r}")
+        return method.strip().upper()
+
+    @staticmethod
+    def path(path: str) -> str:
+        """Relative to the base URL, so a gateway prefix (``/core/``) is kept."""
+        if not isinstance(path, str):
+            raise ValueError(f"path must be a string, not {type(path).__name__}")
+        return path if "://" in path else path.lstrip("/")
+
+    def max_retries(self, per_call: int | None) -> int:
+        if per_call is None:
+            return self.policy.max_retries
+        if not isinstance(per_call, int) or isinstance(per_call, bool) or per_call < 0:
+            raise ValueError(f"max_retries must be an int >= 0, not {per_call!r}")
+        return per_call
+
+    def flow(
+        self, method: str, expected: Collection[int], max_retries: int
+    ) -> Generator[_Sleep | None, httpx.Response | BaseException, httpx.Response]:
+        """The retry state machine of one call.
+
+        Yields ``None`` to ask for one attempt (send back the response or the transport
+        exception) or a :class:`_Sleep`; returns the accepted response or raises the mapped error.
+        """
+        attempt = 0
+        while True:
+            outcome = yield _SEND
+            response = outcome if isinstance(outcome, httpx.Response) else None
+            if response is not None:
+                if response.status_code in expected:
+                    return response
+                if method == "DELETE" and attempt > 0 and response.status_code == 404:
+                    # an earlier attempt may have deleted it before the answer got lost: done
+                    return response
+                retry = response.status_code in RETRY_STATUSES
+            else:
+                retry = _retryable_exception(outcome)  # type: ignore[arg-type]
+            wait = None
+            if retry and method in IDEMPOTENT_METHODS and attempt < max_retries:
+                wait = self.policy.delay(attempt, response, self.jitter())
+            if wait is None:
+                if response is not None:
+                    raise error_from_response(response)
+                if isinstance(outcome, HubConnectionError):
+                    raise outcome
+                assert isinstance(outcome, httpx.RequestError)
+                raise connection_error_from(outcome) from outcome
+            attempt += 1
+            what = response.status_code if response is not None else type(outcome).__name__
+            url = redact_url(response.request.url) if response is not None else None
+            log.info("retrying %s %s after %s in %.2f s (retry %d of %d)", method, url or "", what, wait,
+                     attempt, max_retries)
+            yield _Sleep(wait)
+
+
+def _timeout(timeout: httpx.Timeout | float | None) -> httpx.Timeout:
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        return httpx.Timeout(float(timeout))
+    raise ValueError(f"timeout must be an httpx.Timeout or a number of seconds > 0, not {timeout!r}")
+
+
+def _client_kwargs(base_url: str | None, auth: Any, timeout: Any, transport: Any) -> dict[str, Any]:
+    if not isinstance(base_url, str) or not base_url.strip():
+        raise ValueError("base_url is required (e.g. 'http://localhost:3000/core/') unless client= is given")
+    base_url = base_url.strip()
+    if not base_url.endswith("/"):
+        base_url += "/"
+    if auth is not None and not isinstance(auth, httpx.Auth):
+        auth = _Core.resolve_auth(auth)
+    return {
+        "base_url": base_url,
+        "auth": auth,
+        "timeout": _timeout(timeout),
+        "transport": transport,
+        "headers": {"Accept": "application/json", "User-Agent": _USER_AGENT},
+    }
+
+
+def _warn_client_wins(base_url: Any, auth: Any, timeout: Any, transport: Any) -> None:
+    ignored = [n for n, v in (("base_url", base_url), ("auth", auth), ("timeout", timeout), ("transport", transport))
+               if v is not None]
+    if ignored:
+        warnings.warn(
+            f"client= was given, so {', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} ignored: "
+            "configure the httpx client itself instead",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _build(client: httpx.Client | httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Request:
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    return client.build_request(method, path, **kwargs)
+
+
+# ---------------------------------------------------------------------------- response helpers
+def parse_json(response: httpx.Response) -> Any:
+    """The decoded JSON body of a successful answer (``None`` for an empty body)."""
+    if not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise HubError(
+            f"{response.request.method} {redact_url(response.request.url)} answered {response.status_code} "
+            f"with a body that is not JSON (content-type {response.headers.get('content-type', 'unknown')!r})"
+        ) from None
+
+
+def unwrap_record(response: httpx.Response, dialect: Dialect) -> Any:
+    """The record of a get/create/update/delete answer (``{data, meta}`` on >= 0.13, else bare)."""
+    return dialect.unwrap_record(parse_json(response))
+
+
+def unwrap_list(response: httpx.Response) -> tuple[list[Any], dict[str, Any]]:
+    """``(data, meta)`` of a list answer (``{"data": [...], "meta": {...}}`` on every era)."""
+    body = parse_json(response)
+    if isinstance(body, dict) and isinstance(body.get("data"), list):
+        meta = body.get("meta")
+        return body["data"], meta if isinstance(meta, dict) else {}
+    if isinstance(body, list):  # tolerate a bare list
+        return body, {}
+    raise HubError(
+        f"{response.request.method} {redact_url(response.request.url)} did not answer with a list "
+        "envelope ({'data': [...], 'meta': {...}})"
+    )
+
+
+# ---------------------------------------------------------------------------- byte streams
+class ByteStream(Iterator[bytes]):
+    """The body of a streamed answer, chunk by chunk; closes the response when exhausted.
+
+    Use it in a ``with`` block (or exhaust it) so the connection is released. Transport
+    failures while reading raise :class:`~flame_hub.errors.HubConnectionError`.
+    """
+
+    def __init__(self, response: httpx.Response, chunk_size: int) -> None:
+        self.response = response
+        self._chunks = response.iter_bytes(chunk_size)
+
+    def __iter__(self) -> ByteStream:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            self.close()
+            raise
+        except httpx.RequestError as exc:
+            self.close()
+            raise connection_error_from(exc, self.response.request) from exc
+
+    def close(self) -> None:
+        """Release the connection (the rest of the body is dropped)."""
+        self.response.close()
+
+    def __enter__(self) -> ByteStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncByteStream(AsyncIterator[bytes]):
+    """Async twin of :class:`ByteStream`. The request is sent on ``await`` or on the first
+    ``async for`` step (``async with`` too); an error status raises before any byte."""
+
+    def __init__(self, start: Callable[[], Awaitable[httpx.Response]], chunk_size: int) -> None:
+        self._start = start
+        self._chunk_size = chunk_size
+        self.response: httpx.Response | None = None
+        self._chunks: AsyncIterator[bytes] | None = None
+        self._closed = False
+
+    async def _open(self) -> AsyncByteStream:
+        if self._closed:
+            raise HubError("the stream is closed")
+        if self.response is None:
+            self.response = await self._start()
+            self._chunks = self.response.aiter_bytes(self._chunk_size)
+        return self
+
+    def __await__(self) -> Generator[Any, None, AsyncByteStream]:
+        return self._open().__await__()
+
+    def __aiter__(self) -> AsyncByteStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        await self._open()
+        assert self._chunks is not None and self.response is not None
+        try:
+            return await self._chunks.__anext__()
+        except StopAsyncIteration:
+            await self.aclose()
+            raise
+        except httpx.RequestError as exc:
+            await self.aclose()
+            raise connection_error_from(exc, self.response.request) from exc
+
+    async def aclose(self) -> None:
+        """Release the connection (the rest of the body is dropped)."""
+        self._closed = True
+        if self.response is not None:
+            await self.response.aclose()
+
+    async def __aenter__(self) -> AsyncByteStream:
+        return await self._open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def _check_chunk_size(chunk_size: int) -> int:
+    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size <= 0:
+        raise ValueError(f"chunk_size must be a positive int, not {chunk_size!r}")
+    return chunk_size
+
+
+# ---------------------------------------------------------------------------- sessions
+class HubSession:
+    """Sends requests to one Hub service (sync).
+
+    ``client`` (an ``httpx.Client``) wins over ``base_url``/``auth``/``timeout``/``transport``
+    (a ``UserWarning`` says so when both are given) and is never closed by the session.
+    ``sleep`` and ``jitter`` are injectable so tests do not wait.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        auth: httpx.Auth | str | None = None,
+        *,
+        client: httpx.Client | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int = 2,
+        transport: httpx.BaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], object] | None = None,
+        jitter: Callable[[], float] | None = None,
+    ) -> None:
+        self._core = _Core(max_retries, retry_policy, jitter)
+        self._sleep = sleep or time.sleep
+        if client is not None:
+            if not isinstance(client, httpx.Client):
+                raise ValueError("client must be an httpx.Client (use AsyncHubSession for an httpx.AsyncClient)")
+            _warn_client_wins(base_url, auth, timeout, transport)
+            self._client, self._owns_client = client, False
+        else:
+            self._client = httpx.Client(**_client_kwargs(base_url, auth, timeout, transport))
+            self._owns_client = True
+
+    @property
+    def client(self) -> httpx.Client:
+        """The underlying httpx client."""
+        return self._client
+
+    @property
+    def base_url(self) -> httpx.URL:
+        """The service base URL (always ends with ``/``)."""
+        return self._client.base_url
+
+    @property
+    def max_retries(self) -> int:
+        """Retries of idempotent requests unless a call says otherwise."""
+        return self._core.policy.max_retries
+
+    def _run(self, method: str, path: str, expected: Collection[int], max_retries: int | None,
+             auth: AuthArg, stream: bool, **build: Any) -> httpx.Response:
+        method, path = self._core.method(method), self._core.path(path)
+        resolved = self._core.resolve_auth(auth)
+        flow = self._core.flow(method, expected, self._core.max_retries(max_retries))
+        step = next(flow)
+        last: httpx.Response | None = None
+        try:
+            while True:
+                if isinstance(step, _Sleep):
+                    if last is not None:
+                        last.close()
+                    self._sleep(step.seconds)
+                    step = next(flow)
+                    continue
+                last = None
+                try:
+                    last = self._client.send(_build(self._client, method, path, **build), auth=resolved,
+                                             stream=stream)
+                except (httpx.RequestError, HubConnectionError) as exc:
+                    step = flow.send(exc)
+                    continue
+                if stream and last.status_code not in expected:
+                    _read_error_body(last)
+                step = flow.send(last)
+        except StopIteration as done:
+            return done.value
+        except HubAPIError:
+            if last is not None:
+                last.close()
+            raise
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        auth: AuthArg = DEFAULT,
+        expected: Collection[int] = (200,),
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """Send one call (with retries if idempotent) and return the answer (body read).
+
+        Raises the mapped :class:`~flame_hub.errors.HubAPIError` for a status not in
+        ``expected`` and :class:`~flame_hub.errors.HubConnectionError` /
+        :class:`~flame_hub.errors.HubTimeout` for transport failures. A DELETE that had to be
+        retried and then answers 404 is returned as it is (the earlier attempt deleted it).
+        """
+        return self._run(method, path, expected, max_retries, auth, False,
+                         params=params, json=json, data=data, files=files)
+
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        auth: AuthArg = DEFAULT,
+        chunk_size: int = 65536,
+        expected: Collection[int] = (200,),
+        max_retries: int | None = None,
+    ) -> ByteStream:
+        """Send the call now and return its body as an iterator of byte chunks.
+
+        An error status raises here, before any byte is yielded.
+        """
+        chunk_size = _check_chunk_size(chunk_size)
+        response = self._run(method, path, expected, max_retries, auth, True, params=params)
+        return ByteStream(response, chunk_size)
+
+    def close(self) -> None:
+        """Close the httpx client if the session created it."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> HubSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"HubSession(base_url={str(self.base_url)!r}, max_retries={self.max_retries})"
+
+
+def _read_error_body(response: httpx.Response) -> None:
+    try:
+        response.read()
+    except httpx.RequestError:
+        pass  # the error is then built from the status alone
+    finally:
+        response.close()
+
+
+async def _aread_error_body(response: httpx.Response) -> None:
+    try:
+        await response.aread()
+    except httpx.RequestError:
+        pass
+    finally:
+        await response.aclose()
+
+
+class AsyncHubSession:
+    """Async twin of :class:`HubSession` over an ``httpx.AsyncClient`` (same core, same rules)."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        auth: httpx.Auth | str | None = None,
+        *,
+        client: httpx.AsyncClient | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+        jitter: Callable[[], float] | None = None,
+    ) -> None:
+        self._core = _Core(max_retries, retry_policy, jitter)
+        self._sleep = sleep or anyio.sleep
+        if client is not None:
+            if not isinstance(client, httpx.AsyncClient):
+                raise ValueError("client must be an httpx.AsyncClient (use HubSession for an httpx.Client)")
+            _warn_client_wins(base_url, auth, timeout, transport)
+            self._client, self._owns_client = client, False
+        else:
+            self._client = httpx.AsyncClient(**_client_kwargs(base_url, auth, timeout, transport))
+            self._owns_client = True
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The underlying httpx client."""
+        return self._client
+
+    @property
+    def base_url(self) -> httpx.URL:
+        """The service base URL (always ends with ``/``)."""
+        return self._client.base_url
+
+    @property
+    def max_retries(self) -> int:
+        """Retries of idempotent requests unless a call says otherwise."""
+        return self._core.policy.max_retries
+
+    async def _run(self, method: str, path: str, expected: Collection[int], max_retries: int | None,
+                   auth: AuthArg, stream: bool, **build: Any) -> httpx.Response:
+        method, path = self._core.method(method), self._core.path(path)
+        resolved = self._core.resolve_auth(auth)
+        flow = self._core.flow(method, expected, self._core.max_retries(max_retries))
+        step = next(flow)
+        last: httpx.Response | None = None
+        try:
+            while True:
+                if isinstance(step, _Sleep):
+                    if last is not None:
+                        await last.aclose()
+                    await self._sleep(step.seconds)
+                    step = next(flow)
+                    continue
+                last = None
+                try:
+                    last = await self._client.send(_build(self._client, method, path, **build), auth=resolved,
+                                                   stream=stream)
+                except (httpx.RequestError, HubConnectionError) as exc:
+                    step = flow.send(exc)
+                    continue
+                if stream and last.status_code not in expected:
+                    await _aread_error_body(last)
+                step = flow.send(last)
+        except StopIteration as done:
+            return done.value
+        except HubAPIError:
+            if last is not None:
+                await last.aclose()
+            raise
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        auth: AuthArg = DEFAULT,
+        expected: Collection[int] = (200,),
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """See :meth:`HubSession.request`."""
+        return await self._run(method, path, expected, max_retries, auth, False,
+                               params=params, json=json, data=data, files=files)
+
+    def astream(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        auth: AuthArg = DEFAULT,
+        chunk_size: int = 65536,
+        expected: Collection[int] = (200,),
+        max_retries: int | None = None,
+    ) -> AsyncByteStream:
+        """The body as async byte chunks: ``async for chunk in session.astream(...)`` or
+        ``stream = await session.astream(...)`` (sends and checks the status first)."""
+        chunk_size = _check_chunk_size(chunk_size)
+        return AsyncByteStream(
+            lambda: self._run(method, path, expected, max_retries, auth, True, params=params), chunk_size
+        )
+
+    async def aclose(self) -> None:
+        """Close the httpx client if the session created it."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> AsyncHubSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"AsyncHubSession(base_url={str(self.base_url)!r}, max_retries={self.max_retries})"

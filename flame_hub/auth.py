@@ -1,0 +1,445 @@
+"""Authentication flows for the Hub's services (``httpx.Auth`` subclasses).
+
+Each flow works with sync **and** async httpx clients: :meth:`sync_auth_flow` and
+:meth:`async_auth_flow` are thin shells over one sans-IO token state machine
+(:meth:`_TokenAuth._acquire`, a generator that yields token requests and receives answers).
+
+Token lifecycle (upstream-client.md §3, §8; hub-spec examples 001–006, 096/097):
+
+- the first request obtains a token (password / client / robot grant) — lazily;
+- ``margin`` seconds before expiry the token is refreshed with the ``refresh_token`` grant;
+- refresh is single-flight across threads and asyncio tasks and always presents the newest
+  refresh token: authup's refresh tokens are single-use, and replaying one revokes the session;
+- when the refresh fails, the flow falls back to a fresh primary grant;
+- a 401 from an API triggers one re-authentication and one retry of the request (only when the
+  request body can be sent again).
+
+Secrets and tokens never appear in ``repr()``, logs or exception messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import AsyncGenerator, Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import anyio
+import httpx
+
+from .errors import BadRequest, HubAPIError, HubError, connection_error_from, error_from_response
+
+__all__ = ["DEFAULT_AUTH_URL", "PasswordAuth", "ClientAuth", "RobotAuth", "StaticAuth"]
+
+#: The public Hub's auth service (authup).
+DEFAULT_AUTH_URL = "https://auth.privateaim.dev/"
+#: connect 5 s, everything else 30 s (the same defaults as the API sessions)
+_TOKEN_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+log = logging.getLogger("flame_hub.auth")
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def _replayable(request: httpx.Request) -> bool:
+    """Whether the request body can be sent a second time (bytes in memory, or no body)."""
+    return isinstance(request.stream, httpx.ByteStream) or hasattr(request, "_content")
+
+
+@dataclass(frozen=True)
+class _Token:
+    """An access token and when to stop using it (all times from the auth's monotonic clock)."""
+
+    access_token: str
+    refresh_at: float
+    refresh_token: str | None
+    refresh_expires_at: float | None
+
+
+@dataclass(frozen=True)
+class _Grant:
+    """A token request the state machine wants sent: ``POST <auth>/token`` with this JSON body."""
+
+    kind: Literal["primary", "refresh"]
+    body: dict[str, str]
+
+
+class StaticAuth(httpx.Auth):
+    """A fixed bearer token: sets ``Authorization: Bearer <token>`` and never refreshes."""
+
+    def __init__(self, token: str | None = None, *, access_token: str | None = None) -> None:
+        value = token if token is not None else access_token
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("StaticAuth needs a non-empty token string")
+        self._token = value.strip()
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Set the bearer header and send the request once."""
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "StaticAuth(token='***')"
+
+
+class _TokenAuth(httpx.Auth):
+    """Shared machinery of the flows that obtain tokens from authup's ``POST /token``."""
+
+    _grant_name = "token"
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        client: httpx.Client | None = None,
+        *,
+        async_client: httpx.AsyncClient | None = None,
+        margin: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if client is not None and not isinstance(client, httpx.Client):
+            raise ValueError("client must be an httpx.Client (pass an httpx.AsyncClient as async_client=)")
+        if async_client is not None and not isinstance(async_client, httpx.AsyncClient):
+            raise ValueError("async_client must be an httpx.AsyncClient")
+        if not isinstance(margin, (int, float)) or margin < 0 or not math.isfinite(margin):
+            raise ValueError(f"margin must be a finite number of seconds >= 0, not {margin!r}")
+        if base_url is not None and not str(base_url).strip():
+            raise ValueError("base_url must not be empty")
+        self._base_url = None if base_url is None else _with_slash(str(base_url).strip())
+        self._client = client
+        self._async_client = async_client
+        self._margin = float(margin)
+        self._clock = clock
+        self._state: _Token | None = None
+        # One lock for threads and tasks alike: threads block on it, tasks poll it without
+        # blocking the event loop. It is never held across the yield of the API request.
+        self._lock = threading.Lock()
+        self._own_client: httpx.Client | None = None
+        self._borrowed_async: httpx.AsyncClient | None = None
+
+    # ------------------------------------------------------------------ sans-IO core
+    def _grant_body(self) -> dict[str, str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _grant_error(self, response: httpx.Response) -> HubAPIError:
+        """The exception for a failed primary grant."""
+        return error_from_response(response)
+
+    def _fresh_token(self, stale: str | None) -> str | None:
+        """The current token if it can be used now and is not the one known to be rejected."""
+        state = self._state
+        if state is not None and state.access_token != stale and self._clock() < state.refresh_at:
+            return state.access_token
+        return None
+
+    def _store(self, response: httpx.Response, sent_at: float) -> str:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        token = data.get("access_token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            self._state = None
+            raise HubError(f"the token endpoint answered {response.status_code} without an access_token")
+        expires_in = data.get("expires_in")
+        if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in > 0:
+            # refresh `margin` seconds early, but never earlier than half the token's lifetime
+            refresh_at = sent_at + expires_in - min(self._margin, expires_in / 2)
+        else:
+            refresh_at = math.inf  # lifetime unknown: rely on the 401 path
+        refresh_token = data.get("refresh_token")
+        refresh_in = data.get("refresh_token_expires_in")
+        self._state = _Token(
+            access_token=token,
+            refresh_at=refresh_at,
+            refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
+            refresh_expires_at=sent_at + refresh_in
+            if isinstance(refresh_in, (int, float)) and not isinstance(refresh_in, bool)
+            else None,
+        )
+        return token
+
+    def _acquire(self, stale: str | None) -> Generator[_Grant, httpx.Response, str]:
+        """Return a usable access token, yielding the token requests needed to get one.
+
+        Runs with the lock held. ``stale`` is a token the API just rejected (401): it is
+        replaced even if our clock says it is still valid.
+        """
+        token = self._fresh_token(stale)
+        if token is not None:
+            return token  # another thread/task renewed it while we waited for the lock
+        state = self._state
+        now = self._clock()
+        if state is not None and state.refresh_token and (
+            state.refresh_expires_at is None or now < state.refresh_expires_at
+        ):
+            response = yield _Grant("refresh", {"grant_type": "refresh_token", "refresh_token": state.refresh_token})
+            if response.status_code == 200:
+                return self._store(response, now)
+            # expired, revoked or already used: the refresh token is dead either way
+            log.info("token refresh failed with %s; obtaining a new token with the %s grant",
+                     response.status_code, self._grant_name)
+        self._state = None
+        now = self._clock()
+        response = yield _Grant("primary", self._grant_body())
+        if response.status_code != 200:
+            raise self._grant_error(response)
+        return self._store(response, now)
+
+    # ------------------------------------------------------------------ I/O shells
+    def _token_url(self, client: httpx.Client | httpx.AsyncClient) -> str:
+        if self._base_url is not None:
+            return self._base_url + "token"
+        if str(client.base_url):
+            return "token"  # relative to the given client's base URL
+        return DEFAULT_AUTH_URL + "token"
+
+    def _sync_http(self) -> httpx.Client:
+        if self._client is not None:
+            return self._client
+        if self._own_client is None:
+            transport = getattr(self._async_client, "_transport", None)
+            if not isinstance(transport, httpx.BaseTransport):
+                transport = None
+            self._own_client = httpx.Client(timeout=_TOKEN_TIMEOUT, transport=transport)
+        return self._own_client
+
+    def _send_sync(self, grant: _Grant) -> httpx.Response:
+        client = self._sync_http()
+        request = client.build_request("POST", self._token_url(client), json=grant.body,
+                                       headers={"Accept": "application/json"})
+        try:
+            return client.send(request, auth=None)
+        except httpx.RequestError as exc:
+            raise connection_error_from(exc, request) from exc
+
+    async def _send_async(self, client: httpx.AsyncClient, grant: _Grant) -> httpx.Response:
+        request = client.build_request("POST", self._token_url(client), json=grant.body,
+                                       headers={"Accept": "application/json"})
+        try:
+            return await client.send(request, auth=None)
+        except httpx.RequestError as exc:
+            raise connection_error_from(exc, request) from exc
+
+    def _sync_token(self, stale: str | None = None) -> str:
+        token = self._fresh_token(stale)
+        if token is not None:
+            return token
+        with self._lock:
+            flow = self._acquire(stale)
+            try:
+                grant = next(flow)
+                while True:
+                    grant = flow.send(self._send_sync(grant))
+            except StopIteration as done:
+                return done.value
+
+    async def _run_async(self, client: httpx.AsyncClient, stale: str | None) -> str:
+        flow = self._acquire(stale)
+        try:
+            grant = next(flow)
+            while True:
+                grant = flow.send(await self._send_async(client, grant))
+        except StopIteration as done:
+            return done.value
+
+    async def _async_token(self, stale: str | None = None) -> str:
+        token = self._fresh_token(stale)
+        if token is not None:
+            return token
+        delay = 0.001
+        while not self._lock.acquire(blocking=False):
+            await anyio.sleep(delay)
+            delay = min(delay * 2, 0.02)
+        try:
+            client = self._async_client or self._borrowed_async_client()
+            if client is not None:
+                return await self._run_async(client, stale)
+            # A private client per acquisition: tokens are rare, and a pooled connection must
+            # not outlive the event loop it was opened in (asyncio.run() twice, pytest-anyio).
+            given = self._client
+            async with httpx.AsyncClient(
+                base_url=given.base_url if given is not None else "",
+                timeout=given.timeout if given is not None else _TOKEN_TIMEOUT,
+            ) as own:
+                return await self._run_async(own, stale)
+        finally:
+            self._lock.release()
+
+    def _borrowed_async_client(self) -> httpx.AsyncClient | None:
+        """An AsyncClient over the given sync client's transport when it also speaks async
+        (``httpx.MockTransport``, ``FakeHub().transport()``), else ``None``."""
+        if self._borrowed_async is None and self._client is not None:
+            transport = getattr(self._client, "_transport", None)
+            if isinstance(transport, httpx.AsyncBaseTransport):
+                self._borrowed_async = httpx.AsyncClient(
+                    transport=transport, base_url=self._client.base_url, timeout=self._client.timeout
+                )
+        return self._borrowed_async
+
+    # ------------------------------------------------------------------ httpx.Auth
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Authenticate ``request``; on a 401, re-authenticate once and send it once more."""
+        token = self._sync_token()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code == 401 and _replayable(request):
+            request.headers["Authorization"] = f"Bearer {self._sync_token(stale=token)}"
+            yield request
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """The asyncio/trio twin of :meth:`sync_auth_flow` (same state machine)."""
+        token = await self._async_token()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code == 401 and _replayable(request):
+            request.headers["Authorization"] = f"Bearer {await self._async_token(stale=token)}"
+            yield request
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        raise RuntimeError("use sync_auth_flow or async_auth_flow")  # pragma: no cover
+
+    # ------------------------------------------------------------------ public helpers
+    def invalidate(self) -> None:
+        """Forget the current token; the next request obtains a new one."""
+        with self._lock:
+            self._state = None
+
+    def close(self) -> None:
+        """Close the HTTP client this flow created for token requests (never a given one)."""
+        if self._own_client is not None:
+            self._own_client.close()
+            self._own_client = None
+
+    async def aclose(self) -> None:
+        """Async twin of :meth:`close`."""
+        self.close()
+        if self._borrowed_async is not None:
+            await self._borrowed_async.aclose()
+            self._borrowed_async = None
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {}
+
+    def __repr__(self) -> str:
+        fields = {**self._repr_fields(), "base_url": self._base_url}
+        inner = ", ".join(f"{k}={v!r}" for k, v in fields.items() if v is not None)
+        return f"{type(self).__name__}({inner})"
+
+
+class PasswordAuth(_TokenAuth):
+    """User name and password (``password`` grant), refreshed with the ``refresh_token`` grant.
+
+    ``base_url`` is the auth service's base (default ``https://auth.privateaim.dev/``); token
+    requests go through ``client`` (an ``httpx.Client``) or an internal one, and through
+    ``async_client`` (an ``httpx.AsyncClient``) when used by async clients.
+    """
+
+    _grant_name = "password"
+
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        base_url: str | None = None,
+        client: httpx.Client | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(username, str) or not username:
+            raise ValueError("username must be a non-empty string")
+        if not isinstance(password, str) or not password:
+            raise ValueError("password must be a non-empty string")
+        super().__init__(base_url, client, **kwargs)
+        self.username = username
+        self._password = password
+
+    def _grant_body(self) -> dict[str, str]:
+        return {"grant_type": "password", "username": self.username, "password": self._password}
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {"username": self.username}
+
+
+class ClientAuth(_TokenAuth):
+    """An authup client's id and secret (``client_credentials`` grant) — e.g. a node's client."""
+
+    _grant_name = "client_credentials"
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        base_url: str | None = None,
+        client: httpx.Client | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(client_id, str) or not client_id:
+            raise ValueError("client_id must be a non-empty string")
+        if not isinstance(client_secret, str) or not client_secret:
+            raise ValueError("client_secret must be a non-empty string")
+        super().__init__(base_url, client, **kwargs)
+        self.client_id = client_id
+        self._client_secret = client_secret
+
+    def _grant_body(self) -> dict[str, str]:
+        return {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self._client_secret}
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {"client_id": self.client_id}
+
+
+class RobotAuth(_TokenAuth):
+    """A robot's id and secret (``robot_credentials`` grant) — authup before 1.0 only.
+
+    Current authup has no robots; there the token endpoint rejects the grant and this flow
+    raises :class:`~flame_hub.errors.BadRequest` telling you to use :class:`ClientAuth`.
+    """
+
+    _grant_name = "robot_credentials"
+
+    def __init__(
+        self,
+        robot_id: str,
+        robot_secret: str,
+        base_url: str | None = None,
+        client: httpx.Client | None = None,
+        **kwargs: Any,
+    ) -> None:
+        robot_id = str(robot_id) if robot_id is not None and not isinstance(robot_id, str) else robot_id
+        if not isinstance(robot_id, str) or not robot_id:
+            raise ValueError("robot_id must be a non-empty string or UUID")
+        if not isinstance(robot_secret, str) or not robot_secret:
+            raise ValueError("robot_secret must be a non-empty string")
+        super().__init__(base_url, client, **kwargs)
+        self.robot_id = robot_id
+        self._robot_secret = robot_secret
+
+    def _grant_body(self) -> dict[str, str]:
+        return {"grant_type": "robot_credentials", "id": self.robot_id, "secret": self._robot_secret}
+
+    def _grant_error(self, response: httpx.Response) -> HubAPIError:
+        error = error_from_response(response)
+        payload = error.payload if isinstance(error.payload, dict) else {}
+        if response.status_code == 400 and (
+            payload.get("code") == "unsupported_token_grant_type" or payload.get("error") == "unsupported_grant_type"
+        ):
+            # authup >= 1.0 (Hub >= 0.3 clients): robots are gone (hub-spec example 004)
+            return BadRequest(
+                "The auth server does not support the robot_credentials grant (authup 1.0 has no robots). "
+                "Use flame_hub.auth.ClientAuth(client_id=..., client_secret=...) with the node's client instead.",
+                status_code=400,
+                code=error.code,
+                method=error.method,
+                url=error.url,
+                body=error.body,
+                payload=error.payload,
+                response=response,
+            )
+        return error
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {"robot_id": self.robot_id}
