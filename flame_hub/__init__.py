@@ -1,3 +1,75 @@
-"""flame-hub-client: the Python client for the FLAME Hub (auth, core, storage)."""
+"""flame-hub-client: the Python client for the FLAME Hub (auth, core, storage).
+
+::
+
+    import flame_hub
+
+    auth = flame_hub.auth.PasswordAuth(username="admin", password="start123",
+                                       base_url="http://localhost:3000/auth/")
+    core = flame_hub.CoreClient(base_url="http://localhost:3000/core/", auth=auth)
+    node = core.create_node(name="my-node")
+    core.update_node(node, hidden=True)
+    for n in core.nodes.filter(hidden=True):   # lazy, auto-paginating
+        print(n.name)
+
+Public names: the clients (:class:`CoreClient`, :class:`StorageClient`, :class:`AuthClient` and
+their ``Async`` twins), the submodules :mod:`~flame_hub.auth`, :mod:`~flame_hub.models`,
+:mod:`~flame_hub.types` and :mod:`~flame_hub.errors`, and the exception classes (also at top
+level: ``flame_hub.HubAPIError``, ``flame_hub.NotFound``, ...).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import auth, errors, models
+from .clients import (
+    AsyncAuthClient,
+    AsyncCoreClient,
+    AsyncStorageClient,
+    AuthClient,
+    CoreClient,
+    StorageClient,
+)
+from .errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    HubAPIError,
+    HubConnectionError,
+    HubError,
+    HubTimeout,
+    MultipleObjectsReturned,
+    NotFound,
+    RateLimited,
+    ServerError,
+    Unauthorized,
+)
 
 __version__ = "2.0.0.dev0"
+
+__all__ = [
+    "__version__",
+    "AuthClient", "CoreClient", "StorageClient",
+    "AsyncAuthClient", "AsyncCoreClient", "AsyncStorageClient",
+    "auth", "errors", "models", "types",
+    "HubError", "HubAPIError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
+    "RateLimited", "ServerError", "HubConnectionError", "HubTimeout", "MultipleObjectsReturned",
+]
+
+# Imported on first use: ``types`` and ``query`` pull in the query layer, ``testing`` the fake
+# Hub (which needs the ``testing`` extra); a plain ``import flame_hub`` stays light.
+_LAZY_SUBMODULES = ("types", "query", "testing", "resources", "dialects")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'flame_hub' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | set(_LAZY_SUBMODULES))

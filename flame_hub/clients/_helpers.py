@@ -1,0 +1,503 @@
+"""The documented helpers (``get_<x>``, ``find_<xs>``, ``create_<x>``, ...) built from the registry.
+
+Each helper is a :class:`Helper`: a name, an ``inspect.Signature`` (the original client's, so
+scripts written for flame-hub-client run unchanged) and a *plan* — a generator that yields the
+HTTP calls it needs (:mod:`._plan`). The sync and async clients wrap the same helpers; only the
+shell that executes the plan differs.
+
+CRUD helpers are generated for every resource from its :class:`~flame_hub.resources.EraSpec`
+(operations, create/update bodies, relations). Special operations (commands, credentials, log
+deletes, upload, streams) are one function each, taking their routes from the registry too.
+Per-resource facts that no rule derives — the original client's argument names and positional
+order — are the two small tables below.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+from .._http import DEFAULT, parse_json, unwrap_list, unwrap_record
+from .._naming import to_snake
+from ..models import (
+    UNSET,
+    ResourceListMeta,
+    SingleResourceMeta,
+    coerce_id,
+    list_adapter,
+    model_for,
+    request_model,
+)
+from ..models._generate import python_attr, request_fields
+from ..resources import ERAS, REGISTRY, EraSpec, Resource, SpecialRoute
+from ._plan import Call
+
+# --- tables: the original client's argument names and positional order -----------------------
+
+#: (resource, body field) -> the argument name flame-hub-client uses for it.
+ARG_RENAMES: dict[tuple[str, str], str] = {
+    ("nodes", "type"): "node_type",
+    ("analysis-buckets", "type"): "bucket_type",
+    ("registry-projects", "type"): "registry_project_type",
+    ("analysis-bucket-files", "root"): "is_entrypoint",
+}
+
+#: Positional order of ``create_<x>`` arguments in flame-hub-client (upstream-client.md §1).
+#: Arguments not listed here are keyword-only. Names no Hub era accepts are still accepted by
+#: the signature (old scripts pass them) and refused with a ValueError only when given.
+CREATE_POSITIONAL: dict[str, tuple[str, ...]] = {
+    "nodes": ("name", "realm_id", "registry_id", "external_name", "node_type", "hidden"),
+    "projects": ("name", "display_name", "master_image_id", "description"),
+    "project-nodes": ("project_id", "node_id"),
+    "analyses": ("project_id", "name", "display_name", "description", "master_image_id",
+                 "registry_id", "image_command_arguments"),
+    "analysis-nodes": ("analysis_id", "node_id"),
+    "analysis-node-logs": ("analysis_id", "node_id", "level", "message", "status", "code"),
+    "analysis-buckets": ("bucket_type", "bucket_id", "analysis_id"),
+    "analysis-bucket-files": ("path", "bucket_file_id", "bucket_id", "analysis_bucket_id",
+                              "is_entrypoint"),
+    "registries": ("name", "host", "account_name", "account_secret"),
+    "registry-projects": ("name", "registry_project_type", "registry_id", "external_name",
+                          "account_name", "account_secret"),
+    "buckets": ("name", "region"),
+    "realms": ("name", "display_name", "description"),
+    "permissions": ("name", "display_name", "description", "realm_id"),
+    "roles": ("name", "display_name", "description"),
+    "role-permissions": ("role_id", "permission_id"),
+    "users": ("name", "email", "display_name", "active", "name_locked", "first_name", "last_name"),
+    "user-permissions": ("user_id", "permission_id"),
+    "user-roles": ("user_id", "role_id"),
+    "clients": ("name", "realm_id", "secret", "display_name", "description", "redirect_uri",
+                "active", "is_confidential", "secret_hashed", "grant_types", "auth_method",
+                "token_binding_method", "post_logout_redirect_uri", "backchannel_logout_uri"),
+    "robots": ("name", "realm_id", "secret", "display_name"),
+}
+
+#: Update arguments of flame-hub-client that no recorded Hub era accepts on update (kept in the
+#: signature; refused with a ValueError when given, because the Hub would silently drop them).
+UPDATE_COMPAT_ARGS: dict[str, tuple[str, ...]] = {
+    "registry-projects": ("registry_project_type", "registry_id", "account_name", "account_secret"),
+    "clients": ("is_confidential", "backchannel_logout_uri"),
+    "permissions": ("realm_id", "policy_id"),
+    "roles": (),
+}
+
+_DEFAULT_CHUNK = 65536
+
+
+class _AllRelations:
+    """Default of ``include=``: every relation of the resource (what flame-hub-client always
+    asked for, so ``node.registry`` is filled as scripts expect). Pass ``include=None`` or
+    ``include=()`` for none, or a list of relation names."""
+
+    def __repr__(self) -> str:
+        return "ALL_RELATIONS"
+
+
+ALL_RELATIONS: Any = _AllRelations()
+
+
+@dataclass(frozen=True)
+class StreamRequest:
+    """A streamed GET a stream helper asks for (executed by the sync or async shell)."""
+
+    path: str
+    auth: Any = DEFAULT
+    chunk_size: int = _DEFAULT_CHUNK
+
+
+@dataclass(frozen=True)
+class DownloadRequest:
+    """A streamed GET written to ``destination`` (with an optional progress callback)."""
+
+    stream: StreamRequest
+    destination: Path
+    progress: Callable[[int, int | None], Any] | None = None
+
+
+@dataclass(frozen=True)
+class Helper:
+    """One client method. ``kind``: "call" (``plan`` returns a generator of :class:`Call`),
+    "stream" (``plan`` returns a :class:`StreamRequest`), "download" (a
+    :class:`DownloadRequest`)."""
+
+    name: str
+    signature: inspect.Signature  # without ``self``
+    plan: Callable[..., Any]  # plan(client, *args, **kwargs)
+    doc: str
+    kind: str = "call"
+
+
+# --- small shared pieces -----------------------------------------------------------------------
+
+def check_id(value: Any, what: str = "id") -> str:
+    """A UUID, a UUID string or a model with ``.id`` -> the canonical id string.
+
+    Raises ``ValueError`` for anything else, before a request is sent (a malformed id would
+    otherwise reach the Hub, which answers 500 or 404 depending on the version).
+    """
+    raw = coerce_id(value)
+    if isinstance(raw, UUID):
+        return str(raw)
+    if isinstance(raw, str):
+        try:
+            return str(UUID(raw))
+        except ValueError:
+            pass
+    raise ValueError(f"{what} must be a UUID, a UUID string or a model with an .id, not {value!r}")
+
+
+def _path(template: str, **values: str) -> str:
+    """A registry path (``/nodes/{id}``) as a relative path with the values filled in."""
+    path = template.split("?", 1)[0].lstrip("/")
+    for key, value in values.items():
+        path = path.replace("{" + key + "}", value)
+    return path
+
+
+def _spec(client: Any, res: Resource) -> EraSpec:
+    return client.dialect.spec(res)
+
+
+def _require(client: Any, res: Resource, operation: str) -> EraSpec:
+    """The resource's spec on the client's era; ValueError if the era does not offer ``operation``."""
+    spec = _spec(client, res)
+    op = spec.operations.get(operation)
+    if not spec.available or op is None or op.supported is False:
+        raise ValueError(
+            f"the Hub {client.dialect.name} era offers no {operation.replace('_', ' ')} of {res.name}"
+        )
+    return spec
+
+
+def _route(client: Any, res: Resource, name: str) -> SpecialRoute:
+    spec = _spec(client, res)
+    route = spec.special_routes.get(name) if spec.available else None
+    if route is None:
+        raise ValueError(f"the Hub {client.dialect.name} era has no {name.replace('_', ' ')} route for {res.name}")
+    return route
+
+
+def _op_path(client: Any, res: Resource, operation: str) -> str:
+    spec = _require(client, res, operation)
+    op = spec.operations[operation]
+    return op.path or ("/" + spec.path.lstrip("/") + ("" if operation in ("list", "create") else "/{id}"))
+
+
+def _available_eras(res: Resource) -> list[str]:
+    return [e for e in ERAS if res.eras[e].available]
+
+
+def _supported_anywhere(res: Resource, operation: str) -> bool:
+    for era in _available_eras(res):
+        op = res.eras[era].operations.get(operation)
+        if op is not None and op.supported:
+            return True
+    return False
+
+
+def _includes(client: Any, res: Resource, include: Any) -> Any:
+    if include is ALL_RELATIONS:
+        spec = _spec(client, res)
+        return [to_snake(r) for r in spec.relations] or None
+    return include
+
+
+def _compile(client: Any, res: Resource, **find: Any) -> list[tuple[str, str]]:
+    """Query pairs for the original client's find_* arguments, via the QuerySet compiler."""
+    from ..query import queryset_from_find_kwargs
+
+    qs = queryset_from_find_kwargs(client._queryset(res), **find)
+    return list(qs.params())
+
+
+def _parse_record(client: Any, res: Resource, response: Any) -> Any:
+    return model_for(res).model_validate(unwrap_record(response, client.dialect))
+
+
+def _record_meta(response: Any) -> SingleResourceMeta:
+    body = parse_json(response)
+    meta = body.get("meta") if isinstance(body, dict) else None
+    return SingleResourceMeta.model_validate(meta if isinstance(meta, dict) else {})
+
+
+def fetch_page_plan(client: Any, res: Resource, params: list[tuple[str, str]]):
+    """GET one list page; returns ``(models, meta)`` (the QuerySet backend protocol)."""
+    response = yield Call("GET", _path(_op_path(client, res, "list")), params=list(params),
+                          expected=(200,))
+    data, meta = unwrap_list(response)
+    return list_adapter(model_for(res)).validate_python(data), meta
+
+
+def _bind(name: str, sig: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Any]:
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"{name}(): {exc}") from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _kw(name: str, default: Any = UNSET, annotation: Any = inspect.Parameter.empty) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=annotation)
+
+
+def _pos(name: str, default: Any = inspect.Parameter.empty,
+         annotation: Any = inspect.Parameter.empty) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default,
+                             annotation=annotation)
+
+
+AUTH_PARAM = _kw("auth", DEFAULT)
+_READ_PARAMS = [_kw("fields", None), _kw("include", ALL_RELATIONS), _kw("meta", False), AUTH_PARAM]
+_FIND_PARAMS = [_kw("filter", None), _kw("page", None), _kw("sort", None), *_READ_PARAMS]
+
+
+# --- CRUD helpers, generated per resource ------------------------------------------------------
+
+def _list_helpers(res: Resource) -> list[Helper]:
+    model = model_for(res)
+    out = []
+
+    def find(client: Any, *args: Any, **kwargs: Any):
+        values = _bind(f"find_{res.attr}", find_sig, args, kwargs)
+        return _find_plan(client, res, values)
+
+    find_sig = inspect.Signature(_FIND_PARAMS, return_annotation=list[model])  # type: ignore[valid-type]
+    out.append(Helper(
+        f"find_{res.attr}", find_sig, find,
+        f"Find {res.name}: ``filter``/``page``/``sort`` as in flame-hub-client (one request; the "
+        f"page defaults to the first 50). ``fields`` adds optional fields, ``include`` picks "
+        f"relations (default: all), ``meta=True`` also returns :class:`ResourceListMeta`. "
+        f"For every match use the lazy ``client.{res.attr}`` QuerySet.",
+    ))
+    if not any(res.eras[e].required_filters for e in _available_eras(res)):
+        def get_all(client: Any, *args: Any, **kwargs: Any):
+            values = _bind(f"get_{res.attr}", get_sig, args, kwargs)
+            return _find_plan(client, res, values)
+
+        get_sig = inspect.Signature(_READ_PARAMS, return_annotation=list[model])  # type: ignore[valid-type]
+        out.append(Helper(
+            f"get_{res.attr}", get_sig, get_all,
+            f"The first 50 {res.name} (one request). For all of them iterate ``client.{res.attr}``.",
+        ))
+    return out
+
+
+def _find_plan(client: Any, res: Resource, values: dict[str, Any]):
+    meta = values.pop("meta", False)
+    auth = values.pop("auth", DEFAULT)
+    values["include"] = _includes(client, res, values.get("include"))
+    params = _compile(client, res, **values)
+    response = yield Call("GET", _path(_op_path(client, res, "list")), params=params, auth=auth,
+                          expected=(200,))
+    data, raw_meta = unwrap_list(response)
+    items = list_adapter(model_for(res)).validate_python(data)
+    return (items, ResourceListMeta.model_validate(raw_meta)) if meta else items
+
+
+def _get_helper(res: Resource) -> Helper:
+    model = model_for(res)
+    id_name = f"{res.singular}_id"
+    sig = inspect.Signature([_pos(id_name), *_READ_PARAMS], return_annotation=model | None)
+
+    def get_one(client: Any, *args: Any, **kwargs: Any):
+        values = _bind(f"get_{res.singular}", sig, args, kwargs)
+        ident = check_id(values.pop(id_name), id_name)
+        return _get_plan(client, res, "get", {"id": ident}, values)
+
+    return Helper(
+        f"get_{res.singular}", sig, get_one,
+        f"One {res.singular.replace('_', ' ')} by id (a UUID, a UUID string or a model), or "
+        f"``None`` when the Hub answers 404. A malformed id raises ``ValueError`` before sending.",
+    )
+
+
+def _get_by_name_helper(res: Resource) -> Helper:
+    model = model_for(res)
+    sig = inspect.Signature([_pos("name"), *_READ_PARAMS], return_annotation=model | None)
+
+    def get_by_name(client: Any, *args: Any, **kwargs: Any):
+        values = _bind(f"get_{res.singular}_by_name", sig, args, kwargs)
+        name = values.pop("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name must be a non-empty string, not {name!r}")
+        return _get_plan(client, res, "get_by_name", {"name": quote(name, safe="")}, values)
+
+    return Helper(
+        f"get_{res.singular}_by_name", sig, get_by_name,
+        f"One {res.singular.replace('_', ' ')} by its unique name (the Hub reads it by name), "
+        f"or ``None`` when there is none.",
+    )
+
+
+def _get_plan(client: Any, res: Resource, operation: str, path_values: dict[str, str],
+              values: dict[str, Any]):
+    meta = values.pop("meta", False)
+    auth = values.pop("auth", DEFAULT)
+    if meta and not client.dialect.record_envelope:
+        raise ValueError(f"meta=True needs Hub >= 0.13: the {client.dialect.name} era sends bare records")
+    include = _includes(client, res, values.get("include"))
+    params = [(k, v) for k, v in _compile(client, res, fields=values.get("fields"), include=include)
+              if k in ("fields", "include")]
+    response = yield Call("GET", _path(_op_path(client, res, operation), **path_values),
+                          params=params, auth=auth, expected=(200,), none_on_404=True)
+    if response is None:
+        return None
+    record = _parse_record(client, res, response)
+    return (record, _record_meta(response)) if meta else record
+
+
+def _arg_names(res: Resource, kind: str) -> dict[str, str]:
+    """argument name -> body field (snake) for a create/update helper."""
+    names: dict[str, str] = {}
+    for attr in request_fields(res, kind):
+        names[ARG_RENAMES.get((res.name, attr), attr)] = attr
+    return names
+
+
+def _create_helper(res: Resource) -> Helper:
+    fields = request_fields(res, "create")
+    names = _arg_names(res, "create")
+    params: list[inspect.Parameter] = []
+    defaulted = False
+    positional = CREATE_POSITIONAL.get(res.name) or tuple(
+        arg for arg, attr in names.items() if fields[attr][2])
+    for arg in positional:
+        attr = names.get(arg)
+        required = attr is not None and fields[attr][2] and not defaulted
+        defaulted = defaulted or not required
+        params.append(_pos(arg, inspect.Parameter.empty if required else UNSET))
+    taken = {p.name for p in params}
+    for arg, attr in names.items():  # required fields first, then the rest, all by keyword
+        if arg not in taken and fields[attr][2]:
+            params.append(_kw(arg, inspect.Parameter.empty))
+            taken.add(arg)
+    for arg, attr in names.items():
+        if arg not in taken:
+            params.append(_kw(arg))
+            taken.add(arg)
+    for (rname, attr), arg in ARG_RENAMES.items():  # also accept the body field's own name
+        if rname == res.name and attr in fields and attr not in taken:
+            params.append(_kw(attr))
+    params.append(AUTH_PARAM)
+    sig = inspect.Signature(params, return_annotation=model_for(res))
+
+    def create(client: Any, *args: Any, **kwargs: Any):
+        values = _bind(f"create_{res.singular}", sig, args, kwargs)
+        auth = values.pop("auth")
+        body = _body(client, res, "create", values, names)
+        response = yield Call("POST", _path(_op_path(client, res, "create")), json=body, auth=auth)
+        return _parse_record(client, res, response)
+
+    return Helper(
+        f"create_{res.singular}", sig, create,
+        f"Create a {res.singular.replace('_', ' ')}. Only the arguments given are sent (the Hub "
+        f"fills in its defaults); ids accept a UUID, a UUID string or a model.",
+    )
+
+
+def _shown(res: Resource, attr: str) -> str:
+    return ARG_RENAMES.get((res.name, attr), attr)
+
+
+def _body(client: Any, res: Resource, kind: str, values: dict[str, Any],
+          names: dict[str, str]) -> dict[str, Any]:
+    """The wire body from the given arguments (``UNSET`` ones dropped), checked against what
+    this Hub era accepts: a key the Hub would silently drop, or a missing required one, raises
+    ``ValueError`` before sending; values are validated by ``Create<X>``/``Update<X>``."""
+    given: dict[str, Any] = {}
+    for arg, value in values.items():
+        if value is UNSET:
+            continue
+        attr = names.get(arg, arg)
+        if attr in given:
+            raise TypeError(f"{kind}_{res.singular}() got both {_shown(res, attr)!r} and {attr!r}")
+        given[attr] = value
+    spec = _require(client, res, kind)
+    if kind == "create":
+        accepted = {python_attr(k) for k in (*spec.create_required, *spec.create_optional)}
+    else:
+        accepted = {python_attr(k) for k in spec.update_fields}
+    refused = [a for a in given if a not in accepted]
+    if refused:
+        raise ValueError(
+            f"{kind}_{res.singular}(): the Hub {client.dialect.name} era does not accept "
+            f"{', '.join(_shown(res, a) for a in refused)} on {kind} (it would be ignored); "
+            f"accepted: {', '.join(sorted(_shown(res, a) for a in accepted)) or 'nothing'}"
+        )
+    if kind == "create":
+        missing = [python_attr(k) for k in spec.create_required if python_attr(k) not in given]
+        if missing:
+            raise ValueError(
+                f"create_{res.singular}() needs {', '.join(_shown(res, a) for a in missing)}"
+            )
+    return request_model(res, kind).model_validate(given).to_body(client.dialect.wire_key)
+
+
+def _update_helper(res: Resource) -> Helper:
+    names = _arg_names(res, "update")
+    renamed = {arg: attr for (rname, attr), arg in ARG_RENAMES.items() if rname == res.name}
+    for arg in UPDATE_COMPAT_ARGS.get(res.name, ()):
+        names.setdefault(arg, renamed.get(arg, arg))
+    id_name = f"{res.singular}_id"
+    params = [_pos(id_name)] + [_kw(arg) for arg in names]
+    for (rname, attr), arg in ARG_RENAMES.items():
+        if rname == res.name and arg in names and attr not in names:
+            params.append(_kw(attr))
+    params.append(AUTH_PARAM)
+    sig = inspect.Signature(params, return_annotation=model_for(res))
+
+    def update(client: Any, *args: Any, **kwargs: Any):
+        values = _bind(f"update_{res.singular}", sig, args, kwargs)
+        ident = check_id(values.pop(id_name), id_name)
+        auth = values.pop("auth")
+        body = _body(client, res, "update", values, names)
+        response = yield Call("POST", _path(_op_path(client, res, "update"), id=ident), json=body,
+                              auth=auth)
+        return _parse_record(client, res, response)
+
+    return Helper(
+        f"update_{res.singular}", sig, update,
+        f"Update a {res.singular.replace('_', ' ')}: only the arguments given are sent "
+        f"(``None`` sends null); returns the updated record.",
+    )
+
+
+def _delete_helper(res: Resource) -> Helper:
+    id_name = f"{res.singular}_id"
+    sig = inspect.Signature([_pos(id_name), AUTH_PARAM], return_annotation=None)
+
+    def delete(client: Any, *args: Any, **kwargs: Any):
+        values = _bind(f"delete_{res.singular}", sig, args, kwargs)
+        ident = check_id(values[id_name], id_name)
+        yield Call("DELETE", _path(_op_path(client, res, "delete"), id=ident), auth=values["auth"])
+        return None
+
+    return Helper(f"delete_{res.singular}", sig, delete,
+                  f"Delete a {res.singular.replace('_', ' ')} (raises NotFound if there is none).")
+
+
+def crud_helpers(res: Resource) -> list[Helper]:
+    """Every generated helper of a resource (for each operation some Hub era offers)."""
+    out: list[Helper] = []
+    if _supported_anywhere(res, "list"):
+        out += _list_helpers(res)
+    if _supported_anywhere(res, "get"):
+        out.append(_get_helper(res))
+    if _supported_anywhere(res, "get_by_name"):
+        out.append(_get_by_name_helper(res))
+    if _supported_anywhere(res, "create"):
+        out.append(_create_helper(res))
+    if _supported_anywhere(res, "update") and (request_fields(res, "update")
+                                                or res.name in UPDATE_COMPAT_ARGS):
+        out.append(_update_helper(res))
+    if _supported_anywhere(res, "delete"):
+        out.append(_delete_helper(res))
+    return out

@@ -1,0 +1,88 @@
+"""Sans-IO operation plans and the two shells that execute them.
+
+Every helper (``get_node``, ``create_analysis``, ``upload_to_bucket``, ...) is written once, as a
+generator that *yields* the HTTP calls it needs (:class:`Call`) and receives the answers. The
+sync shell (:func:`run_sync`) sends each call with a :class:`~flame_hub._http.HubSession`; the
+async shell (:func:`run_async`) awaits an :class:`~flame_hub._http.AsyncHubSession`. Nothing
+else differs between ``CoreClient`` and ``AsyncCoreClient``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .._http import DEFAULT, SUCCESS
+from ..errors import NotFound
+
+__all__ = ["Call", "Plan", "run_sync", "run_async"]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One HTTP call a plan needs. ``none_on_404``: answer ``None`` instead of raising
+    :class:`~flame_hub.errors.NotFound` (``get_<x>`` returns ``None`` on any 404)."""
+
+    method: str
+    path: str
+    params: list[tuple[str, str]] | None = None
+    json: Any = None
+    files: Any = None
+    data: Any = None
+    auth: Any = DEFAULT
+    expected: Collection[int] = SUCCESS
+    none_on_404: bool = False
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "params": self.params or None,
+            "json": self.json,
+            "files": self.files,
+            "data": self.data,
+            "auth": self.auth,
+            "expected": self.expected,
+        }
+
+
+#: A plan: yields :class:`Call`, receives ``httpx.Response`` (or ``None``), returns the result.
+Plan = Generator[Call, "httpx.Response | None", Any]
+
+
+def run_sync(plan: Plan, session: Any) -> Any:
+    """Execute a plan with a sync session. An error propagates to the caller; the plan is
+    closed either way (so its ``finally`` blocks, e.g. closing upload files, always run)."""
+    try:
+        call = next(plan)
+        while True:
+            try:
+                response = session.request(call.method, call.path, **call.kwargs())
+            except NotFound:
+                if not call.none_on_404:
+                    raise
+                response = None
+            call = plan.send(response)
+    except StopIteration as done:
+        return done.value
+    finally:
+        plan.close()
+
+
+async def run_async(plan: Plan, session: Any) -> Any:
+    """Execute a plan with an async session (same plan, awaited I/O)."""
+    try:
+        call = next(plan)
+        while True:
+            try:
+                response = await session.request(call.method, call.path, **call.kwargs())
+            except NotFound:
+                if not call.none_on_404:
+                    raise
+                response = None
+            call = plan.send(response)
+    except StopIteration as done:
+        return done.value
+    finally:
+        plan.close()

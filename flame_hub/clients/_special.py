@@ -1,0 +1,384 @@
+"""Special operations: commands, credentials, scoped log deletes, upload, streams, download.
+
+Each is one plan (or stream request) written once for the sync and the async client; routes,
+bodies and allowed command values come from the registry's ``special_routes``. Helpers that
+exist for several resources (client credentials of nodes and analyses, commands, log bulk
+deletes) are produced for every resource whose catalog entry has the route.
+"""
+
+from __future__ import annotations
+
+import inspect
+import mimetypes
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .._http import DEFAULT, parse_json, unwrap_list
+from .._naming import to_snake
+from ..models import UNSET, list_adapter, model_for
+from ..models import ClientCredentials, NodeRegistryCredentials  # type: ignore[attr-defined]
+from ..resources import ERAS, REGISTRY, Resource
+from ._helpers import (
+    AUTH_PARAM,
+    DownloadRequest,
+    Helper,
+    StreamRequest,
+    _bind,
+    _kw,
+    _parse_record,
+    _path,
+    _pos,
+    _route,
+    check_id,
+)
+from ._plan import Call
+
+_DEFAULT_CHUNK = 65536
+
+
+def _routes_named(name: str, service: str) -> list[Resource]:
+    """Resources of ``service`` that have a special route ``name`` on some era."""
+    return [
+        r for r in REGISTRY.values()
+        if r.service == service
+        and any(r.eras[e].available and name in r.eras[e].special_routes for e in ERAS)
+    ]
+
+
+def _route_returns_record(route: Any) -> bool:
+    return any(200 <= r.get("status", 0) < 300 and r.get("envelope") == "record"
+               for r in route.responses)
+
+
+def _allowed(route: Any, key: str) -> tuple[str, ...] | None:
+    spec = (route.body or {}).get(key) if isinstance(route.body, dict) else None
+    values = spec.get("enum") if isinstance(spec, dict) else None
+    return tuple(values) if values else None
+
+
+def _check_command(client: Any, res: Resource, route: Any, command: Any) -> str:
+    value = getattr(command, "value", command)
+    allowed = _allowed(route, "command")
+    if not isinstance(value, str) or (allowed and value not in allowed):
+        raise ValueError(
+            f"unknown {res.singular.replace('_', ' ')} command {command!r} for the Hub "
+            f"{client.dialect.name} era; allowed: {', '.join(allowed or ())}"
+        )
+    return value
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+def _command_helper(res: Resource, route_name: str) -> Helper:
+    """``send_<x>_command(<x>_id, command, **extra body keys)``: the id goes into the path when
+    the route has ``{id}``, else into the body (registry commands)."""
+    id_name = f"{res.singular}_id"
+    extra = [k for era in ERAS if res.eras[era].available and route_name in res.eras[era].special_routes
+             for k in (res.eras[era].special_routes[route_name].body or {}) if k not in ("command", "id")]
+    params = [_pos(id_name), _pos("command"), *[_kw(to_snake(k)) for k in dict.fromkeys(extra)],
+              AUTH_PARAM]
+    returns_record = any(_route_returns_record(res.eras[e].special_routes[route_name]) for e in ERAS
+                         if res.eras[e].available and route_name in res.eras[e].special_routes)
+    sig = inspect.Signature(params, return_annotation=model_for(res) if returns_record else None)
+    name = f"send_{res.singular}_command"
+
+    def plan(client: Any, *args: Any, **kwargs: Any):
+        values = _bind(name, sig, args, kwargs)
+        route = _route(client, res, route_name)
+        ident = check_id(values.pop(id_name), id_name)
+        body: dict[str, Any] = {"command": _check_command(client, res, route, values.pop("command"))}
+        auth = values.pop("auth")
+        if "{id}" not in route.path:
+            body["id"] = ident
+        body.update({client.dialect.wire_key(k): v for k, v in values.items() if v is not UNSET})
+        response = yield Call(route.method, _path(route.path, id=ident), json=body, auth=auth)
+        return _parse_record(client, res, response) if _route_returns_record(route) else None
+
+    doc = (f"Send a command to a {res.singular.replace('_', ' ')}; the command is checked against "
+           "the values this Hub era accepts before sending."
+           + (f" Returns the updated {res.singular.replace('_', ' ')}." if returns_record else ""))
+    return Helper(name, sig, plan, doc)
+
+
+def _master_image_command(client: Any, command: str, master_image_id: Any, auth: Any):
+    res = REGISTRY["master-images"]
+    route = _route(client, res, "command")
+    body: dict[str, Any] = {"command": _check_command(client, res, route, command)}
+    if master_image_id is not None:
+        body["id"] = check_id(master_image_id, "master_image_id")
+    yield Call(route.method, _path(route.path), json=body, auth=auth)
+    return None
+
+
+def sync_master_images(client: Any, *, auth: Any = DEFAULT):
+    """Ask the Hub to sync its master images from the image repository (answers at once; the
+    sync runs in the background and the Hub refuses a second one while it runs)."""
+    return _master_image_command(client, "sync", None, auth)
+
+
+def build_master_image(client: Any, master_image_id: Any, *, auth: Any = DEFAULT):
+    """Ask the Hub to build one master image (runs in the background)."""
+    return _master_image_command(client, "build", master_image_id, auth)
+
+
+# --- credentials -------------------------------------------------------------------------------
+
+def _get_credentials_helper(res: Resource, route_name: str, model: Any, what: str) -> Helper:
+    id_name = f"{res.singular}_id"
+    sig = inspect.Signature([_pos(id_name), AUTH_PARAM], return_annotation=model)
+    name = f"get_{res.singular}_{route_name}"
+
+    def plan(client: Any, *args: Any, **kwargs: Any):
+        values = _bind(name, sig, args, kwargs)
+        route = _route(client, res, route_name)
+        ident = check_id(values[id_name], id_name)
+        response = yield Call(route.method, _path(route.path, id=ident), auth=values["auth"])
+        return model.model_validate(parse_json(response))
+
+    return Helper(name, sig, plan, f"The {what} of a {res.singular.replace('_', ' ')} (bare answer, "
+                                   "not wrapped in an envelope on any Hub).")
+
+
+def _update_credentials_helper(res: Resource) -> Helper:
+    id_name = f"{res.singular}_id"
+    sig = inspect.Signature(
+        [_pos(id_name), _pos("secret", UNSET), _pos("name", UNSET), _pos("display_name", UNSET),
+         AUTH_PARAM],
+        return_annotation=ClientCredentials,
+    )
+    name = f"update_{res.singular}_client_credentials"
+
+    def plan(client: Any, *args: Any, **kwargs: Any):
+        values = _bind(name, sig, args, kwargs)
+        route = _route(client, res, "update_client_credentials")
+        ident = check_id(values.pop(id_name), id_name)
+        auth = values.pop("auth")
+        body = {client.dialect.wire_key(k): v for k, v in values.items() if v is not UNSET}
+        response = yield Call(route.method, _path(route.path, id=ident), json=body, auth=auth)
+        return ClientCredentials.model_validate(parse_json(response))
+
+    return Helper(name, sig, plan,
+                  f"Change the client credentials of a {res.singular.replace('_', ' ')}; only the "
+                  "arguments given are sent, and ``secret=None`` makes the Hub generate a new secret.")
+
+
+# --- logs ----------------------------------------------------------------------------------------
+
+def _bulk_delete_helper(res: Resource) -> Helper:
+    """``delete_<logs>(<scope ids>)``: always scoped by the list's required filters (an
+    unscoped delete is impossible: every scope id is required and must be a UUID)."""
+    keys = next(res.eras[e].required_filters for e in ERAS
+                if res.eras[e].available and res.eras[e].required_filters)
+    args = [to_snake(k) for k in keys]
+    # the original client's order: analysis_id first, then node_id
+    args.sort(key=lambda a: (a != "analysis_id", a))
+    sig = inspect.Signature([_pos(a) for a in args] + [AUTH_PARAM], return_annotation=None)
+    name = f"delete_{res.attr}"
+
+    def plan(client: Any, *pargs: Any, **kwargs: Any):
+        values = _bind(name, sig, pargs, kwargs)
+        route = _route(client, res, "bulk_delete")
+        spec = client.dialect.spec(res)
+        params = [(f"filter[{client.dialect.wire_key(to_snake(k))}]",
+                   check_id(values[to_snake(k)], to_snake(k))) for k in spec.required_filters]
+        if not params:
+            raise ValueError(f"refusing an unscoped delete of {res.name}")
+        yield Call(route.method, _path(route.path), params=params, auth=values["auth"])
+        return None
+
+    return Helper(name, sig, plan,
+                  f"Delete the {res.name.replace('-', ' ')} of one scope ({', '.join(args)}); never "
+                  "unscoped.")
+
+
+# --- storage: upload, streams, download ----------------------------------------------------------
+
+def _part(item: Any, opened: list[Any]) -> tuple[str, tuple[str, Any, str]]:
+    """One multipart part ``(field, (filename, content, content_type))`` from what the caller gave:
+    a path (``str``/``os.PathLike``, streamed from disk), a mapping ``{"file_name", "content",
+    "content_type"?}`` (flame-hub-client's UploadFile), a tuple ``(file_name, content[,
+    content_type])`` or an open binary file. Content may be bytes, str or a binary file object."""
+    content_type = None
+    if isinstance(item, (str, os.PathLike)):
+        path = Path(item)
+        handle = path.open("rb")
+        opened.append(handle)
+        file_name, content = path.name, handle
+    elif isinstance(item, Mapping):
+        unknown = set(item) - {"file_name", "content", "content_type"}
+        if unknown or "file_name" not in item or "content" not in item:
+            raise ValueError("an upload mapping needs 'file_name' and 'content' (and optionally "
+                             f"'content_type'), got keys {sorted(item)}")
+        file_name, content, content_type = item["file_name"], item["content"], item.get("content_type")
+    elif isinstance(item, tuple) and len(item) in (2, 3):
+        file_name, content = item[0], item[1]
+        content_type = item[2] if len(item) == 3 else None
+    elif hasattr(item, "read"):
+        file_name = os.path.basename(getattr(item, "name", "") or "")
+        if not file_name:
+            raise ValueError("a file object without a .name needs a name: pass (file_name, fileobj)")
+        content = item
+    else:
+        raise ValueError(
+            "upload items are paths, (file_name, content[, content_type]) tuples, "
+            f"{{'file_name', 'content', 'content_type'}} mappings or open binary files, not {item!r}"
+        )
+    if not isinstance(file_name, str) or not file_name:
+        raise ValueError(f"file_name must be a non-empty string, not {file_name!r}")
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    elif not isinstance(content, (bytes, bytearray)) and not hasattr(content, "read"):
+        raise ValueError(f"content of {file_name!r} must be bytes, str or a binary file object")
+    if content_type is None:
+        content_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+    # field names are random (the Hub accepts any; flame-hub-client did the same)
+    return uuid.uuid4().hex, (file_name, content, content_type)
+
+
+def upload_to_bucket(client: Any, bucket_id: Any, *files: Any, auth: Any = DEFAULT):
+    """Upload files into a bucket (one multipart request, streamed from disk for paths) and
+    return the created :class:`~flame_hub.models.BucketFile` records. Each part keeps its own
+    content type (given, or guessed from the file name); the caller's objects are not changed."""
+    res = REGISTRY["buckets"]
+    route = _route(client, res, "upload")
+    ident = check_id(bucket_id, "bucket_id")
+    if not files:
+        raise ValueError("upload_to_bucket() needs at least one file")
+    opened: list[Any] = []
+    try:
+        parts = [_part(item, opened) for item in files]
+        response = yield Call(route.method, _path(route.path, id=ident), files=parts, auth=auth)
+    finally:
+        for handle in opened:
+            handle.close()
+    data, _meta = unwrap_list(response)
+    return list_adapter(model_for("bucket-files")).validate_python(data)
+
+
+def _stream_helper(res: Resource, name: str, doc: str) -> Helper:
+    id_name = f"{res.singular}_id"
+    sig = inspect.Signature([_pos(id_name), _pos("chunk_size", _DEFAULT_CHUNK), AUTH_PARAM])
+
+    def plan(client: Any, *args: Any, **kwargs: Any) -> StreamRequest:
+        values = _bind(name, sig, args, kwargs)
+        route = _route(client, res, "stream")
+        ident = check_id(values[id_name], id_name)
+        return StreamRequest(_path(route.path, id=ident), values["auth"], values["chunk_size"])
+
+    return Helper(name, sig, plan, doc, kind="stream")
+
+
+def _download_helper() -> Helper:
+    res = REGISTRY["bucket-files"]
+    stream = _stream_helper(res, "stream_bucket_file", "")
+    sig = inspect.Signature(
+        [_pos("bucket_file_id"), _pos("path"), _kw("progress", None),
+         _kw("chunk_size", _DEFAULT_CHUNK), AUTH_PARAM],
+        return_annotation=Path,
+    )
+
+    def plan(client: Any, *args: Any, **kwargs: Any) -> DownloadRequest:
+        values = _bind("download_bucket_file", sig, args, kwargs)
+        destination = values["path"]
+        if not isinstance(destination, (str, os.PathLike)):
+            raise ValueError(f"path must be a file path, not {destination!r}")
+        progress = values["progress"]
+        if progress is not None and not callable(progress):
+            raise ValueError("progress must be a callable progress(bytes_done, bytes_total_or_None)")
+        request = stream.plan(client, values["bucket_file_id"], values["chunk_size"],
+                              auth=values["auth"])
+        return DownloadRequest(request, Path(destination), progress)
+
+    return Helper(
+        "download_bucket_file", sig, plan,
+        "Download a bucket file to ``path`` (streamed in chunks; written to a temporary file "
+        "next to it and renamed when complete, so a failed download leaves no partial file). "
+        "``progress(bytes_done, bytes_total)`` is called after each chunk (``bytes_total`` is "
+        "``None`` when the Hub sends no length). Returns the path.",
+        kind="download",
+    )
+
+
+class DownloadSink:
+    """Sans-IO part of a download: temp file, progress, atomic rename (used by both shells)."""
+
+    def __init__(self, request: DownloadRequest, total: int | None) -> None:
+        self.request = request
+        self.total = total
+        self.done = 0
+        target = request.destination
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+        self._handle = self._tmp.open("wb")
+
+    def write(self, chunk: bytes) -> None:
+        self._handle.write(chunk)
+        self.done += len(chunk)
+        if self.request.progress is not None:
+            self.request.progress(self.done, self.total)
+
+    def commit(self) -> Path:
+        self._handle.close()
+        os.replace(self._tmp, self.request.destination)
+        return self.request.destination
+
+    def abort(self) -> None:
+        self._handle.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+def content_length(response: Any) -> int | None:
+    try:
+        value = int(response.headers.get("content-length", ""))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return value if value >= 0 else None
+
+
+# --- per service -----------------------------------------------------------------------------------
+
+def special_helpers(service: str) -> list[Helper]:
+    """Every special-operation helper of one service, from the registry's special routes."""
+    out: list[Helper] = []
+    for res in _routes_named("command", service) + _routes_named("registry_command", service):
+        if res.name == "master-images":
+            out.append(_from(sync_master_images))
+            out.append(_from(build_master_image))
+        else:
+            route_name = "command" if any("command" in res.eras[e].special_routes for e in ERAS
+                                          if res.eras[e].available) else "registry_command"
+            out.append(_command_helper(res, route_name))
+    for res in _routes_named("client_credentials", service):
+        out.append(_get_credentials_helper(res, "client_credentials", ClientCredentials,
+                                           "client credentials (id and secret of its authup client)"))
+    for res in _routes_named("update_client_credentials", service):
+        out.append(_update_credentials_helper(res))
+    for res in _routes_named("registry_credentials", service):
+        out.append(_get_credentials_helper(res, "registry_credentials", NodeRegistryCredentials,
+                                           "registry credentials"))
+    for res in _routes_named("bulk_delete", service):
+        out.append(_bulk_delete_helper(res))
+    if service == "storage":
+        out.append(_from(upload_to_bucket))
+        out.append(_stream_helper(
+            REGISTRY["buckets"], "stream_bucket_tarball",
+            "The whole bucket as a tar archive, as an iterator of byte chunks. An error status "
+            "raises before the first chunk (never yielded as file content)."))
+        out.append(_stream_helper(
+            REGISTRY["bucket-files"], "stream_bucket_file",
+            "One bucket file's content as an iterator of byte chunks; an error status raises "
+            "before the first chunk."))
+        out.append(_download_helper())
+    return out
+
+
+def _from(fn: Callable[..., Any]) -> Helper:
+    sig = inspect.signature(fn)
+    sig = sig.replace(parameters=list(sig.parameters.values())[1:])
+    return Helper(fn.__name__, sig, fn, inspect.getdoc(fn) or "")
+
+
+__all__ = ["special_helpers", "DownloadSink", "content_length"]
