@@ -1,0 +1,595 @@
+"""The sans-IO compiler: QuerySet state -> the Hub's ``filter``/``include``/``fields``/``sort``/``page``.
+
+Pure functions of (:class:`~flame_hub.dialects.Dialect`, :class:`~flame_hub.resources.Resource`,
+:class:`QueryState`). Every key is validated against the resource's allow-lists from the registry
+before anything is sent: the Hub silently drops keys it does not know and answers 200, which would
+widen the result (hub-query-syntax.md §0.4, §9).
+
+Filters go out in the *bracket* form (``filter[name]=lab~``) when it expresses the query exactly,
+and in the *expression* form (``filter=and(eq(name,'x'),…)``, Hub >= 0.12.3 only) when it does not:
+OR, NOT of a group, two conditions on one field, values the bracket grammar would misread
+(commas, leading ``!`` ``<`` ``>`` ``~``, trailing ``~``). When neither can carry a query exactly, a
+``ValueError`` says why — never a silently different query (§3.5, §4, §14).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Union
+
+from .._naming import to_snake
+from ..dialects import Dialect
+from ..resources import EraSpec, Resource
+from ._lookups import LIKE_OPERATORS, Condition, Q, scalar_text
+
+# ---------------------------------------------------------------------------------------------
+# State
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryState:
+    """Everything a QuerySet describes; immutable, every chain call makes a new one."""
+
+    where: Q | None = None
+    #: sort keys as given (``"-created_at"``, ``"analysis__name"``); None = not set
+    sort: tuple[str, ...] | None = None
+    #: ``fields("a", "b")``: replaces the default projection (None = not replaced)
+    fields_only: tuple[str, ...] | None = None
+    fields_add: tuple[str, ...] = ()
+    fields_remove: tuple[str, ...] = ()
+    include: tuple[tuple[str, ...], ...] = ()
+    #: index of the first record (``page(offset=)`` and slicing)
+    offset: int = 0
+    #: cap on the number of records yielded (slicing, ``limit()``); None = all
+    cap: int | None = None
+    #: records per request (``page(limit=)``); None = the resource's maximum (50)
+    page_size: int | None = None
+    raw: tuple[tuple[str, str], ...] = ()
+    #: a slice or limit() was taken: filtering or re-sorting now would be ambiguous
+    sliced: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Filter trees: simplification
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _And:
+    children: tuple["_Node", ...]
+
+
+@dataclass(frozen=True)
+class _Or:
+    children: tuple["_Node", ...]
+
+
+@dataclass(frozen=True)
+class _Not:
+    child: "_Node"
+
+
+_Node = Union[Condition, _And, _Or, _Not]
+
+
+def _negate(node: _Node) -> _Node:
+    if isinstance(node, Condition):
+        return node.negate()
+    if isinstance(node, _Not):
+        return node.child
+    return _Not(node)
+
+
+def simplify(q: Q) -> _Node | None:
+    """A ``Q`` tree as a minimal and/or/not tree: nested ANDs flattened, a NOT of a single
+    condition folded into the condition, double negation removed. None for an empty ``Q``."""
+    kids: list[_Node] = []
+    for child in q.children:
+        node = child if isinstance(child, Condition) else simplify(child)
+        if node is None:
+            continue
+        kind = _And if q.connector == Q.AND else _Or
+        if isinstance(node, kind):
+            kids.extend(node.children)
+        else:
+            kids.append(node)
+    if not kids:
+        return None
+    result: _Node = kids[0] if len(kids) == 1 else (_And if q.connector == Q.AND else _Or)(tuple(kids))
+    return _negate(result) if q.negated else result
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys: validation against the registry's allow-lists
+# ---------------------------------------------------------------------------------------------
+
+
+def _names(keys: Any) -> str:
+    return ", ".join(sorted({to_snake(k) for k in keys})) or "(none)"
+
+
+@dataclass(frozen=True)
+class _Key:
+    wire: str  # "name", "realm.name"
+    type: str | None  # JSON type of the field on the record, when the catalog knows it
+    include: str | None  # relation that must be included for this key
+
+
+def _target_spec(resource: Resource, spec: EraSpec, relation: str) -> tuple[Resource, EraSpec] | None:
+    target = resource.relation_target(relation, spec.era)
+    if target is None:
+        return None
+    tspec = target.era(spec.era)
+    return (target, tspec) if tspec.available else None
+
+
+def _field_type(spec: EraSpec, wire: str) -> str | None:
+    f = spec.record_keys.get(wire)
+    return f.type if f is not None else None
+
+
+def resolve_filter_key(dialect: Dialect, resource: Resource, path: tuple[str, ...]) -> _Key:
+    """The wire key of a filter path, or a ValueError naming it and listing the allowed ones."""
+    spec = dialect.spec(resource)
+    where = f"{resource.name} on Hub {dialect.name}"
+    shown = "__".join(path)
+    if len(path) == 1:
+        wire = dialect.wire_key(path[0])
+        if wire in spec.filters:
+            return _Key(wire, _field_type(spec, wire), None)
+        # `realm=<realm>` means `realm_id=<id>`, as in Django
+        fk = dialect.wire_key(path[0] + "_id")
+        if wire in spec.relations and fk in spec.filters:
+            return _Key(fk, _field_type(spec, fk), None)
+        raise ValueError(
+            f"cannot filter {where} by {shown!r}: the Hub would silently ignore it and return "
+            f"unfiltered records. Allowed: {_names(spec.filters)}"
+            + (f"; relation filters: {_relation_filter_names(dialect, resource)}"
+               if _relation_filter_names(dialect, resource) != "(none)" else "")
+        )
+    if len(path) > 2:
+        raise ValueError(f"cannot filter {where} by {shown!r}: only one relation hop "
+                         "(relation__field) is supported")
+    rel, fld = dialect.wire_key(path[0]), dialect.wire_key(path[1])
+    dotted = f"{rel}.{fld}"
+    note = spec.relation_filters.get(dotted)
+    if note is not None and note != "no":
+        tgt = _target_spec(resource, spec, rel)
+        return _Key(dotted, _field_type(tgt[1], fld) if tgt else None, rel)
+    if dialect.like_grammar == "v2" and rel in spec.relations:
+        tgt = _target_spec(resource, spec, rel)
+        if tgt is not None and fld in tgt[1].filters:
+            return _Key(dotted, _field_type(tgt[1], fld), rel)
+    raise ValueError(
+        f"cannot filter {where} by {shown!r}: the Hub would silently ignore it. "
+        f"Allowed relation filters: {_relation_filter_names(dialect, resource)}"
+    )
+
+
+def _relation_filter_names(dialect: Dialect, resource: Resource) -> str:
+    spec = dialect.spec(resource)
+    names = {to_snake(k).replace(".", "__") for k, note in spec.relation_filters.items() if note != "no"}
+    if dialect.like_grammar == "v2":
+        for rel in spec.relations:
+            tgt = _target_spec(resource, spec, rel)
+            if tgt is not None:
+                names.update(f"{to_snake(rel)}__{to_snake(f)}" for f in tgt[1].filters)
+    return ", ".join(sorted(names)) or "(none)"
+
+
+def _split(name: str) -> tuple[str, ...]:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"expected a non-empty field name, got {name!r}")
+    parts = name.strip().replace(".", "__").split("__")
+    if any(not p for p in parts):
+        raise ValueError(f"malformed name {name!r}")
+    return tuple(to_snake(p) for p in parts)
+
+
+def resolve_include(dialect: Dialect, resource: Resource, path: tuple[str, ...]) -> str:
+    """The wire spelling of an include path (``analysis.project``), validated segment by segment."""
+    res, spec = resource, dialect.spec(resource)
+    wire: list[str] = []
+    for seg in path:
+        rel = dialect.wire_key(seg)
+        if rel not in spec.relations:
+            raise ValueError(
+                f"cannot include {'__'.join(path)!r} on {resource.name} (Hub {dialect.name}): "
+                f"{res.name} has no relation {seg!r}; the Hub would silently ignore it. "
+                f"Allowed: {_names(spec.relations)}"
+            )
+        wire.append(rel)
+        tgt = _target_spec(res, spec, rel)
+        if tgt is None:
+            break
+        res, spec = tgt
+    if len(wire) < len(path):
+        raise ValueError(f"cannot include {'__'.join(path)!r} on {resource.name}: "
+                         f"the relation {wire[-1]!r} cannot be followed further")
+    return ".".join(wire)
+
+
+# ---------------------------------------------------------------------------------------------
+# Values: what the server's coercion would do to them (§3.1 "Coercion", §4 "Values")
+# ---------------------------------------------------------------------------------------------
+
+# what JavaScript's Number() turns into a number (rapiq's parseFilterScalar), after trimming
+_JS_NUMBER = re.compile(
+    r"^(?:[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+)$"
+)
+
+
+def _retyped(text: str) -> str | None:
+    """Why the Hub would not read ``text`` as this exact string (trimmed, coerced), or None."""
+    if text != text.strip():
+        return "the Hub trims leading and trailing whitespace"
+    if text == "":
+        return "the Hub drops an empty value"
+    if text.lower() in ("true", "false", "null"):
+        return f"the Hub reads {text!r} as {text.lower()}"
+    if _JS_NUMBER.match(text):
+        return f"the Hub reads {text!r} as a number"
+    return None
+
+
+class _NeedsExpression(Exception):
+    """The bracket form cannot carry this condition exactly; the expression form might."""
+
+
+def _check_exact_text(cond: Condition, key: _Key, text: str) -> None:
+    """A string compared as a coerced scalar must survive the Hub's coercion (both forms)."""
+    if not isinstance(cond.value, str) or key.type not in (None, "string"):
+        return
+    why = _retyped(text)
+    if why:
+        raise ValueError(f"cannot match {cond.name}={cond.value!r} exactly: {why} "
+                         "(in both filter forms); use a lookup such as __startswith, or raw()")
+
+
+_BRACKET_LEAD = ("!", "<", ">", "~")
+
+
+def _bracket_safe(text: str, grammar: str, *, comparison: bool = False) -> None:
+    if "," in text:
+        raise _NeedsExpression(f"the value {text!r} contains a comma (the bracket form splits it into a list)")
+    if text.startswith(_BRACKET_LEAD) or (comparison and text.startswith("=")):
+        raise _NeedsExpression(f"the value {text!r} starts with an operator character")
+    if grammar == "v2" and text.endswith("~"):
+        raise _NeedsExpression(f"the value {text!r} ends with '~' (a starts-with marker)")
+    if text != text.strip() or text == "":
+        raise _NeedsExpression(f"the value {text!r} would be trimmed")
+
+
+_COMPARE_PREFIX = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+
+
+def bracket_token(cond: Condition, key: _Key, grammar: str) -> str:
+    """The ``filter[key]=<token>`` value of one condition (raises _NeedsExpression or ValueError)."""
+    neg = "!" if cond.negated else ""
+    if cond.op == "eq":
+        if cond.value is None:
+            return neg + "null"
+        text = scalar_text(cond.value)
+        _check_exact_text(cond, key, text)
+        _bracket_safe(text, grammar)
+        return neg + text
+    if cond.op in _COMPARE_PREFIX:
+        text = scalar_text(cond.value)
+        _check_exact_text(cond, key, text)
+        if cond.negated:  # the Hub discards `!` before `<`: `!<5` means `<5` (§3.1)
+            raise _NeedsExpression(f"NOT {cond.op} ({cond.name})")
+        _bracket_safe(text, grammar, comparison=True)
+        return _COMPARE_PREFIX[cond.op] + text
+    if cond.op == "in":
+        texts = [scalar_text(v) for v in cond.value]
+        for v, text in zip(cond.value, texts):
+            _check_exact_text(Condition(cond.path, "eq", v), key, text)
+            _bracket_safe(text, grammar)
+        if grammar == "v1" and False in cond.value:  # v1 drops `false` list elements (§3.2)
+            raise _NeedsExpression("a list containing False")
+        return neg + ",".join(texts)
+    if cond.op in LIKE_OPERATORS:
+        text = cond.value
+        if grammar == "v1":
+            # rapiq 0.9: `~x` is LIKE 'x%' with `%` and `_` live, no escaping, no ends-with (§3.2)
+            if cond.op == "endswith":
+                raise _NeedsExpression(f"ends-with ({cond.name}) is not expressible on this Hub")
+            if "%" in text or "_" in text:
+                raise _NeedsExpression(f"{text!r} contains '%' or '_', which are live wildcards on this Hub")
+            if "," in text or text != text.strip():
+                raise _NeedsExpression(f"the pattern {text!r} contains a comma or would be trimmed")
+            return neg + ("~%" if cond.op == "contains" else "~") + text
+        _bracket_safe(text, grammar)
+        return neg + {"contains": "~{}~", "startswith": "{}~", "endswith": "~{}"}[cond.op].format(text)
+    raise AssertionError(cond.op)  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------------------------
+# Expression form (rapiq v2, §4)
+# ---------------------------------------------------------------------------------------------
+
+_EXPR_KEYWORDS = {"not", "and", "or", "eq", "gt", "gte", "lt", "lte", "contains", "startsWith",
+                  "endsWith", "in", "nin", "elemMatch", "size", "null"}
+_EXPR_SEGMENT = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$")
+_EXPR_LIKE = {"contains": "contains", "startswith": "startsWith", "endswith": "endsWith"}
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _expr_field(wire: str) -> str:
+    for seg in wire.split("."):
+        if not _EXPR_SEGMENT.match(seg) or seg in _EXPR_KEYWORDS or seg == "$this":
+            raise ValueError(f"the key {wire!r} cannot be written in the expression filter form")
+    return wire
+
+
+def expression(node: _Node, keys: dict[tuple[str, ...], _Key]) -> str:
+    """The ``filter=`` expression of a simplified tree."""
+    if isinstance(node, _And):
+        return "and(" + ",".join(expression(c, keys) for c in node.children) + ")"
+    if isinstance(node, _Or):
+        return "or(" + ",".join(expression(c, keys) for c in node.children) + ")"
+    if isinstance(node, _Not):
+        return "not(" + expression(node.child, keys) + ")"
+    key = keys[node.path]
+    fld = _expr_field(key.wire)
+    if node.op == "in":
+        for v in node.value:
+            _check_exact_text(Condition(node.path, "eq", v), key, scalar_text(v))
+        return ("nin(" if node.negated else "in(") + fld + "," + ",".join(
+            _quote(scalar_text(v)) for v in node.value) + ")"
+    if node.op in LIKE_OPERATORS:
+        body = f"{_EXPR_LIKE[node.op]}({fld},{_quote(node.value)})"  # raw text, no coercion
+    elif node.op == "eq" and node.value is None:
+        body = f"eq({fld},null)"
+    else:
+        text = scalar_text(node.value)
+        _check_exact_text(node, key, text)
+        body = f"{node.op}({fld},{_quote(text)})"
+    return f"not({body})" if node.negated else body
+
+
+def _conditions(node: _Node) -> list[Condition]:
+    if isinstance(node, Condition):
+        return [node]
+    if isinstance(node, _Not):
+        return _conditions(node.child)
+    return [c for child in node.children for c in _conditions(child)]
+
+
+def compile_filter(dialect: Dialect, resource: Resource, where: Q | None, *,
+                   check_required: bool = True) -> tuple[list[tuple[str, str]], list[str]]:
+    """The filter query pairs and the relations they need included.
+
+    ``check_required``: also insist on the filters a resource cannot be listed without (log
+    lists); off while a QuerySet is still being built.
+    """
+    node = simplify(where) if where is not None else None
+    spec = dialect.spec(resource)
+    if not check_required:
+        spec = _without_required(spec)
+    if node is None:
+        _check_required(resource, spec, [])
+        return [], []
+    keys = {c.path: resolve_filter_key(dialect, resource, c.path) for c in _conditions(node)}
+    includes = [k.include for k in keys.values() if k.include]
+    top = [node] if isinstance(node, Condition) else list(node.children) if isinstance(node, _And) else None
+    reason: str | None = None
+    if top is None or not all(isinstance(c, Condition) for c in top):
+        reason = "OR" if isinstance(node, _Or) or (top and any(isinstance(c, _Or) for c in top)) else "NOT of a group"
+    else:
+        seen: set[str] = set()
+        for c in top:
+            if keys[c.path].wire in seen:
+                reason = f"two conditions on {c.name}"
+                break
+            seen.add(keys[c.path].wire)
+    if reason is None:
+        try:
+            pairs = [(f"filter[{keys[c.path].wire}]", bracket_token(c, keys[c.path], dialect.like_grammar))
+                     for c in top]  # type: ignore[union-attr]
+            _check_required(resource, spec, [c for c in top if not c.negated and c.op == "eq"])  # type: ignore[union-attr]
+            return pairs, includes
+        except _NeedsExpression as exc:
+            reason = str(exc)
+    if not dialect.expression_filters:
+        raise ValueError(
+            f"this filter on {resource.name} needs the expression filter form ({reason}), which "
+            f"Hub {dialect.name} does not understand (it would silently drop the whole filter)"
+        )
+    if spec.required_filters:
+        raise ValueError(f"{resource.name} accepts only AND-ed equality filters "
+                         f"(this one needs the expression form: {reason})")
+    return [("filter", expression(node, keys))], includes
+
+
+def _without_required(spec: EraSpec) -> EraSpec:
+    return replace(spec, required_filters=()) if spec.required_filters else spec
+
+
+def _check_required(resource: Resource, spec: EraSpec, equalities: list[Condition]) -> None:
+    if not spec.required_filters:
+        return
+    have = {c.path for c in equalities}
+    missing = [k for k in spec.required_filters if (to_snake(k),) not in have]
+    if missing:
+        raise ValueError(f"listing {resource.name} requires the filter(s) {_names(missing)} "
+                         "(the Hub answers 400 without them)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sort
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SortKey:
+    wire: str
+    desc: bool = False
+
+    def __str__(self) -> str:
+        return ("-" if self.desc else "") + self.wire
+
+    def reversed(self) -> "SortKey":
+        return SortKey(self.wire, not self.desc)
+
+
+def _index_prefix_ok(spec: EraSpec, keys: list[str]) -> bool:
+    return any(list(index[: len(keys)]) == keys for index in spec.indexes)
+
+
+def compile_sort(dialect: Dialect, resource: Resource, sort: tuple[str, ...] | None) -> tuple[list[SortKey], list[str]]:
+    """Validated sort keys (with the ``id`` tie-break or a default order) and needed includes."""
+    spec = dialect.spec(resource)
+    where = f"{resource.name} on Hub {dialect.name}"
+    keys: list[SortKey] = []
+    includes: list[str] = []
+    for raw in sort or ():
+        if not isinstance(raw, str):
+            raise ValueError(f"sort keys are strings like '-created_at', not {raw!r}")
+        desc = raw.startswith("-")
+        path = _split(raw[1:] if desc else raw.lstrip("+"))
+        if not spec.sorts:
+            raise ValueError(f"{where} cannot be sorted (the Hub ignores sort= there)")
+        if len(path) == 1:
+            wire = dialect.wire_key(path[0])
+            if wire not in spec.sorts:
+                raise ValueError(f"cannot sort {where} by {raw!r}: the Hub would silently ignore it. "
+                                 f"Allowed: {_names(spec.sorts)}")
+        elif len(path) == 2 and dialect.like_grammar == "v2" and dialect.wire_key(path[0]) in spec.relations:
+            rel, fld = dialect.wire_key(path[0]), dialect.wire_key(path[1])
+            tgt = _target_spec(resource, spec, rel)
+            if tgt is None or fld not in tgt[1].sorts or spec.sorts_indexed:
+                raise ValueError(f"cannot sort {where} by {raw!r}: allowed on {rel}: "
+                                 f"{_names(tgt[1].sorts) if tgt and not spec.sorts_indexed else '(none)'}")
+            wire = f"{rel}.{fld}"
+            includes.append(rel)
+        else:
+            raise ValueError(f"cannot sort {where} by {raw!r}. Allowed: {_names(spec.sorts)}")
+        if any(k.wire == wire for k in keys):
+            raise ValueError(f"sort key {raw!r} given twice")
+        keys.append(SortKey(wire, desc))
+    if keys and spec.sorts_indexed and not _index_prefix_ok(spec, [k.wire for k in keys]):
+        raise ValueError(
+            f"cannot sort {where} by {', '.join(map(str, keys))}: authup only sorts by a left-most "
+            "prefix of one index and silently drops any other sort. Indexes: "
+            + "; ".join(",".join(map(to_snake, i)) for i in spec.indexes)
+        )
+    ident = dialect.wire_key("id")
+    if keys:
+        # a stable order while paging: tie-break by id wherever the Hub can sort by it
+        if ident in spec.sorts and all(k.wire != ident for k in keys):
+            candidate = [k.wire for k in keys] + [ident]
+            if not spec.sorts_indexed or _index_prefix_ok(spec, candidate):
+                keys.append(SortKey(ident))
+    elif ident in spec.sorts:
+        keys = [SortKey(ident)]
+    elif dialect.wire_key("created_at") in spec.sorts:
+        keys = [SortKey(dialect.wire_key("created_at"))]
+    return keys, includes
+
+
+# ---------------------------------------------------------------------------------------------
+# Fields
+# ---------------------------------------------------------------------------------------------
+
+
+def allowed_fields(dialect: Dialect, resource: Resource) -> tuple[str, ...]:
+    """The ``fields=`` keys the resource accepts on this dialect (default + hidden)."""
+    spec = dialect.spec(resource)
+    if spec.fields_param_honoured is False:
+        return ()
+    if spec.fields_default is not None:
+        return tuple(dict.fromkeys((*spec.fields_default, *spec.fields_hidden)))
+    if spec.fields_param_honoured:  # 0.8.5: no published list; the record keys are the vocabulary
+        return tuple(spec.record_keys)
+    return ()
+
+
+def compile_fields(dialect: Dialect, resource: Resource, state: QueryState) -> str | None:
+    """The ``fields=`` value: ``id,name`` (replace) or ``+email,-description`` (add/remove)."""
+    if state.fields_only is None and not state.fields_add and not state.fields_remove:
+        return None
+    allowed = allowed_fields(dialect, resource)
+    if not allowed:
+        raise ValueError(f"{resource.name} on Hub {dialect.name} ignores fields= (it would return "
+                         "every default field)")
+
+    def wire(name: str) -> str:
+        path = _split(name)
+        if len(path) != 1:
+            raise ValueError(f"fields of related records ({name!r}) are not supported")
+        w = dialect.wire_key(path[0])
+        if w not in allowed:
+            raise ValueError(f"{resource.name} has no field {name!r} on Hub {dialect.name} (the Hub would "
+                             f"silently ignore it). Allowed: {_names(allowed)}")
+        return w
+
+    add = [wire(n) for n in state.fields_add]
+    remove = [wire(n) for n in state.fields_remove]
+    if state.fields_only is not None:
+        ident = dialect.wire_key("id")
+        base = ([ident] if ident in allowed else []) + [wire(n) for n in state.fields_only]
+        chosen = [f for f in dict.fromkeys(base + add) if f not in remove]
+        if not chosen:
+            raise ValueError("fields(): nothing left to select")
+        return ",".join(chosen)
+    return ",".join([f"+{f}" for f in dict.fromkeys(add)] + [f"-{f}" for f in dict.fromkeys(remove)])
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole request
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """The request of a QuerySet minus pagination: ``pairs(offset, limit)`` adds the page."""
+
+    method: str
+    path: str
+    base: tuple[tuple[str, str], ...]  # filter + include + fields
+    sort: tuple[SortKey, ...]
+    raw: tuple[tuple[str, str], ...]
+    max_limit: int
+    include: tuple[str, ...] = field(default=())
+
+    def pairs(self, offset: int | None = None, limit: int | None = None, *,
+              reverse: bool = False) -> list[tuple[str, str]]:
+        """The query pairs of one request; ``reverse`` flips the sort (for ``last()``)."""
+        out = list(self.base)
+        if self.sort:
+            keys = [k.reversed() for k in self.sort] if reverse else list(self.sort)
+            out.append(("sort", ",".join(map(str, keys))))
+        if limit is not None:
+            out.append(("page[limit]", str(limit)))
+        if offset is not None:
+            out.append(("page[offset]", str(offset)))
+        if self.raw:
+            overridden = {k for k, _ in self.raw}
+            out = [p for p in out if p[0] not in overridden] + list(self.raw)
+        return out
+
+
+def compile_query(dialect: Dialect, resource: Resource, state: QueryState, *,
+                  check_required: bool = True) -> CompiledQuery:
+    """Validate and compile a QuerySet's state (ValueError before any request on a bad key)."""
+    spec = dialect.spec(resource)
+    if not spec.available or not spec.supports("list"):
+        raise ValueError(f"{resource.name} cannot be listed on Hub {dialect.name}")
+    filters, filter_includes = compile_filter(dialect, resource, state.where, check_required=check_required)
+    sort, sort_includes = compile_sort(dialect, resource, state.sort)
+    user_includes = [resolve_include(dialect, resource, p) for p in state.include]
+    includes = list(dict.fromkeys(user_includes + filter_includes + sort_includes))
+    base = list(filters)
+    if includes:
+        base.append(("include", ",".join(includes)))
+    fields = compile_fields(dialect, resource, state)
+    if fields is not None:
+        base.append(("fields", fields))
+    return CompiledQuery(method="GET", path=spec.path, base=tuple(base), sort=tuple(sort),
+                         raw=state.raw, max_limit=spec.max_limit, include=tuple(includes))

@@ -1,0 +1,243 @@
+"""Filter lookups and ``Q`` trees: the Python side of a query, before any wire spelling.
+
+``name__startswith="lab"`` becomes a :class:`Condition` (path ``("name",)``, op ``startswith``);
+``Q`` objects combine conditions with ``&``, ``|`` and ``~``. Values are normalised here (UUIDs and
+models become ids, enums their value); how they are spelled on the wire is the compiler's job
+(:mod:`flame_hub.query._compile`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import enum
+import math
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Union
+
+from .._naming import to_snake
+
+#: Lookup name -> canonical operator. The Hub compares strings case-insensitively (rapiq v2,
+#: hub-query-syntax.md §3.1), so the ``i``-variants compile to the same operator.
+LOOKUPS: dict[str, str] = {
+    "exact": "eq",
+    "iexact": "eq",
+    "ne": "eq",  # negated
+    "in": "in",
+    "lt": "lt",
+    "lte": "lte",
+    "gt": "gt",
+    "gte": "gte",
+    "contains": "contains",
+    "icontains": "contains",
+    "startswith": "startswith",
+    "istartswith": "startswith",
+    "endswith": "endswith",
+    "iendswith": "endswith",
+    "isnull": "isnull",
+    "range": "range",
+}
+
+#: canonical operators a :class:`Condition` can carry
+OPERATORS = ("eq", "in", "lt", "lte", "gt", "gte", "contains", "startswith", "endswith")
+LIKE_OPERATORS = ("contains", "startswith", "endswith")
+
+Scalar = Union[str, int, float, bool, None, _dt.datetime, _dt.date, decimal.Decimal]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One comparison: ``path`` (snake_case names, relation first), operator, value, negation.
+
+    ``op == "eq"`` with ``value is None`` means IS NULL (negated: IS NOT NULL). ``op == "in"``
+    carries a non-empty tuple.
+    """
+
+    path: tuple[str, ...]
+    op: str
+    value: Any
+    negated: bool = False
+
+    def negate(self) -> "Condition":
+        return replace(self, negated=not self.negated)
+
+    @property
+    def name(self) -> str:
+        """The Python spelling of the filtered field, ``realm__name``."""
+        return "__".join(self.path)
+
+
+class Q:
+    """A tree of filter conditions, combined with ``&`` (and), ``|`` (or) and ``~`` (not).
+
+    ``Q(name="a") | ~Q(online=True)``. Keyword lookups inside one ``Q`` are AND-ed, as in Django.
+    """
+
+    AND = "and"
+    OR = "or"
+
+    __slots__ = ("children", "connector", "negated")
+
+    def __init__(self, *args: "Q", **lookups: Any) -> None:
+        children: list[Q | Condition] = []
+        for arg in args:
+            if not isinstance(arg, Q):
+                raise TypeError(f"Q() takes Q objects and keyword lookups, not {type(arg).__name__}")
+            children.append(arg)
+        for key in sorted(lookups):  # sorted: the compiled request does not depend on kwarg order
+            children.append(_condition_from_lookup(key, lookups[key]))
+        self.children: tuple[Q | Condition, ...] = tuple(children)
+        self.connector = Q.AND
+        self.negated = False
+
+    @classmethod
+    def _make(cls, children: Iterable["Q | Condition"], connector: str, negated: bool = False) -> "Q":
+        q = cls.__new__(cls)
+        q.children = tuple(children)
+        q.connector = connector
+        q.negated = negated
+        return q
+
+    def _combine(self, other: object, connector: str) -> "Q":
+        if not isinstance(other, Q):
+            return NotImplemented
+        return Q._make((self, other), connector)
+
+    def __and__(self, other: object) -> "Q":
+        return self._combine(other, Q.AND)
+
+    def __or__(self, other: object) -> "Q":
+        return self._combine(other, Q.OR)
+
+    def __invert__(self) -> "Q":
+        return Q._make(self.children, self.connector, not self.negated)
+
+    def __bool__(self) -> bool:
+        return bool(self.children)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Q) and other.children == self.children
+                and other.connector == self.connector and other.negated == self.negated)
+
+    def __hash__(self) -> int:
+        return hash((self.children, self.connector, self.negated))
+
+    def __repr__(self) -> str:
+        inner = f" {self.connector.upper()} ".join(
+            repr(c) if isinstance(c, Q) else f"{c.name}{'!' if c.negated else ''}~{c.op}={c.value!r}"
+            for c in self.children
+        )
+        return f"{'NOT ' if self.negated else ''}Q({inner})"
+
+
+def parse_lookup_key(key: str) -> tuple[tuple[str, ...], str]:
+    """``"realm__name__startswith"`` -> ``(("realm", "name"), "startswith")``.
+
+    Names may be snake_case or camelCase (``realmId``); a dotted key (``realm.name``, as the
+    original client's ``filter=`` dict allows) is split like ``__``.
+    """
+    if not isinstance(key, str) or not key.strip():
+        raise ValueError(f"a filter lookup must be a non-empty string, got {key!r}")
+    parts = [p for p in key.replace(".", "__").split("__")]
+    if any(not p for p in parts):
+        raise ValueError(f"malformed filter lookup {key!r}")
+    lookup = "exact"
+    if len(parts) > 1 and parts[-1] in LOOKUPS:
+        lookup = parts.pop()
+    return tuple(to_snake(p) for p in parts), lookup
+
+
+def _condition_from_lookup(key: str, value: Any) -> "Q | Condition":
+    path, lookup = parse_lookup_key(key)
+    return make_condition(path, lookup, value, key=key)
+
+
+def make_condition(path: tuple[str, ...], lookup: str, value: Any, *, key: str | None = None) -> "Q | Condition":
+    """Build the condition (or, for ``range``, the AND of two) of one lookup."""
+    key = key or "__".join((*path, lookup))
+    if lookup not in LOOKUPS:
+        raise ValueError(f"unknown lookup {lookup!r} in {key!r}; known: {', '.join(sorted(LOOKUPS))}")
+    op = LOOKUPS[lookup]
+    if op == "isnull":
+        if not isinstance(value, bool):
+            raise ValueError(f"{key}: isnull takes True or False, not {value!r}")
+        return Condition(path, "eq", None, negated=not value)
+    if op == "range":
+        if (isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable)
+                or len(bounds := list(value)) != 2):
+            raise ValueError(f"{key}: range takes a (low, high) pair, not {value!r}")
+        low, high = (normalize_value(v, key) for v in bounds)
+        if low is None or high is None:
+            raise ValueError(f"{key}: range bounds cannot be None")
+        return Q._make((Condition(path, "gte", low), Condition(path, "lte", high)), Q.AND)
+    if op == "in" or (op == "eq" and _is_sequence(value)):
+        if not _is_sequence(value):
+            raise ValueError(f"{key}: 'in' takes a list, tuple or set of values, not {value!r}")
+        values = tuple(normalize_value(v, key) for v in value)
+        if not values:
+            raise ValueError(f"{key}: an empty 'in' list matches nothing; drop the query instead")
+        if any(v is None for v in values):
+            raise ValueError(f"{key}: None inside an 'in' list is not supported; "
+                             f"combine with Q({'__'.join(path)}__isnull=True) instead")
+        if isinstance(value, (set, frozenset)):  # sets have no stable order; the URL should
+            values = tuple(sorted(values, key=lambda v: (type(v).__name__, str(v))))
+        return Condition(path, "in", values, negated=lookup == "ne")
+    norm = normalize_value(value, key)
+    if op in ("lt", "lte", "gt", "gte") and norm is None:
+        raise ValueError(f"{key}: cannot compare with None; use __isnull")
+    if op in LIKE_OPERATORS:
+        if norm is None or isinstance(norm, bool):
+            raise ValueError(f"{key}: {lookup} takes text, not {value!r}")
+        if not isinstance(norm, str):
+            norm = scalar_text(norm)
+        if norm == "":
+            raise ValueError(f"{key}: an empty {lookup} pattern matches everything; drop the lookup")
+    return Condition(path, op, norm, negated=lookup == "ne")
+
+
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, (list, tuple, set, frozenset))
+
+
+def normalize_value(value: Any, key: str = "value") -> Scalar:
+    """A filter value as a plain scalar: UUIDs and models become their id, enums their value."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return normalize_value(value.value, key)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{key}: {value!r} cannot be sent to the Hub")
+        return value
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{key}: {value!r} cannot be sent to the Hub")
+        return value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value
+    ident = getattr(value, "id", None)
+    if ident is not None and not callable(ident):
+        return normalize_value(ident, key)
+    raise ValueError(f"{key}: cannot filter by a {type(value).__name__} ({value!r}); "
+                     "use str, int, float, bool, None, UUID, datetime, an enum or a model with an id")
+
+
+def scalar_text(value: Scalar) -> str:
+    """The text of a normalised scalar as the Hub reads it: ``true``/``false``/``null``, ISO-8601."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)

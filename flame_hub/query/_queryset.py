@@ -1,0 +1,581 @@
+"""Lazy, chainable, immutable QuerySets over one Hub resource, sync and async.
+
+``QuerySet`` and ``AsyncQuerySet`` share everything in :class:`BaseQuerySet`: chaining, the
+compiler (:mod:`._compile`), the pagination planner (:mod:`._paging`) and every evaluation
+(``count``, ``first``, ``get``, ...) written once as a small generator that *yields* the query
+pairs it needs fetched and *receives* ``(items, meta)``. The two classes only run those
+generators — one calls ``backend.fetch_page``, the other awaits ``backend.afetch_page``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import (Any, AsyncIterator, Generator, Generic, Iterator, Protocol, TypeVar, Union,
+                    overload, runtime_checkable)
+
+from ..dialects import Dialect
+from ..errors import MultipleObjectsReturned, NotFound
+from ..resources import Resource
+from ._compile import CompiledQuery, QueryState, _split, compile_query
+from ._lookups import Q
+from ._paging import Page, PageRequest, Pager
+
+T = TypeVar("T")
+Params = list[tuple[str, str]]
+_Result = tuple[list[Any], dict]
+
+
+@runtime_checkable
+class PageBackend(Protocol):
+    """What a sync QuerySet needs from a client: its dialect, and one list request."""
+
+    dialect: Dialect
+
+    def fetch_page(self, resource: Resource, params: Params) -> _Result:
+        """GET the resource's list path with these query pairs; return (validated models of
+        ``data``, the ``meta`` dict). Raises :mod:`flame_hub.errors` on failure."""
+        ...
+
+
+@runtime_checkable
+class AsyncPageBackend(Protocol):
+    """What an async QuerySet needs from a client."""
+
+    dialect: Dialect
+
+    async def afetch_page(self, resource: Resource, params: Params) -> _Result:
+        """Awaitable twin of :meth:`PageBackend.fetch_page`."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Fetch:
+    """An evaluation step: "fetch the list with these pairs and send me (items, meta)"."""
+
+    params: Params
+
+
+_Op = Generator[_Fetch, _Result, Any]
+_Walk = Generator[Union[_Fetch, Page], Any, None]
+
+
+class BaseQuerySet(Generic[T]):
+    """Chaining, compilation and evaluation logic shared by :class:`QuerySet` and
+    :class:`AsyncQuerySet`. Nothing here sends a request."""
+
+    def __init__(self, resource: Resource, backend: Any, *, state: QueryState | None = None) -> None:
+        self._resource = resource
+        self._backend = backend
+        self._state = state or QueryState()
+        self._result_cache: list[T] | None = None
+        self._compiled: tuple[Dialect, CompiledQuery] | None = None
+
+    # -- introspection ---------------------------------------------------------------------
+
+    @property
+    def resource(self) -> Resource:
+        """The registry entry of the listed resource."""
+        return self._resource
+
+    @property
+    def dialect(self) -> Dialect:
+        """The wire dialect of the Hub this QuerySet talks to."""
+        return self._backend.dialect
+
+    @property
+    def state(self) -> QueryState:
+        """The immutable description of this query."""
+        return self._state
+
+    def compiled(self) -> CompiledQuery:
+        """The validated request (raises ValueError on anything the Hub would silently ignore or
+        refuse, such as a missing required filter)."""
+        dialect = self.dialect
+        if self._compiled is None or self._compiled[0] is not dialect:
+            self._compiled = (dialect, compile_query(dialect, self._resource, self._state))
+        return self._compiled[1]
+
+    @property
+    def method(self) -> str:
+        return "GET"
+
+    @property
+    def path(self) -> str:
+        """The list path relative to the service (``/nodes``)."""
+        return self.dialect.spec(self._resource).path
+
+    def _page_size(self) -> int:
+        return self._state.page_size or self.compiled().max_limit
+
+    def _first_request(self) -> PageRequest:
+        limit = self._page_size() if self._state.cap is None else max(1, min(self._page_size(), self._state.cap))
+        return PageRequest(self._state.offset, limit)
+
+    def params(self, *, page: bool = True) -> Params:
+        """The query pairs of the first request (``page=False``: without ``page[...]``)."""
+        req = self._first_request()
+        return self.compiled().pairs(req.offset, req.limit) if page else self.compiled().pairs()
+
+    def record_params(self) -> Params:
+        """Only the ``include`` and ``fields`` pairs: what ``GET /x/:id`` understands."""
+        return [p for p in self.compiled().base if p[0] in ("include", "fields")]
+
+    @property
+    def url(self) -> str:
+        """The first request, human-readable (not percent-encoded): ``/nodes?filter[name]=x~&…``."""
+        return self.path + "?" + "&".join(f"{k}={v}" for k, v in self.params())
+
+    def __repr__(self) -> str:
+        try:
+            shown = f"{self.method} {self.url}"
+        except ValueError as exc:
+            shown = f"{self.method} {self._resource.name} (invalid: {exc})"
+        return f"<{type(self).__name__} {shown}>"
+
+    # -- chaining --------------------------------------------------------------------------
+
+    def _chain(self, *, validate: bool = True, **changes: Any) -> "Any":
+        clone = type(self)(self._resource, self._backend, state=replace(self._state, **changes))
+        if validate:  # a bad key fails here, on the line that wrote it
+            compile_query(clone.dialect, clone._resource, clone._state, check_required=False)
+        return clone
+
+    def _not_sliced(self, what: str) -> None:
+        if self._state.sliced:
+            raise TypeError(f"cannot {what} once a slice or limit() has been taken")
+
+    def all(self) -> "Any":
+        """A fresh copy (with an empty cache: evaluating it asks the Hub again)."""
+        return self._chain(validate=False)
+
+    def filter(self, *args: Q, **lookups: Any) -> "Any":
+        """Records matching all lookups (``name__startswith="lab"``, ``realm__name="master"``)
+        and ``Q`` objects."""
+        self._not_sliced("filter")
+        q = Q(*args, **lookups)
+        if not q:
+            return self._chain(validate=False)
+        where = q if self._state.where is None else self._state.where & q
+        return self._chain(where=where)
+
+    def exclude(self, *args: Q, **lookups: Any) -> "Any":
+        """Records NOT matching all of the lookups (``exclude(a=1, b=2)`` is NOT (a AND b))."""
+        self._not_sliced("exclude")
+        q = Q(*args, **lookups)
+        if not q:
+            return self._chain(validate=False)
+        where = ~q if self._state.where is None else self._state.where & ~q
+        return self._chain(where=where)
+
+    def sort(self, *keys: str) -> "Any":
+        """Order by these keys (``"-created_at"`` descending, ``"name"``); replaces an earlier
+        sort. An ``id`` tie-break is added where the resource can sort by id."""
+        self._not_sliced("sort")
+        return self._chain(sort=tuple(keys) if keys else None)
+
+    order_by = sort
+
+    def fields(self, *names: str) -> "Any":
+        """``fields("name")`` selects only these (plus ``id``); ``fields("+email", "-description")``
+        adds hidden fields to / removes fields from the default set."""
+        if not names:
+            raise ValueError("fields() needs at least one name")
+        plain = [n for n in names if not n.startswith(("+", "-"))]
+        add = [n[1:] for n in names if n.startswith("+")]
+        remove = [n[1:] for n in names if n.startswith("-")]
+        st = self._state
+        if plain:
+            return self._chain(fields_only=tuple(plain), fields_add=tuple(add), fields_remove=tuple(remove))
+        return self._chain(fields_add=st.fields_add + tuple(add), fields_remove=st.fields_remove + tuple(remove))
+
+    def include(self, *relations: str) -> "Any":
+        """Embed related records: ``include("realm")``, nested ``include("analysis.project")``."""
+        paths = tuple(_split(r) for r in relations)
+        return self._chain(include=tuple(dict.fromkeys(self._state.include + paths)))
+
+    def page(self, limit: int | None = None, offset: int | None = None) -> "Any":
+        """Records per request (``limit``, at most the Hub's 50) and the first record (``offset``).
+        Iteration still walks every following page; use slicing or :meth:`limit` for a cap."""
+        self._not_sliced("page")
+        changes: dict[str, Any] = {}
+        if limit is not None:
+            if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+                raise ValueError(f"page limit must be a positive int, not {limit!r}")
+            max_limit = self.dialect.spec(self._resource).max_limit
+            if limit > max_limit:
+                warnings.warn(f"page limit {limit} is above the Hub's maximum of {max_limit}; "
+                              f"using {max_limit}", stacklevel=2)
+                limit = max_limit
+            changes["page_size"] = limit
+        if offset is not None:
+            if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+                raise ValueError(f"page offset must be an int >= 0, not {offset!r}")
+            changes["offset"] = offset
+        return self._chain(validate=False, **changes)
+
+    def limit(self, n: int) -> "Any":
+        """Yield at most ``n`` records in total (distinct from the page size)."""
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"limit() takes an int >= 0, not {n!r}")
+        cap = n if self._state.cap is None else min(n, self._state.cap)
+        return self._chain(validate=False, cap=cap, sliced=True)
+
+    def raw(self, params: Mapping[str, str] | Iterable[tuple[str, str]]) -> "Any":
+        """Escape hatch: send these query pairs as given (not validated), replacing compiled
+        pairs with the same key. Pagination stays the QuerySet's (``page[...]`` is refused)."""
+        pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
+        out: list[tuple[str, str]] = []
+        for pair in pairs:
+            if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)):
+                raise ValueError(f"raw() takes (key, value) pairs, not {pair!r}")
+            key, value = pair
+            if key.startswith("page"):
+                raise ValueError("raw() cannot set page[...]: use page(), slicing or limit()")
+            out.append((key, str(value)))
+        return self._chain(validate=False, raw=self._state.raw + tuple(out))
+
+    def _slice(self, key: slice) -> "Any":
+        start, stop = key.start or 0, key.stop
+        for v in (start, stop):
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
+                raise TypeError("QuerySet slices take ints")
+            if v is not None and v < 0:
+                raise ValueError("Negative indexing is not supported.")
+        st = self._state
+        cap = None if stop is None else max(0, stop - start)
+        if st.cap is not None:
+            left = max(0, st.cap - start)
+            cap = left if cap is None else min(cap, left)
+        return self._chain(validate=False, offset=st.offset + start, cap=cap, sliced=True)
+
+    # -- evaluation steps (sans-IO, shared) -----------------------------------------------
+
+    def _pairs(self, req: PageRequest) -> Params:
+        return self.compiled().pairs(req.offset, req.limit)
+
+    def _pager(self) -> Pager:
+        return Pager(start=self._state.offset, page_size=self._page_size(), cap=self._state.cap)
+
+    def _walk(self) -> _Walk:
+        """Yields a _Fetch per request (send back (items, meta)) and a Page per page."""
+        pager = self._pager()
+        while (req := pager.next_request()) is not None:
+            items, meta = yield _Fetch(self._pairs(req))
+            page = pager.receive(req, items, meta)
+            if page is not None:
+                yield page
+
+    def _one(self, req: PageRequest) -> _Op:
+        """One request; returns the Page."""
+        pager = Pager(start=req.offset, page_size=req.limit, cap=req.limit)
+        items, meta = yield _Fetch(self._pairs(req))
+        return pager.receive(req, items, meta)
+
+    def _op_page(self) -> _Op:
+        if self._state.cap == 0:
+            return Page(items=[], total=None, limit=0, offset=self._state.offset, meta={})
+        return (yield from self._one(self._first_request()))
+
+    def _op_count(self) -> _Op:
+        if self._result_cache is not None:
+            return len(self._result_cache)
+        if self._state.cap == 0:
+            return 0
+        page = yield from self._one(PageRequest(self._state.offset, 1))
+        if page.total is None:  # no meta.total (very old Hub): count by walking
+            return len((yield from self._op_all()))
+        n = max(0, page.total - self._state.offset)
+        return n if self._state.cap is None else min(n, self._state.cap)
+
+    def _op_exists(self) -> _Op:
+        if self._result_cache is not None:
+            return bool(self._result_cache)
+        if self._state.cap == 0:
+            return False
+        page = yield from self._one(PageRequest(self._state.offset, 1))
+        return bool(page.items)
+
+    def _op_first(self) -> _Op:
+        if self._result_cache is not None:
+            return self._result_cache[0] if self._result_cache else None
+        if self._state.cap == 0:
+            return None
+        page = yield from self._one(PageRequest(self._state.offset, 1))
+        return page.items[0] if page.items else None
+
+    def _op_last(self) -> _Op:
+        if self._result_cache is not None:
+            return self._result_cache[-1] if self._result_cache else None
+        st = self._state
+        if st.offset == 0 and st.cap is None and self.compiled().sort:
+            # one request: the same query in reverse order
+            items, _ = yield _Fetch(self.compiled().pairs(0, 1, reverse=True))
+            return items[0] if items else None
+        n = yield from self._op_count()  # sliced, or nothing to reverse: count, then index
+        if n == 0:
+            return None
+        page = yield from self._one(PageRequest(st.offset + n - 1, 1))
+        return page.items[0] if page.items else None
+
+    def _op_index(self, index: int) -> _Op:
+        if self._state.cap is not None and index >= self._state.cap:
+            raise IndexError("QuerySet index out of range")
+        page = yield from self._one(PageRequest(self._state.offset + index, 1))
+        if not page.items:
+            raise IndexError("QuerySet index out of range")
+        return page.items[0]
+
+    def _op_get(self) -> _Op:
+        limit = 2 if self._state.cap is None else min(2, self._state.cap)
+        if limit == 0:
+            raise NotFound(f"no {self._resource.singular} matches {self!r}")
+        page = yield from self._one(PageRequest(self._state.offset, limit))
+        if not page.items:
+            raise NotFound(f"no {self._resource.singular} matches {self!r}")
+        if len(page.items) > 1:
+            total = f"{page.total}" if page.total is not None else "more than one"
+            raise MultipleObjectsReturned(
+                f"get() matched {total} {self._resource.name} instead of one: {self!r}")
+        return page.items[0]
+
+    def _op_all(self) -> _Op:
+        out: list[T] = []
+        walk = self._walk()
+        value: Any = None
+        while True:
+            try:
+                step = walk.send(value)
+            except StopIteration:
+                return out
+            if isinstance(step, _Fetch):
+                value = yield step
+            else:
+                out.extend(step.items)
+                value = None
+
+    def _getter(self, args: tuple[Q, ...], lookups: dict[str, Any]) -> "BaseQuerySet[T]":
+        return self.filter(*args, **lookups) if args or lookups else self
+
+
+def _run(backend: PageBackend, resource: Resource, op: _Op) -> Any:
+    """Drive an evaluation step synchronously."""
+    try:
+        step = next(op)
+        while True:
+            step = op.send(backend.fetch_page(resource, step.params))
+    except StopIteration as stop:
+        return stop.value
+
+
+async def _arun(backend: AsyncPageBackend, resource: Resource, op: _Op) -> Any:
+    """Drive an evaluation step asynchronously."""
+    try:
+        step = next(op)
+        while True:
+            step = op.send(await backend.afetch_page(resource, step.params))
+    except StopIteration as stop:
+        return stop.value
+
+
+class QuerySet(BaseQuerySet[T]):
+    """A lazy, chainable, immutable query over one Hub resource, evaluated synchronously.
+
+    Nothing is sent until it is evaluated. Iterating streams every page (50 records per
+    request, constant memory); ``list()``, ``len()`` and ``bool()`` evaluate once and cache;
+    ``count()``, ``exists()``, ``first()``, ``last()`` and ``get()`` send one request each.
+    """
+
+    def __init__(self, resource: Resource, backend: PageBackend, *, state: QueryState | None = None) -> None:
+        super().__init__(resource, backend, state=state)
+
+    def _run(self, op: _Op) -> Any:
+        return _run(self._backend, self._resource, op)
+
+    def pages(self) -> Iterator[Page[T]]:
+        """Yield one :class:`Page` per request, fetching lazily."""
+        walk = self._walk()
+        value: Any = None
+        while True:
+            try:
+                step = walk.send(value)
+            except StopIteration:
+                return
+            if isinstance(step, _Fetch):
+                value = self._backend.fetch_page(self._resource, step.params)
+            else:
+                value = None
+                yield step
+
+    def iterator(self) -> Iterator[T]:
+        """Stream every record without touching the cache."""
+        for page in self.pages():
+            yield from page.items
+
+    def __iter__(self) -> Iterator[T]:
+        # the cache is looked at on the first next(), not here: list(qs) calls iter() before
+        # len(), and len() is what fills the cache
+        if self._result_cache is not None:
+            yield from self._result_cache
+        else:
+            yield from self.iterator()
+
+    def _fetch_all(self) -> builtins.list[T]:
+        if self._result_cache is None:
+            self._result_cache = self._run(self._op_all())
+        return self._result_cache
+
+    def list(self) -> builtins.list[T]:
+        """Every record (evaluates once, then cached)."""
+        return builtins.list(self._fetch_all())
+
+    def __len__(self) -> int:
+        return len(self._fetch_all())
+
+    def __bool__(self) -> bool:
+        return bool(self._fetch_all())
+
+    @overload
+    def __getitem__(self, key: int) -> T: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> "QuerySet[T] | builtins.list[T]": ...
+
+    def __getitem__(self, key: int | slice) -> Any:
+        """``qs[10:60]`` -> a new QuerySet (offset 10, at most 50, no request); ``qs[5]`` -> one
+        request for that record; a slice with a step evaluates and returns a list."""
+        if isinstance(key, slice):
+            if self._result_cache is not None:
+                return self._result_cache[key]
+            if key.step is not None:
+                return builtins.list(self._slice(slice(key.start, key.stop)))[:: key.step]
+            return self._slice(key)
+        if not isinstance(key, int) or isinstance(key, bool):
+            raise TypeError(f"QuerySet indices must be ints or slices, not {type(key).__name__}")
+        if key < 0:
+            raise ValueError("Negative indexing is not supported.")
+        if self._result_cache is not None:
+            return self._result_cache[key]
+        return self._run(self._op_index(key))
+
+    def fetch_one_page(self) -> Page[T]:
+        """The first page only (one request): for ``find_*``/``get_*`` style helpers."""
+        return self._run(self._op_page())
+
+    def count(self) -> int:
+        """How many records match (one request with ``page[limit]=1``, reading ``meta.total``)."""
+        return self._run(self._op_count())
+
+    def exists(self) -> bool:
+        """Whether any record matches (one request)."""
+        return self._run(self._op_exists())
+
+    def first(self) -> T | None:
+        """The first record in this order, or None (one request)."""
+        return self._run(self._op_first())
+
+    def last(self) -> T | None:
+        """The last record in this order, or None (one request with the sort reversed)."""
+        return self._run(self._op_last())
+
+    def get(self, *args: Q, **lookups: Any) -> T:
+        """The only record matching; raises NotFound or MultipleObjectsReturned (one request)."""
+        qs = self._getter(args, lookups)
+        return _run(qs._backend, qs._resource, qs._op_get())
+
+
+class AsyncQuerySet(BaseQuerySet[T]):
+    """The awaitable twin of :class:`QuerySet`: same chaining; ``async for``,
+    ``await qs.list()``, ``await qs.count()``, ``exists()``, ``first()``, ``last()``, ``get()``."""
+
+    def __init__(self, resource: Resource, backend: AsyncPageBackend, *, state: QueryState | None = None) -> None:
+        super().__init__(resource, backend, state=state)
+
+    async def _run(self, op: _Op) -> Any:
+        return await _arun(self._backend, self._resource, op)
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        """Yield one :class:`Page` per request, fetching lazily."""
+        walk = self._walk()
+        value: Any = None
+        while True:
+            try:
+                step = walk.send(value)
+            except StopIteration:
+                return
+            if isinstance(step, _Fetch):
+                value = await self._backend.afetch_page(self._resource, step.params)
+            else:
+                value = None
+                yield step
+
+    async def iterator(self) -> AsyncIterator[T]:
+        """Stream every record without touching the cache."""
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        if self._result_cache is not None:
+            for item in self._result_cache:
+                yield item
+            return
+        async for item in self.iterator():
+            yield item
+
+    async def list(self) -> builtins.list[T]:
+        """Every record (evaluates once, then cached)."""
+        if self._result_cache is None:
+            self._result_cache = await self._run(self._op_all())
+        return builtins.list(self._result_cache)
+
+    _INSTEAD = {"len()": "await qs.count() or len(await qs.list())", "bool()": "await qs.exists()",
+                "iteration": "async for", "indexing": "await qs[i:i + 1].first()"}
+
+    def _sync_only(self, what: str) -> TypeError:
+        return TypeError(f"{what} would block on an AsyncQuerySet; use {self._INSTEAD[what]}")
+
+    def __len__(self) -> int:
+        raise self._sync_only("len()")
+
+    def __bool__(self) -> bool:
+        raise self._sync_only("bool()")
+
+    def __iter__(self) -> Iterator[T]:
+        raise self._sync_only("iteration")
+
+    def __getitem__(self, key: slice) -> "AsyncQuerySet[T]":
+        """``qs[10:60]`` -> a new AsyncQuerySet (no request). Integer indexing would block:
+        use ``await qs[i:i + 1].first()``."""
+        if not isinstance(key, slice):
+            raise self._sync_only("indexing")
+        if key.step is not None:
+            raise TypeError("AsyncQuerySet slices cannot have a step")
+        return self._slice(key)
+
+    async def fetch_one_page(self) -> Page[T]:
+        """The first page only (one request)."""
+        return await self._run(self._op_page())
+
+    async def count(self) -> int:
+        """How many records match (one request)."""
+        return await self._run(self._op_count())
+
+    async def exists(self) -> bool:
+        """Whether any record matches (one request)."""
+        return await self._run(self._op_exists())
+
+    async def first(self) -> T | None:
+        """The first record in this order, or None (one request)."""
+        return await self._run(self._op_first())
+
+    async def last(self) -> T | None:
+        """The last record in this order, or None (one request with the sort reversed)."""
+        return await self._run(self._op_last())
+
+    async def get(self, *args: Q, **lookups: Any) -> T:
+        """The only record matching; raises NotFound or MultipleObjectsReturned (one request)."""
+        qs = self._getter(args, lookups)
+        return await _arun(qs._backend, qs._resource, qs._op_get())

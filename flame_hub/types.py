@@ -1,0 +1,144 @@
+"""Types of the documented keyword arguments (``find_*``/``get_*``) and value sets.
+
+The names and shapes are those of flame-hub-client 1.1.0, so type hints written for it keep
+working. ``find_*`` keyword arguments are translated into a QuerySet by
+:func:`flame_hub.query.queryset_from_find_kwargs`; see there for their exact meaning.
+
+The ``Literal`` value sets mirror the Hub's enums as recorded in the resource catalog
+(``flame_hub/_catalog.json``); a test keeps them equal.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable
+from typing import IO, Any, Literal, Protocol, TypedDict, Union
+
+__all__ = [
+    "PageParams",
+    "SortParams",
+    "FilterOperator",
+    "FilterParams",
+    "FindAllKwargs",
+    "GetKwargs",
+    "IncludeParams",
+    "FieldParams",
+    "NodeType",
+    "RegistryCommand",
+    "RegistryProjectType",
+    "ProjectNodeApprovalStatus",
+    "AnalysisCommand",
+    "AnalysisNodeApprovalStatus",
+    "AnalysisBucketType",
+    "LogLevel",
+    "ProcessStatus",
+    "MasterImageCommandArgument",
+    "UploadFile",
+    "UuidModel",
+    "UuidIdentifiable",
+]
+
+
+class PageParams(TypedDict, total=False):
+    """``page=`` of ``find_*``: one page of at most ``limit`` records (the Hub caps it at 50)
+    starting at record ``offset``. Defaults: ``{"limit": 50, "offset": 0}``."""
+
+    limit: int
+    offset: int
+
+
+class SortParams(TypedDict, total=False):
+    """``sort=`` of ``find_*``: one field name and a direction (default ascending)."""
+
+    by: str
+    order: Literal["ascending", "descending"]
+
+
+class FilterOperator(str, enum.Enum):
+    """Operators of ``find_*(filter={field: (operator, value)})``.
+
+    ``like`` is SQL ``LIKE 'value%'``: a prefix match, or a substring match for ``"%value"``
+    (the meaning it had on the Hub the original client was written for). Strings are compared
+    case-insensitively by Hub >= 0.12.3.
+    """
+
+    eq = "="
+    neq = "!"
+    like = "~"
+    lt = "<"
+    le = "<="
+    gt = ">"
+    ge = ">="
+
+
+#: ``filter=`` of ``find_*``: field name (snake_case, camelCase or ``relation.field``) -> a value
+#: (equality; a list means "one of") or an ``(operator, value)`` pair.
+FilterParams = dict[str, Union[Any, tuple[Union[FilterOperator, str], Any]]]
+#: ``include=``: one relation name or several (``"realm"``, ``["node", "project"]``).
+IncludeParams = Union[str, Iterable[str]]
+#: ``fields=``: field names added to the default set (``"email"``, ``["public_key"]``).
+FieldParams = Union[str, Iterable[str]]
+
+
+class GetKwargs(TypedDict, total=False):
+    """Keyword arguments of ``get_*``: extra ``fields``, embedded relations (``include``) and
+    ``meta=True`` to also return the answer's meta object."""
+
+    fields: FieldParams | None
+    include: IncludeParams | None
+    meta: bool
+
+
+class FindAllKwargs(TypedDict, total=False):
+    """Keyword arguments of ``find_*``."""
+
+    filter: FilterParams | None
+    page: PageParams | None
+    sort: SortParams | None
+    fields: FieldParams | None
+    include: IncludeParams | None
+    meta: bool
+
+
+NodeType = Literal["aggregator", "default"]
+RegistryCommand = Literal["setup", "cleanup", "delete", "projectLink", "projectUnlink"]
+RegistryProjectType = Literal["default", "aggregator", "incoming", "outgoing", "masterImages", "node"]
+ProjectNodeApprovalStatus = Literal["rejected", "approved"]
+AnalysisNodeApprovalStatus = Literal["rejected", "approved"]
+AnalysisCommand = Literal[
+    "buildStart", "buildCheck", "configurationLock", "configurationUnlock",
+    "distributionStart", "distributionCheck", "storageCheck",
+]
+AnalysisBucketType = Literal["CODE", "RESULT", "TEMP"]
+LogLevel = Literal["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"]
+ProcessStatus = Literal["starting", "started", "stopping", "stopped", "executing", "executed", "failed"]
+
+
+class MasterImageCommandArgument(TypedDict):
+    """One argument of a master image's command: its text and where it goes."""
+
+    value: str
+    position: Literal["before", "after"] | None
+
+
+class _UploadFileRequired(TypedDict):
+    file_name: str
+    content: bytes | str | IO[bytes]
+
+
+class UploadFile(_UploadFileRequired, total=False):
+    """One file of ``upload_to_bucket``: its name, its content (bytes, text or a binary file
+    object) and optionally its content type."""
+
+    content_type: str
+
+
+class UuidModel(Protocol):
+    """Anything with an ``id`` (every read model)."""
+
+    id: uuid.UUID
+
+
+#: What every ``*_id`` argument accepts: a model with an ``id``, a UUID or its string.
+UuidIdentifiable = Union[UuidModel, uuid.UUID, str]
