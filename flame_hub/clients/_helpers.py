@@ -208,12 +208,11 @@ def _includes(client: Any, res: Resource, include: Any) -> Any:
     return include
 
 
-def _compile(client: Any, res: Resource, **find: Any) -> list[tuple[str, str]]:
-    """Query pairs for the original client's find_* arguments, via the QuerySet compiler."""
+def _queryset(client: Any, res: Resource, **find: Any) -> Any:
+    """The QuerySet for the original client's find_* arguments (one compiler for both APIs)."""
     from ..query import queryset_from_find_kwargs
 
-    qs = queryset_from_find_kwargs(client._queryset(res), **find)
-    return list(qs.params())
+    return queryset_from_find_kwargs(client._queryset(res), **find)
 
 
 def _parse_record(client: Any, res: Resource, response: Any) -> Any:
@@ -294,7 +293,7 @@ def _find_plan(client: Any, res: Resource, values: dict[str, Any]):
     meta = values.pop("meta", False)
     auth = values.pop("auth", DEFAULT)
     values["include"] = _includes(client, res, values.get("include"))
-    params = _compile(client, res, **values)
+    params = list(_queryset(client, res, **values).params())
     response = yield Call("GET", _path(_op_path(client, res, "list")), params=params, auth=auth,
                           expected=(200,))
     data, raw_meta = unwrap_list(response)
@@ -344,8 +343,7 @@ def _get_plan(client: Any, res: Resource, operation: str, path_values: dict[str,
     if meta and not client.dialect.record_envelope:
         raise ValueError(f"meta=True needs Hub >= 0.13: the {client.dialect.name} era sends bare records")
     include = _includes(client, res, values.get("include"))
-    params = [(k, v) for k, v in _compile(client, res, fields=values.get("fields"), include=include)
-              if k in ("fields", "include")]
+    params = list(_queryset(client, res, fields=values.get("fields"), include=include).record_params())
     response = yield Call("GET", _path(_op_path(client, res, operation), **path_values),
                           params=params, auth=auth, expected=(200,), none_on_404=True)
     if response is None:
