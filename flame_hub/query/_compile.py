@@ -21,7 +21,7 @@ from typing import Any, Union
 from .._naming import to_snake
 from ..dialects import Dialect
 from ..resources import EraSpec, Resource
-from ._lookups import LIKE_OPERATORS, Condition, Q, scalar_text
+from ._lookups import LIKE_OPERATORS, LOOKUPS, Condition, Q, scalar_text
 
 # ---------------------------------------------------------------------------------------------
 # State
@@ -149,10 +149,16 @@ def resolve_filter_key(dialect: Dialect, resource: Resource, path: tuple[str, ..
             + (f"; relation filters: {_relation_filter_names(dialect, resource)}"
                if _relation_filter_names(dialect, resource) != "(none)" else "")
         )
+    rel, fld = dialect.wire_key(path[0]), dialect.wire_key(path[1])
+    if rel not in spec.relations and not any(k.startswith(rel + ".") for k in spec.relation_filters):
+        if rel in spec.filters:
+            raise ValueError(f"cannot filter {where} by {shown!r}: unknown lookup {path[-1]!r}; "
+                             f"known: {', '.join(sorted(LOOKUPS))}")
+        raise ValueError(f"cannot filter {where} by {shown!r}: {resource.name} has no relation "
+                         f"{path[0]!r}. Allowed relation filters: {_relation_filter_names(dialect, resource)}")
     if len(path) > 2:
         raise ValueError(f"cannot filter {where} by {shown!r}: only one relation hop "
                          "(relation__field) is supported")
-    rel, fld = dialect.wire_key(path[0]), dialect.wire_key(path[1])
     dotted = f"{rel}.{fld}"
     note = spec.relation_filters.get(dotted)
     if note is not None and note != "no":

@@ -8,7 +8,8 @@ share one code path (validation included).
 
 Meanings kept from flame-hub-client (upstream-client.md §4):
 
-- a filter value is either a plain value (equality) or an ``(operator, value)`` pair, with the
+- a filter value is either a plain value (equality; a list means "one of") or an
+  ``(operator, value)`` 2-tuple, with the
   operators of :class:`flame_hub.types.FilterOperator` (``"="``, ``"!"``, ``"~"``, ``"<"``, ``"<="``,
   ``">"``, ``">="``, their enum members or names, and ``"!~"``);
 - the original sent a plain *string* value verbatim, so a leading operator inside it
@@ -109,7 +110,8 @@ def filter_to_q(filter: Mapping[str, Any]) -> Q:
         path, lookup = parse_lookup_key(key)
         if lookup != "exact":  # a Django-style key (name__startswith) is welcome too
             children.append(make_condition(path, lookup, spec, key=key))
-        elif isinstance(spec, tuple) and len(spec) == 2 and _operator(spec[0]) is not None:
+        elif isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], (str, enum.Enum)):
+            # the original client read every 2-tuple as (operator, value); use a list for "one of"
             children.append(_pair(path, spec[0], spec[1], key))
         elif isinstance(spec, str):
             children.append(_from_token(path, spec, key))

@@ -224,7 +224,7 @@ def normalize_value(value: Any, key: str = "value") -> Scalar:
     ident = getattr(value, "id", None)
     if ident is not None and not callable(ident):
         return normalize_value(ident, key)
-    raise ValueError(f"{key}: cannot filter by a {type(value).__name__} ({value!r}); "
+    raise ValueError(f"{key}: cannot filter by a {type(value).__name__} value; "
                      "use str, int, float, bool, None, UUID, datetime, an enum or a model with an id")
 
 
