@@ -1,0 +1,275 @@
+"""``flame_hub.testing``: a faithful, stateful fake FLAME Hub for tests — auth, core and storage.
+
+It answers like a real Hub v0.14.0 with authup 1.0.0-beta.62 (same routes, status codes,
+envelopes, error bodies, query semantics; checked against recorded real exchanges)::
+
+    from flame_hub.testing import FakeHub
+
+    with FakeHub() as hub:                    # serves http://127.0.0.1:<free port>/{auth,core,storage}/
+        client = httpx.Client(base_url=hub.core_url)
+        ...
+
+    hub = FakeHub()                           # no server needed for the in-process transport:
+    httpx.Client(transport=hub.transport(), base_url=hub.core_url)
+
+Fresh state is a new Hub's: realm ``master``, user ``admin`` / ``start123`` (every permission),
+client ``system`` / secret ``start123``, a few master-image groups and images.
+
+Faults and observation: ``hub.latency`` (seconds added to every request), ``hub.fail_next(...)``
+(error answers), ``hub.drop_next(...)`` (connection closed without a response),
+``hub.expire_tokens()``, ``hub.requests`` / ``hub.clear_requests()``, ``hub.reset()``,
+``hub.seed(resource, n, **fields)`` for bulk data.
+
+Not modelled: permissions beyond "a valid token may do everything" (any valid token acts as an
+admin), rate limiting beyond the ``ratelimit-*`` headers (no 429 unless injected), the log store
+of analysis logs beyond what is posted to it, and the registry/build machinery behind analysis
+commands (their state changes are immediate).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .._naming import to_snake
+from ..resources import CURRENT_ERA, get_resource
+from ._core import Fault, HubCore
+from ._shells import FakeHubTransport, ServerThread, make_wsgi_app
+from ._wire import FakeRequest
+
+__all__ = ["FakeHub", "FakeHubTransport", "RecordedRequest"]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """A request the fake Hub received (``hub.requests``)."""
+
+    method: str
+    #: path with the service prefix, e.g. ``"/core/nodes"``
+    path: str
+    #: decoded query pairs in order, e.g. ``[("filter[name]", "x"), ("page[limit]", "50")]``
+    params: list[tuple[str, str]]
+    headers: httpx.Headers
+    body: bytes = b""
+    json: Any = field(default=None, compare=False)
+
+    @classmethod
+    def from_request(cls, req: FakeRequest) -> "RecordedRequest":
+        return cls(req.method, req.path, list(req.params), httpx.Headers(req.headers), req.body,
+                   req.json())
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The params as a dict (the last value of a repeated key wins)."""
+        return dict(self.params)
+
+
+class FakeHub:
+    """A fake FLAME Hub (auth, core, storage) with its own in-memory state.
+
+    ``with FakeHub() as hub:`` starts a real HTTP server on 127.0.0.1 (``port=0`` picks a free
+    port) and stops it on exit; :meth:`transport` reaches the same state in-process and works
+    without starting the server. ``token_ttl`` is the access-token lifetime in seconds;
+    ``version`` the Hub version to imitate ("0.14.0"; the legacy "0.8.5" dialect is partial).
+
+    Permissions are not modelled: any valid token may do everything.
+    """
+
+    def __init__(self, port: int = 0, token_ttl: float = 900, version: str = CURRENT_ERA, *,
+                 host: str = "127.0.0.1", quiet: bool = True) -> None:
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be an int in 0..65535, not {port!r}")
+        if not isinstance(token_ttl, (int, float)) or token_ttl <= 0:
+            raise ValueError(f"token_ttl must be a positive number of seconds, not {token_ttl!r}")
+        self._core = HubCore(version=version, token_ttl=token_ttl)
+        self._host = host
+        self._port = port
+        self._quiet = quiet
+        self._server: ServerThread | None = None
+        self._latency = 0.0
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "FakeHub":
+        """Start the HTTP server (idempotent). Returns the hub."""
+        if self._server is None:
+            app = make_wsgi_app(self._core, lambda: self._latency)
+            self._server = ServerThread(app, self._host, self._port, quiet=self._quiet)
+            self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the HTTP server (the state stays; :meth:`transport` keeps working)."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def serve_forever(self) -> None:
+        """Serve in the foreground until interrupted (``python -m flame_hub.testing serve``)."""
+        app = make_wsgi_app(self._core, lambda: self._latency)
+        self._server = ServerThread(app, self._host, self._port, quiet=self._quiet)
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "FakeHub":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    # ------------------------------------------------------------------ addresses
+    @property
+    def port(self) -> int:
+        """The bound port once started; before that, the port asked for (0 = any)."""
+        return self._server.port if self._server is not None else self._port
+
+    @property
+    def url(self) -> str:
+        """Gateway base URL, ``"http://127.0.0.1:PORT/"``. Before :meth:`start` it is only
+        meaningful for :meth:`transport` (which ignores host and port)."""
+        return f"http://{self._host}:{self.port}/"
+
+    @property
+    def auth_url(self) -> str:
+        return self.url + "auth/"
+
+    @property
+    def core_url(self) -> str:
+        return self.url + "core/"
+
+    @property
+    def storage_url(self) -> str:
+        return self.url + "storage/"
+
+    @property
+    def version(self) -> str:
+        return self._core.version
+
+    def transport(self) -> FakeHubTransport:
+        """An httpx transport (sync and async) answering from this hub's state, no socket."""
+        return FakeHubTransport(self._core, lambda: self._latency)
+
+    # ------------------------------------------------------------------ faults
+    @property
+    def latency(self) -> float:
+        """Seconds added to every request (both the server and the transport)."""
+        return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        if not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValueError(f"latency must be a non-negative number of seconds, not {seconds!r}")
+        self._latency = float(seconds)
+
+    def fail_next(self, method: str, path: str, status: int = 503, times: int = 1,
+                  headers: dict[str, str] | None = None, body: Any = None) -> None:
+        """Answer the next ``times`` requests to ``path`` (with the service prefix, e.g.
+        ``"/core/nodes"``; matches that path and below) with ``status``.
+
+        ``body`` may be a dict/list (sent as JSON), str or bytes; by default the service's error
+        body for the status. ``headers`` are added (e.g. ``{"Retry-After": "1"}``).
+        ``method="*"`` matches every method.
+        """
+        if not isinstance(status, int) or not 100 <= status <= 599:
+            raise ValueError(f"status must be an HTTP status code, not {status!r}")
+        self._add_fault(Fault(self._method(method), self._path(path), self._times(times),
+                              status=status, headers=dict(headers or {}), body=body))
+
+    def drop_next(self, method: str, path: str, times: int = 1) -> None:
+        """Close the connection of the next ``times`` matching requests without any response
+        (httpx raises ``RemoteProtocolError``, as for a real dropped connection)."""
+        self._add_fault(Fault(self._method(method), self._path(path), self._times(times), drop=True))
+
+    def _add_fault(self, fault: Fault) -> None:
+        with self._core.lock:
+            self._core.faults.append(fault)
+
+    @staticmethod
+    def _method(method: str) -> str:
+        if not isinstance(method, str) or not method:
+            raise ValueError(f"method must be an HTTP method such as 'GET', not {method!r}")
+        return method.upper()
+
+    @staticmethod
+    def _path(path: str) -> str:
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(f"path must start with '/' and carry the service prefix "
+                             f"(e.g. '/core/nodes'), not {path!r}")
+        return path
+
+    @staticmethod
+    def _times(times: int) -> int:
+        if not isinstance(times, int) or times < 1:
+            raise ValueError(f"times must be a positive int, not {times!r}")
+        return times
+
+    def expire_tokens(self) -> None:
+        """Every access token issued so far is rejected from now on, as an expired one is
+        (refresh tokens keep working)."""
+        with self._core.lock:
+            self._core.tokens.expire_access_tokens()
+
+    # ------------------------------------------------------------------ observation and state
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received since the start or the last :meth:`clear_requests`."""
+        with self._core.lock:
+            return list(self._core.requests)
+
+    def clear_requests(self) -> None:
+        with self._core.lock:
+            self._core.requests.clear()
+
+    def reset(self) -> None:
+        """Back to a new Hub's state; also drops queued faults, recorded requests, tokens and
+        the latency."""
+        self._core.reset()
+        self._latency = 0.0
+
+    def seed(self, resource: str, n: int, **fields: Any) -> list[dict]:
+        """Insert ``n`` records of ``resource`` fast, without validation or side effects
+        (a seeded node gets no authup client). Field names may be snake_case or camelCase; a
+        string value may contain ``{i}`` (the record's index); a callable gets the index.
+        Names default to ``"<singular>-<i>"``. Returns the stored records (wire keys)."""
+        res = get_resource(resource)
+        if not res.available(self._core.era):
+            raise ValueError(f"{res.name} does not exist on Hub {self._core.version}")
+        if not isinstance(n, int) or n < 0:
+            raise ValueError(f"n must be a non-negative int, not {n!r}")
+        spec = self._core.spec(res)
+        keys = {self._core.w(to_snake(k)): v for k, v in fields.items()}
+        unknown = [k for k in keys if k not in spec.record_keys]
+        if unknown:
+            raise ValueError(f"{res.name} records have no key(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(spec.record_keys)}")
+        name_key = self._core.w(to_snake(res.name_key)) if res.name_key else None
+        with self._core.lock:
+            actor = self._core.behaviour.admin_actor()
+            out = []
+            for i in range(n):
+                values = {k: (v(i) if callable(v) else v.format(i=i) if isinstance(v, str) else v)
+                          for k, v in keys.items()}
+                if name_key and name_key not in values:
+                    values[name_key] = f"{res.singular.replace('_', '-')}-{i}"
+                record = self._core.new_record(res, values, actor)
+                out.append(self._core.store.insert(res.name, record))
+            return out
+
+    def records(self, resource: str) -> list[dict]:
+        """The stored records of a resource (complete, wire keys; copies)."""
+        res = get_resource(resource)
+        with self._core.lock:
+            return [json.loads(json.dumps(r)) for r in self._core.store.all(res.name)]
+
+    def __repr__(self) -> str:
+        state = f"serving {self.url}" if self.running else "not serving"
+        return f"<FakeHub {self._core.version} {state}>"

@@ -1,0 +1,424 @@
+"""The fake Hub's pure core: ``HubCore.handle(request) -> response`` over per-instance state.
+
+No sockets here: the httpx transport and the werkzeug server are thin shells around
+:meth:`HubCore.handle`. Routes are generated from the resource registry (every available
+resource's operations and special routes of the served era); the resource-specific behaviour
+(side effects such as "creating a node creates an authup client") lives in :mod:`._behaviour`.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .._naming import to_snake
+from ..dialects import dialect_for_version
+from ..resources import _ERA_INFO, CURRENT_ERA, REGISTRY, EraSpec, Resource, get_resource, resources_of
+from ._store import Store
+from ._tokens import Actor, TokenTable
+from ._wire import FakeError, FakeRequest, FakeResponse, error_body, generic_error
+
+SERVICES = ("auth", "core", "storage")
+ROUTE_MISSING = {"status": 404, "message": "Not Found"}  # 022; resources.json eras.route_missing_404_body
+# ratelimit-limit per window as recorded (README "Rate limits"; 001 auth, 026 anonymous, 028 core)
+RATE_LIMIT_ANONYMOUS = 1200
+RATE_LIMIT_TOKEN = 6000
+RATE_WINDOW = 60.0
+
+
+@dataclass
+class Fault:
+    """A queued fault: ``drop`` closes the connection, else an error answer of ``status``."""
+
+    method: str
+    path: str
+    times: int
+    drop: bool = False
+    status: int = 503
+    headers: dict | None = None
+    body: Any = None
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method != "*" and self.method != method:
+            return False
+        base = self.path.rstrip("/")
+        return path == self.path or path.rstrip("/") == base or path.startswith(base + "/")
+
+
+@dataclass
+class Ctx:
+    """What a route handler gets."""
+
+    req: FakeRequest
+    service: str
+    args: dict[str, str]
+    resource: Resource | None = None
+    actor: Actor | None = None
+
+    @property
+    def body(self) -> Any:
+        return self.req.json()
+
+
+@dataclass
+class Route:
+    service: str
+    method: str
+    pattern: re.Pattern
+    handler: Callable[[Ctx], FakeResponse]
+    resource: Resource | None = None
+    public: bool = False  # answers without a token
+
+
+def _template_regex(template: str) -> re.Pattern:
+    path = template.split("?", 1)[0]
+    out = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+    return re.compile(f"^{out}/?$")
+
+
+class HubCore:
+    """State and request handling of one fake Hub (auth + core + storage)."""
+
+    def __init__(self, *, version: str = CURRENT_ERA, token_ttl: float = 900) -> None:
+        from ._behaviour import Behaviour  # noqa: PLC0415 (cycle: behaviour uses the core)
+
+        self.version = version
+        self.dialect = dialect_for_version(version)
+        self.era = self.dialect.catalog_era
+        self.current = self.era == CURRENT_ERA
+        self.grammar = self.dialect.like_grammar
+        self.authup_version = _ERA_INFO[self.era].get("authup", "")
+        self.token_ttl = token_ttl
+        self.lock = threading.RLock()
+        self.requests: list = []
+        self.faults: list[Fault] = []
+        self.behaviour = Behaviour(self)
+        self.routes = self._build_routes()
+        self.reset()
+
+    # ------------------------------------------------------------------ state
+    def reset(self) -> None:
+        """Back to the fresh state of a new Hub (faults and recorded requests are cleared too)."""
+        with self.lock:
+            self.store = Store()
+            self.tokens = TokenTable(access_ttl=self.token_ttl)
+            self.requests.clear()
+            self.faults.clear()
+            self._rate: dict[tuple[str, str], tuple[float, int]] = {}
+            self._last_ms = 0
+            self.behaviour.seed()
+
+    def w(self, attr: str) -> str:
+        """Wire spelling of a snake_case name on the served era."""
+        return self.dialect.wire_key(attr)
+
+    def spec(self, resource: Resource | str) -> EraSpec:
+        res = get_resource(resource) if isinstance(resource, str) else resource
+        return res.era(self.era)
+
+    def now(self) -> str:
+        """An ISO timestamp with milliseconds like the Hub's; strictly increasing per hub."""
+        ms = max(int(time.time() * 1000), self._last_ms + 1)
+        self._last_ms = ms
+        return _iso(ms)
+
+    # ------------------------------------------------------------------ records
+    def new_record(self, resource: Resource, values: dict, actor: Actor | None) -> dict:
+        """A complete record from accepted body values plus the server's defaults."""
+        spec = self.spec(resource)
+        now = self.now()
+        record: dict = {}
+        copies: list[tuple[str, str]] = []
+        for key, fs in spec.record_keys.items():
+            value = values.get(key)
+            if value is not None or (key in values and not self._derived(key, fs)):
+                record[key] = value
+                continue
+            attr = to_snake(key)
+            if fs.has_default and isinstance(fs.default, dict) and "from" in fs.default:
+                copies.append((key, fs.default["from"]))
+                record[key] = None
+            elif fs.has_default:
+                record[key] = fs.default
+            elif attr == "id":
+                record[key] = str(uuid.uuid4())
+            elif attr in ("created_at", "updated_at"):
+                record[key] = now
+            elif attr == "realm_id" and actor is not None:
+                record[key] = actor.realm_id
+            elif attr == "user_id" and actor is not None and actor.kind == "user":
+                record[key] = actor.id
+            elif attr.endswith("_realm_id"):
+                record[key] = self._parent_realm(resource, attr[: -len("_realm_id")], values)
+            elif fs.type == "boolean":
+                record[key] = False
+            elif fs.type in ("integer", "number") and not fs.nullable:
+                record[key] = 0
+            else:
+                record[key] = None
+        for key, source in copies:
+            record[key] = record.get(source)
+        return record
+
+    def _derived(self, key: str, fs) -> bool:
+        """Keys whose explicit ``null`` still takes the server's value (realm, user, defaults)."""
+        attr = to_snake(key)
+        return fs.has_default or attr in ("id", "realm_id", "user_id", "created_at", "updated_at") \
+            or attr.endswith("_realm_id")
+
+    def _parent_realm(self, resource: Resource, prefix: str, values: dict) -> Any:
+        parent = self.target_of(resource, prefix)
+        fk = values.get(self.w(prefix + "_id"))
+        record = self.store.get(parent.name, fk) if parent else None
+        return record.get(self.w("realm_id")) if record else None
+
+    def target_of(self, resource: Resource, relation: str) -> Resource | None:
+        """The resource a relation or foreign-key prefix (``project``, ``registryProject``) names."""
+        key = self.w(to_snake(relation))
+        target = resource.relation_target(key, self.era) if key in self.spec(resource).relations else None
+        if target is None:
+            snake = to_snake(relation)
+            target = next((r for r in REGISTRY.values() if r.singular == snake), None)
+        return target if target is not None and target.available(self.era) else None
+
+    def related(self, resource: Resource) -> Callable[[str, dict], Any]:
+        """The ``related(relation_key, record)`` callback of the query engine for ``resource``."""
+
+        def resolve(key: str, record: dict) -> Any:
+            owner = resource
+            value: Any = record
+            for part in key.split("."):
+                if not isinstance(value, dict):
+                    return None
+                target = self.target_of(owner, part)
+                if target is None:
+                    return None
+                fk = value.get(part + "Id") if self.current else value.get(to_snake(part) + "_id")
+                value = self.store.get(target.name, fk)
+                owner = target
+            return value
+
+        return resolve
+
+    def answer_record(self, resource: Resource, record: dict, *, embeds: bool) -> dict:
+        """A record as create/update/delete answer it: hidden fields included, write-only keys
+        (``users.password`` ...) as null, and ``create_answer_embeds`` relations (061, 063, 091)."""
+        spec = self.spec(resource)
+        out: dict = {}
+        related = self.related(resource)
+        embed = [k for k in spec.create_answer_embeds if k not in spec.record_keys] if embeds else []
+        for key, value in record.items():
+            out[key] = value
+            for rel in embed:
+                if key == self.w(to_snake(rel) + "_id"):
+                    out[rel] = related(rel, record)
+        for rel in embed:
+            out.setdefault(rel, related(rel, record))
+        for key in spec.write_answer_only_keys:
+            out.setdefault(key, None)
+        return out
+
+    def envelope(self, record: Any, meta: dict | None = None) -> Any:
+        """``{data, meta}`` on Hub >= 0.13, the bare record on older Hubs."""
+        if self.dialect.record_envelope:
+            return {"data": record, "meta": meta if meta is not None else {}}
+        return record
+
+    def record_schema(self, spec: EraSpec) -> dict:
+        """``meta.schema`` of a single-record read: the list schema's fields and relations."""
+        schema = self.list_schema(spec)
+        return {k: schema[k] for k in ("name", "strict", "indexes", "fields", "relations") if k in schema}
+
+    def list_schema(self, spec: EraSpec) -> dict:
+        """``meta.schema`` of a list: recorded verbatim where the catalog has it (list-schemas.json),
+        otherwise described from the registry's allow-lists (log lists)."""
+        if spec.list_schema:
+            return spec.list_schema
+        return {
+            "name": spec.schema_name, "strict": True, "indexes": None,
+            "fields": {"default": list(spec.fields_default) if spec.fields_default else None,
+                       "allowed": list(spec.fields_default) if spec.fields_default else None},
+            "filters": {"allowed": list(spec.filters), "caseSensitive": None, "indexed": False},
+            "pagination": {"maxLimit": spec.max_limit},
+            "relations": {"allowed": list(spec.relations), "schemas": dict(spec.relations)},
+            "sorts": {"allowed": list(spec.sorts), "default": spec.default_sort, "indexed": False},
+        }
+
+    def find_record(self, resource: Resource, key: str, *, by_name: bool) -> dict | None:
+        record = self.store.get(resource.name, key)
+        if record is None and by_name and resource.name_key:
+            record = self.store.find(resource.name, self.w(to_snake(resource.name_key)), key)
+        return record
+
+    def singular(self, resource: Resource) -> str:
+        """The word of "The bucket-file was not found." (095)."""
+        return resource.singular.replace("_", "-")
+
+    # ------------------------------------------------------------------ routes
+    def _build_routes(self) -> list[Route]:
+        b = self.behaviour
+        routes: list[Route] = []
+        for service in SERVICES:
+            routes.append(Route(service, "GET", re.compile("^/?$"), b.root, public=True))
+        routes.append(Route("auth", "POST", _template_regex("/token"), b.token, public=True))
+        routes.append(Route("auth", "POST", _template_regex("/token/introspect"), b.introspect,
+                            public=True))
+        generic: list[Route] = []
+        for service in SERVICES:
+            for res in resources_of(service, self.era):  # type: ignore[arg-type]
+                spec = self.spec(res)
+                for sr in spec.special_routes.values():
+                    handler = b.special_handler(res, sr.name)
+                    if handler is not None:
+                        routes.append(Route(service, sr.method, _template_regex(sr.path), handler, res))
+                ops = {"list": b.list, "create": b.create, "get": b.get, "update": b.update,
+                       "delete": b.delete}
+                for name, handler in ops.items():
+                    op = spec.operations.get(name)
+                    if op is None or not op.supported or not op.path:
+                        continue
+                    public = service == "auth" and res.name == "realms" and name in ("list", "get")
+                    generic.append(Route(service, op.method or "GET", _template_regex(op.path),
+                                         handler, res, public=public))
+        return routes + generic
+
+    # ------------------------------------------------------------------ handling
+    def handle(self, req: FakeRequest) -> FakeResponse:
+        """Answer one request (thread-safe). Latency is the shells' job, not the core's."""
+        with self.lock:
+            self._record(req)
+            fault = next((f for f in self.faults if f.matches(req.method, req.path)), None)
+            if fault is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+                if fault.drop:
+                    return FakeResponse(0, drop=True)
+                return self._fault_response(req, fault)
+            service, rest = _split_service(req.path)
+            actor: Actor | None = None
+            try:
+                if service is None:
+                    return FakeResponse.json(404, ROUTE_MISSING)
+                route, args = self._match(service, req.method, rest)
+                if route is None:
+                    return FakeResponse.json(404, ROUTE_MISSING, self._rate_headers(service, None))
+                actor = self._authenticate(req, service, required=not route.public)
+                resp = route.handler(Ctx(req, service, args, route.resource, actor))
+            except FakeError as err:
+                resp = FakeResponse.json(err.status, error_body(err, service=service or "core",
+                                                                legacy=not self.current),
+                                         err.headers)
+            except Exception as err:  # the query engine's 400s, or a bug: answer like the Hub
+                resp = self._unexpected(err, service or "core")
+            resp.headers.extend(self._rate_headers(service or "core", actor))
+            return resp
+
+    def _unexpected(self, err: Exception, service: str) -> FakeResponse:
+        from ._rapiq import QueryError  # noqa: PLC0415
+
+        if isinstance(err, QueryError):
+            fake = FakeError(400, "bad_request", err.message, issues=list(err.issues))
+        else:
+            fake = FakeError(500, "internal_error", f"{type(err).__name__}: {err}")
+        return FakeResponse.json(fake.status, error_body(fake, service=service, legacy=not self.current))
+
+    def _match(self, service: str, method: str, rest: str) -> tuple[Route | None, dict]:
+        for route in self.routes:
+            if route.service != service or route.method != method:
+                continue
+            m = route.pattern.match(rest)
+            if m:
+                return route, m.groupdict()
+        return None, {}
+
+    def _record(self, req: FakeRequest) -> None:
+        from . import RecordedRequest  # noqa: PLC0415
+
+        self.requests.append(RecordedRequest.from_request(req))
+
+    def _fault_response(self, req: FakeRequest, fault: Fault) -> FakeResponse:
+        service, _ = _split_service(req.path)
+        headers = [(k.lower(), str(v)) for k, v in (fault.headers or {}).items()]
+        if fault.body is None:
+            body = error_body(generic_error(fault.status), service=service or "core",
+                              legacy=not self.current)
+            return FakeResponse.json(fault.status, body, headers)
+        if isinstance(fault.body, (bytes, str)):
+            raw = fault.body.encode() if isinstance(fault.body, str) else fault.body
+            if not any(k == "content-type" for k, _ in headers):
+                headers.append(("content-type", "text/plain; charset=utf-8"))
+            return FakeResponse(fault.status, raw, headers)
+        return FakeResponse.json(fault.status, fault.body, headers)
+
+    def _authenticate(self, req: FakeRequest, service: str, *, required: bool) -> Actor | None:
+        header = req.header("authorization")
+        if not header:
+            if required:
+                raise self._unauthorized(service)
+            return None
+        scheme, _, value = header.partition(" ")
+        token = self.tokens.active(value.strip()) if scheme.lower() == "bearer" else None
+        if token is not None:
+            return token.session.actor
+        if service != "auth":
+            # core/storage: 401 for missing, invalid and expired tokens (README "Known artifacts")
+            raise self._unauthorized(service)
+        if self.tokens.known(value.strip()) is not None:
+            # expired or revoked: not recorded; 401 so that clients re-authenticate
+            raise FakeError(401, "token_expired", "The JWT is expired.", name="JWTError",
+                            instanceof=["@ebec/core/BaseError", "@authup/errors/AuthupError",
+                                        "@authup/specs/JWTError"])
+        raise FakeError(400, "invalid_token", "The JWT is invalid.", name="JWTError",  # 009
+                        instanceof=["@ebec/core/BaseError", "@authup/errors/AuthupError",
+                                    "@authup/specs/JWTError"])
+
+    def _unauthorized(self, service: str) -> FakeError:
+        return FakeError(401, "identity_unauthorized", "Authentication required.")  # 026, 082
+
+    def _rate_headers(self, service: str, actor: Actor | None) -> list[tuple[str, str]]:
+        limit = RATE_LIMIT_ANONYMOUS if actor is None or service == "auth" else RATE_LIMIT_TOKEN
+        key = (service, actor.id if actor else "anonymous")
+        now = time.monotonic()
+        start, count = self._rate.get(key, (now, 0))
+        if now - start >= RATE_WINDOW:
+            start, count = now, 0
+        count += 1
+        self._rate[key] = (start, count)
+        reset = max(1, int(round(RATE_WINDOW - (now - start))))
+        return [("ratelimit-limit", str(limit)), ("ratelimit-remaining", str(max(0, limit - count))),
+                ("ratelimit-reset", str(reset))]
+
+    # ------------------------------------------------------------------ helpers for shells
+    @staticmethod
+    def parse_query(query: str | bytes) -> list[tuple[str, str]]:
+        """Decoded ``(key, value)`` pairs of a raw query string, in order."""
+        if isinstance(query, bytes):
+            query = query.decode("latin-1")
+        return parse_qsl(query, keep_blank_values=True)
+
+    def secret(self, n: int = 48) -> str:
+        """A random client secret (lower-case letters and digits, like the recorded 056)."""
+        alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+        return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def _split_service(path: str) -> tuple[str | None, str]:
+    parts = path.split("/", 2)
+    if len(parts) < 2 or parts[1] not in SERVICES:
+        return None, path
+    return parts[1], "/" + (parts[2] if len(parts) > 2 else "")
+
+
+def _iso(ms: int) -> str:
+    dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+

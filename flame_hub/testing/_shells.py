@@ -1,0 +1,142 @@
+"""The two shells around the fake Hub's core: an httpx transport and a werkzeug HTTP server.
+
+Both turn bytes into a :class:`FakeRequest`, ask :meth:`HubCore.handle`, apply the latency knob
+and answer — or, for a dropped connection, close it without a response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import httpx
+
+from ._core import HubCore
+from ._wire import FakeRequest, FakeResponse
+
+if TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.serving import BaseWSGIServer
+
+
+class FakeHubTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """An httpx transport that answers from a fake Hub's state without a socket.
+
+    One object serves both ``httpx.Client(transport=...)`` and ``httpx.AsyncClient(transport=...)``.
+    The host of the URL is ignored; the path must carry the service prefix (``/core/nodes``).
+    """
+
+    def __init__(self, core: HubCore, latency: Callable[[], float]) -> None:
+        self._core = core
+        self._latency = latency
+
+    def _answer(self, request: httpx.Request, body: bytes) -> FakeResponse:
+        req = FakeRequest(
+            method=request.method,
+            path=request.url.path,
+            params=HubCore.parse_query(request.url.query),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=body,
+        )
+        return self._core.handle(req)
+
+    @staticmethod
+    def _to_httpx(request: httpx.Request, resp: FakeResponse) -> httpx.Response:
+        if resp.drop:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.",
+                                            request=request)
+        return httpx.Response(resp.status, headers=resp.headers, content=resp.body, request=request)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        resp = self._answer(request, request.read())
+        delay = self._latency()
+        if delay > 0:
+            time.sleep(delay)
+        return self._to_httpx(request, resp)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        resp = self._answer(request, await request.aread())
+        delay = self._latency()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return self._to_httpx(request, resp)
+
+
+def make_wsgi_app(core: HubCore, latency: Callable[[], float]):
+    """The fake Hub as a WSGI application (werkzeug is only needed here)."""
+    from werkzeug.wrappers import Request, Response  # noqa: PLC0415
+
+    def app(environ, start_response):
+        request = Request(environ)
+        req = FakeRequest(
+            method=request.method,
+            path=request.path,
+            params=HubCore.parse_query(environ.get("QUERY_STRING", "")),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=request.get_data(cache=False),
+        )
+        resp = core.handle(req)
+        delay = latency()
+        if delay > 0:
+            time.sleep(delay)
+        if resp.drop:
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            raise _Dropped()
+        return Response(resp.body, status=resp.status, headers=resp.headers)(environ, start_response)
+
+    return app
+
+
+class _Dropped(ConnectionError):
+    """Raised after the socket was shut down; werkzeug treats it as a dropped connection."""
+
+
+class ServerThread:
+    """A threaded werkzeug server on 127.0.0.1 (HTTP/1.1 keep-alive) on a daemon thread."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
+        from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: PLC0415
+
+        class Handler(WSGIRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_request(self, code="-", size="-"):  # noqa: ANN001
+                if not quiet:
+                    super().log_request(code, size)
+
+            def log_error(self, format, *args):  # noqa: A002, ANN001
+                if not quiet:
+                    super().log_error(format, *args)
+
+            def connection_dropped(self, error, environ=None):  # noqa: ANN001
+                pass  # a dropped connection is what the fault asked for
+
+        self.server: BaseWSGIServer = make_server(host, port, app, threaded=True,
+                                                  request_handler=Handler)
+        self.server.daemon_threads = True  # type: ignore[attr-defined]
+        self.host = host
+        self.port = self.server.server_port
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.server.serve_forever, name="fake-hub-server",
+                                        daemon=True)
+        self._thread.start()
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

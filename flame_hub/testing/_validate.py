@@ -1,0 +1,138 @@
+"""Create/update body validation as the Hub does it, from the registry's body specs.
+
+The 400 answer names every invalid key, with one issue per rule broken, shaped as recorded:
+028 (missing key), 029 (too short, enum, wrong type), 058 (wrong type), 085 (too short) on
+core/storage, and 018 on authup, which groups the issues of one key under a ``group`` issue.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from ..resources import FieldSpec
+from ._wire import FakeError
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "boolean": (bool,), "integer": (int,), "number": (int, float),
+    "object": (dict,), "array": (list,),
+}
+
+
+def js_type(value: Any) -> str:
+    """The JavaScript name of a JSON value's type, as zod reports it ("received number")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _type_ok(spec: FieldSpec, value: Any) -> bool:
+    kinds = _PY_TYPES.get(spec.type or "")
+    if kinds is None:
+        return True
+    if isinstance(value, bool) and bool not in kinds:
+        return False
+    return isinstance(value, kinds)
+
+
+def is_uuid(value: Any) -> bool:
+    """True for a canonical UUID string (what the Hub's uuid columns accept)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return len(value) == 36
+
+
+def _item(key: str, message: str, code: str, optional: bool, **more: Any) -> dict:
+    issue = {"type": "item", "path": [key], "message": message, "code": code, **more}
+    if optional:
+        issue["meta"] = {"optional": True}
+    return issue
+
+
+def _check(key: str, spec: FieldSpec, value: Any, optional: bool) -> list[dict]:
+    expected = "number" if spec.type == "integer" else (spec.type or "string")
+    if not _type_ok(spec, value):
+        return [_item(key, f"Invalid input: expected {expected}, received {js_type(value)}",
+                      "value_invalid", optional, expected=expected)]
+    issues = []
+    if spec.enum and value not in spec.enum:
+        options = "|".join(f'"{e}"' for e in spec.enum)
+        issues.append(_item(key, f"Invalid option: expected one of {options}", "one_of_failed", optional))
+    if spec.format == "uuid" and not is_uuid(value):
+        issues.append(_item(key, "Invalid UUID", "value_invalid", optional))
+    if spec.format == "email" and not _EMAIL.match(str(value)):
+        issues.append(_item(key, "Invalid email address", "email", optional))
+    if spec.min_length is not None and isinstance(value, str) and len(value) < spec.min_length:
+        issues.append(_item(key, f"Too small: expected string to have >={spec.min_length} characters",
+                            "min_length", optional, data={"min": spec.min_length}))
+    if spec.pattern and isinstance(value, str) and not re.search(spec.pattern, value.lower() if spec.lowercase else value):
+        if spec.pattern_message:
+            issues.append(_item(key, spec.pattern_message, "value_invalid", optional))
+        else:
+            issues.append(_item(key, f"Invalid string: must match pattern /{spec.pattern}/", "pattern", optional))
+    return issues
+
+
+def invalid(keys: list[str], issues: list[dict], *, grouped: bool) -> FakeError:
+    """The 400 for invalid body keys; ``grouped`` = authup's per-key ``group`` issues (018)."""
+    if len(keys) == 1:
+        message = f"Property {keys[0]} is invalid"
+    else:
+        message = f"Properties {', '.join(keys)} are invalid."
+    if grouped:
+        issues = [{"type": "group", "message": f"Property {k} is invalid", "data": {"name": k},
+                   "path": [k], "issues": [i for i in issues if i["path"] == [k]]} for k in keys]
+    return FakeError(400, "bad_request", message, issues=issues)
+
+
+def validate(body: Any, required: dict[str, FieldSpec], optional: dict[str, FieldSpec], *,
+             nullable: set[str], grouped: bool = False) -> dict:
+    """Check a create/update body; return the accepted keys (lower-cased where the Hub does).
+
+    Keys outside the specs are dropped silently, as the Hub does (resources.json
+    ``not_validated_keys``). ``null`` is accepted for optional keys whose record key is nullable.
+    Raises :class:`FakeError` 400 naming every invalid key.
+    """
+    if not isinstance(body, dict):
+        body = {}
+    accepted: dict = {}
+    bad: list[str] = []
+    issues: list[dict] = []
+    for key, spec in [*((k, (s, False)) for k, s in required.items()),
+                      *((k, (s, True)) for k, s in optional.items())]:
+        spec, is_optional = spec
+        if key not in body:
+            if not is_optional:
+                expected = "number" if spec.type == "integer" else (spec.type or "string")
+                bad.append(key)
+                issues.append({"type": "item", "path": [key],
+                               "message": f"Invalid input: expected {expected}, received undefined",
+                               "code": "required", "expected": expected})
+            continue
+        value = body[key]
+        if value is None and is_optional and key in nullable:
+            accepted[key] = None
+            continue
+        found = _check(key, spec, value, is_optional)
+        if found:
+            bad.append(key)
+            issues.extend(found)
+            continue
+        accepted[key] = value.lower() if spec.lowercase and isinstance(value, str) else value
+    if bad:
+        raise invalid(bad, issues, grouped=grouped)
+    return accepted
