@@ -369,12 +369,14 @@ def _create_helper(res: Resource) -> Helper:
         arg for arg, attr in names.items() if fields[attr][2])
     for arg in positional:
         attr = names.get(arg)
-        required = attr is not None and fields[attr][2] and not defaulted
+        # a renamed argument (node_type) also has its body name (type) as keyword: optional in
+        # the signature, checked when called
+        required = attr is not None and fields[attr][2] and not defaulted and arg == attr
         defaulted = defaulted or not required
         params.append(_pos(arg, inspect.Parameter.empty if required else UNSET))
     taken = {p.name for p in params}
     for arg, attr in names.items():  # required fields first, then the rest, all by keyword
-        if arg not in taken and fields[attr][2]:
+        if arg not in taken and fields[attr][2] and arg == attr:
             params.append(_kw(arg, inspect.Parameter.empty))
             taken.add(arg)
     for arg, attr in names.items():

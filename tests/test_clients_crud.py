@@ -1,0 +1,227 @@
+"""Every resource, through the documented helpers: create -> get -> find by filter -> update ->
+delete -> get is None, parametrized from the registry (adding a resource adds its test).
+
+:class:`Factory` creates any record (and what it needs) through the client API: required body
+keys get a value by their catalog type, a ``<x>Id`` key gets a freshly made ``<x>`` record, and
+the few records that need a particular chain of others are the :data:`RECIPES` table. The
+special-operation tests import it from here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from flame_hub import models as m
+from flame_hub.models._generate import python_attr
+from flame_hub.resources import REGISTRY, FieldSpec, Resource, get_resource
+
+#: Literal values for required body keys whose type alone does not say what the Hub accepts.
+VALUES: dict[str, Any] = {
+    "email": lambda: f"t{uuid.uuid4().hex[:10]}@example.org",
+    "host": lambda: "registry.example.org",
+    "path": lambda: "main.py",
+    "message": lambda: "hello from the tests",
+    "level": lambda: "info",
+    ("policies", "type"): lambda: "composite",
+}
+
+
+def unique_name() -> str:
+    """Lowercase letters and digits only (the Hub refuses upper case and hyphens in some names)."""
+    return "t" + uuid.uuid4().hex[:14]
+
+
+class Factory:
+    """Creates records through the clients and remembers them (most recent first)."""
+
+    def __init__(self, auth_client: Any, core_client: Any, storage_client: Any) -> None:
+        self.clients = {"auth": auth_client, "core": core_client, "storage": storage_client}
+        self._master_realm: Any = None
+
+    def client(self, res: Resource) -> Any:
+        return self.clients[res.service]
+
+    @property
+    def master_realm(self) -> Any:
+        if self._master_realm is None:
+            self._master_realm = self.clients["auth"].find_realms(filter={"name": "master"})[0]
+        return self._master_realm
+
+    # --- values ----------------------------------------------------------------------------
+    def value(self, res: Resource, key: str, spec: FieldSpec) -> Any:
+        for k in ((res.name, key), key):
+            if k in VALUES:
+                return VALUES[k]()
+        if key == "realmId":
+            return self.master_realm.id
+        if spec.format == "uuid" and key.endswith("Id"):
+            return self.make(_target(key)).id
+        if spec.enum:
+            return spec.enum[0]
+        return {"string": unique_name, "boolean": lambda: True, "integer": lambda: 1,
+                "number": lambda: 1, "array": list, "object": dict}.get(spec.type or "string", unique_name)()
+
+    def create_args(self, res: Resource) -> dict[str, Any]:
+        """Keyword arguments for ``create_<x>`` (the body field names)."""
+        if res.name in RECIPES:
+            return RECIPES[res.name](self)
+        spec = res.era()
+        return {python_attr(k): self.value(res, k, f) for k, f in spec.create_required.items()}
+
+    def make(self, name: str, **overrides: Any) -> Any:
+        res = get_resource(name)
+        if name == "bucket-files":
+            return self.upload()[0]
+        args = {**self.create_args(res), **overrides}
+        return getattr(self.client(res), f"create_{res.singular}")(**args)
+
+    # --- chains ------------------------------------------------------------------------------
+    def upload(self, bucket: Any = None, files: tuple = (("data.txt", b"hello world\n", "text/plain"),)) -> list:
+        bucket = bucket or self.make("buckets")
+        return self.clients["storage"].upload_to_bucket(bucket, *files)
+
+    def analysis_node(self) -> tuple[Any, Any]:
+        """An analysis and a node that belongs to its project (what an analysis node needs)."""
+        project, node = self.make("projects"), self.make("nodes")
+        self.clients["core"].create_project_node(project, node)
+        analysis = self.clients["core"].create_analysis(project)
+        return analysis, node
+
+    def code_bucket(self, analysis: Any) -> Any:
+        buckets = self.clients["core"].find_analysis_buckets(
+            filter={"analysis_id": analysis.id, "type": "CODE"})
+        return buckets[0]
+
+
+def _target(key: str) -> str:
+    """``analysisBucketId`` -> ``analysis-buckets``."""
+    from flame_hub._naming import to_snake
+
+    return get_resource(to_snake(key[:-2])).name
+
+
+def _analysis_node_args(f: Factory) -> dict[str, Any]:
+    analysis, node = f.analysis_node()
+    return {"analysis_id": analysis.id, "node_id": node.id}
+
+
+def _analysis_bucket_file_args(f: Factory) -> dict[str, Any]:
+    analysis = f.clients["core"].create_analysis(f.make("projects"))
+    bucket = f.code_bucket(analysis)
+    stored = f.upload(bucket.bucket_id)[0]
+    return {"path": stored.path, "bucket_file_id": stored.id, "bucket_id": bucket.bucket_id,
+            "analysis_bucket_id": bucket.id}
+
+
+def _log_args(f: Factory) -> dict[str, Any]:
+    return {**_analysis_node_args(f), "level": "info", "message": "hello from the tests"}
+
+
+#: Records that need a particular chain of other records.
+RECIPES = {
+    "analysis-nodes": _analysis_node_args,
+    "analysis-bucket-files": _analysis_bucket_file_args,
+    "analysis-node-logs": _log_args,
+}
+
+
+# --- the per-resource chain ------------------------------------------------------------------------
+
+#: update candidates, most telling first: (body key, new value)
+UPDATES = (("displayName", "Shown Name"), ("description", "changed by the tests"),
+           ("comment", "looks good"), ("root", True), ("hidden", True), ("active", False),
+           ("externalName", "tchangedname"), ("name", None))
+
+
+def _crud_resources() -> list:
+    out = []
+    for res in REGISTRY.values():
+        spec = res.era()
+        if spec.available and all(spec.supports(op) for op in ("create", "get", "delete", "list")):
+            out.append(pytest.param(res.name, id=res.name))
+    return out
+
+
+def _update_choice(res: Resource) -> tuple[str, str, object] | None:
+    fields = res.era().update_fields
+    for key, value in UPDATES:
+        if key in fields and not fields[key].enum:
+            return key, python_attr(key), (unique_name() if value is None else value)
+    return None
+
+
+def _filter_for(res: Resource, record) -> tuple[str, object]:
+    """A filter key the resource allows whose value identifies the record (id preferred)."""
+    spec = res.era()
+    for key in ("id", "name", *spec.filters):
+        value = getattr(record, python_attr(key), None) if key in spec.filters else None
+        if value is not None and not isinstance(value, bool):
+            return python_attr(key), value
+    raise AssertionError(f"{res.name}: no usable filter in {spec.filters}")
+
+
+@pytest.fixture
+def factory(auth_client, core_client, storage_client):
+    return Factory(auth_client, core_client, storage_client)
+
+
+@pytest.mark.parametrize("name", _crud_resources())
+def test_crud_chain(name, factory):
+    res = get_resource(name)
+    client = factory.client(res)
+    model = m.model_for(res)
+    create = getattr(client, f"create_{res.singular}")
+    get = getattr(client, f"get_{res.singular}")
+    find = getattr(client, f"find_{res.attr}")
+    delete = getattr(client, f"delete_{res.singular}")
+
+    created = create(**factory.create_args(res))
+    assert isinstance(created, model) and created.id is not None
+
+    fetched = get(created.id)
+    assert isinstance(fetched, model) and fetched.id == created.id
+    assert get(str(created.id)).id == created.id and get(created).id == created.id
+
+    key, value = _filter_for(res, created)
+    found = find(filter={key: value})
+    assert created.id in {r.id for r in found}, f"find_{res.attr}(filter={{{key!r}: ...}})"
+    assert all(getattr(r, key) == value for r in found)
+
+    choice = _update_choice(res)
+    if choice is not None:
+        key, attr, new = choice
+        updated = getattr(client, f"update_{res.singular}")(created, **{attr: new})
+        assert isinstance(updated, model) and getattr(updated, attr) == new
+        assert getattr(get(created.id), attr) == new
+
+    assert delete(created) is None
+    assert get(created.id) is None
+    assert created.id not in {r.id for r in find(filter={key: value} if choice is None else {})}
+
+
+@pytest.mark.parametrize("name", _crud_resources())
+def test_get_list_returns_models_with_relations_included(name, factory):
+    res = get_resource(name)
+    client = factory.client(res)
+    factory.make(name)
+    items = getattr(client, f"get_{res.attr}")()
+    assert items and all(isinstance(i, m.model_for(res)) for i in items)
+    relations = [python_attr(r) for r in res.era().relations]
+    assert len(items) <= 50
+    item = next((i for i in items if i.id is not None), None)
+    assert item is not None
+    for rel in relations:
+        assert rel in item.model_fields_set, f"{res.model_name}.{rel} was not included"
+
+
+def test_get_by_name_where_the_hub_allows_it(auth_client, storage_client, factory):
+    master = auth_client.get_realm_by_name("master")
+    assert isinstance(master, m.Realm) and master.name == "master"
+    assert auth_client.get_realm_by_name("no-such-realm") is None
+    bucket = factory.make("buckets")
+    assert storage_client.get_bucket_by_name(bucket.name).id == bucket.id
+    with pytest.raises(ValueError):
+        auth_client.get_realm("master")  # a name is not an id: refused before sending
