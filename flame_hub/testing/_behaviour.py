@@ -57,7 +57,7 @@ class Behaviour:
             "analysis-bucket-files": self._bucket_file_written, "users": self._user_written,
             "clients": self._principal_written, "analysis-node-logs": self._log_written,
         }
-        self._before_remove: dict[str, Callable[[Ctx | None, dict], None]] = {
+        self._on_remove: dict[str, Callable[[Ctx | None, dict], None]] = {
             "nodes": self._node_removing, "analyses": self._analysis_removing,
         }
         self._special: dict[tuple[str, str], Callable[[Ctx], FakeResponse]] = {
@@ -270,10 +270,10 @@ class Behaviour:
 
     def remove(self, res: Resource, record: dict, ctx: Ctx | None = None) -> None:
         """Delete a record, then what cannot live without it (same service), then its effects."""
-        before = self._before_remove.get(res.name)
-        if before:
-            before(ctx, record)
         self.store.remove(res.name, record["id"])
+        removing = self._on_remove.get(res.name)
+        if removing:
+            removing(ctx, record)
         for other in resources_of(res.service, self.core.era):  # type: ignore[arg-type]
             for key, fs in self.core.spec(other).record_keys.items():
                 attr = to_snake(key)
@@ -328,13 +328,16 @@ class Behaviour:
         values["time"] = self.core.now()
 
     def _node_removing(self, ctx: Ctx | None, node: dict) -> None:
-        """A node's authup client (or legacy robot) and registry project go with it (notes)."""
+        """A node's authup client (or legacy robot) and registry project go with it (notes);
+        the delete answer shows ``clientId: null`` (078; legacy 128: ``robot_id: null``)."""
         client = self.store.get("clients", node.get(self.w("client_id")))
         if client:
             self.remove(get_resource("clients"), client, ctx)
+            node[self.w("client_id")] = None
         robot_id = node.get(self.w("robot_id"))
         if robot_id and get_resource("robots").available(self.core.era):
             self.store.remove("robots", robot_id)
+            node[self.w("robot_id")] = None
         project = self.store.get("registry-projects", node.get(self.w("registry_project_id")))
         if project:
             self.remove(get_resource("registry-projects"), project, ctx)
