@@ -146,8 +146,9 @@ class _TokenAuth(httpx.Auth):
             self._state = None
             raise HubError(f"the token endpoint answered {response.status_code} without an access_token")
         expires_in = data.get("expires_in")
-        if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in > 0:
+        if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in >= 0:
             # refresh `margin` seconds early, but never earlier than half the token's lifetime
+            # (expires_in 0: use it for this request, renew before the next one)
             refresh_at = sent_at + expires_in - min(self._margin, expires_in / 2)
         else:
             refresh_at = math.inf  # lifetime unknown: rely on the 401 path

@@ -257,6 +257,14 @@ def test_client_credentials_without_refresh_token_regrants():
     assert hub.kinds() == ["client_credentials", "client_credentials"]
 
 
+def test_zero_lifetime_is_renewed_before_the_next_request():
+    hub = MockAuthup(ttl=0)
+    _, api, _ = make(hub, ClientAuth)
+    api.get(API)
+    api.get(API)
+    assert hub.kinds() == ["client_credentials", "client_credentials"]
+
+
 def test_unknown_lifetime_is_used_until_rejected():
     hub = MockAuthup()
     auth, api, clock = make(hub)
@@ -547,3 +555,169 @@ def test_async_flow_in_two_event_loops():
     clock.now += 10_000
     assert asyncio.run(one()) == 200
     assert hub.kinds() == ["password", "refresh_token"]
+
+
+# ---------------------------------------------------------------------------- on the fake Hub
+def fake_setup(token_ttl: float = 900, *, clock=None, latency: float = 0.0, margin: float = 30.0):
+    """A FakeHub (in-process transport), a PasswordAuth and an API client sharing one transport."""
+    from flame_hub.testing import FakeHub
+
+    hub = FakeHub(token_ttl=token_ttl)
+    hub.latency = latency
+    transport = hub.transport()
+    kwargs = {"clock": clock} if clock is not None else {}
+    auth = PasswordAuth("admin", "start123", hub.auth_url, httpx.Client(transport=transport),
+                        async_client=httpx.AsyncClient(transport=transport), margin=margin, **kwargs)
+    api = httpx.Client(transport=transport, auth=auth)
+    return hub, auth, api
+
+
+def grants(hub) -> list[str]:
+    return [r.json["grant_type"] for r in hub.requests if r.path == "/auth/token"]
+
+
+def trace(hub) -> list[str]:
+    return [f"{r.method} {r.path}" + (f" {r.json['grant_type']}" if r.path == "/auth/token" else "")
+            for r in hub.requests]
+
+
+def test_fake_hub_token_expiry_refreshes_before_use():
+    hub, auth, api = fake_setup(token_ttl=1, margin=0.3)
+    assert api.get(hub.core_url + "nodes").status_code == 200
+    time.sleep(0.75)  # past refresh_at (1 - 0.3), before the hub's expiry
+    assert api.get(hub.core_url + "nodes").status_code == 200
+    assert trace(hub) == ["POST /auth/token password", "GET /core/nodes", "POST /auth/token refresh_token",
+                          "GET /core/nodes"]
+
+
+def test_fake_hub_expired_on_the_server_means_one_reauth_and_retry():
+    clock = Clock()  # the client believes its token is still fresh
+    hub, auth, api = fake_setup(token_ttl=1, clock=clock)
+    api.get(hub.core_url + "nodes")
+    time.sleep(1.05)
+    hub.clear_requests()
+    assert api.get(hub.core_url + "nodes").status_code == 200
+    assert trace(hub) == ["GET /core/nodes", "POST /auth/token refresh_token", "GET /core/nodes"]
+
+
+def test_fake_hub_expire_tokens_one_reauth_and_retry():
+    hub, auth, api = fake_setup()
+    api.get(hub.core_url + "nodes")
+    hub.expire_tokens()
+    hub.clear_requests()
+    assert api.get(hub.core_url + "nodes").status_code == 200
+    assert trace(hub) == ["GET /core/nodes", "POST /auth/token refresh_token", "GET /core/nodes"]
+    # the new token works without further grants
+    hub.clear_requests()
+    api.get(hub.core_url + "nodes")
+    assert trace(hub) == ["GET /core/nodes"]
+
+
+def test_fake_hub_refresh_rotation_uses_the_newest_refresh_token():
+    clock = Clock()
+    hub, auth, api = fake_setup(clock=clock)
+    for _ in range(3):
+        api.get(hub.core_url + "nodes")
+        clock.now += 10_000
+    api.get(hub.core_url + "nodes")
+    refreshes = [r.json["refresh_token"] for r in hub.requests if r.path == "/auth/token"
+                 and r.json["grant_type"] == "refresh_token"]
+    assert len(refreshes) == 3 and len(set(refreshes)) == 3  # never a replay (it would revoke the session)
+    assert grants(hub) == ["password", "refresh_token", "refresh_token", "refresh_token"]
+
+
+def test_fake_hub_refresh_failure_falls_back_to_password_grant():
+    clock = Clock()
+    hub, auth, api = fake_setup(clock=clock)
+    api.get(hub.core_url + "nodes")
+    hub.fail_next("POST", "/auth/token", status=500)
+    clock.now += 10_000
+    assert api.get(hub.core_url + "nodes").status_code == 200
+    assert grants(hub) == ["password", "refresh_token", "password"]
+
+
+def test_fake_hub_replayed_refresh_token_revokes_and_falls_back():
+    clock = Clock()
+    hub, auth, api = fake_setup(clock=clock)
+    api.get(hub.core_url + "nodes")
+    # someone else uses our refresh token first: authup revokes the session (097)
+    stolen = httpx.Client(transport=hub.transport()).post(
+        hub.auth_url + "token", json={"grant_type": "refresh_token", "refresh_token": auth._state.refresh_token})
+    assert stolen.status_code == 200
+    clock.now += 10_000
+    assert api.get(hub.core_url + "nodes").status_code == 200
+    assert grants(hub) == ["password", "refresh_token", "refresh_token", "password"]
+
+
+def test_fake_hub_wrong_password_and_robot_grant():
+    from flame_hub.testing import FakeHub
+
+    hub = FakeHub()
+    token_client = httpx.Client(transport=hub.transport())
+    bad = httpx.Client(transport=hub.transport(), auth=PasswordAuth("admin", "wrong", hub.auth_url, token_client))
+    with pytest.raises(BadRequest, match="credentials are invalid"):
+        bad.get(hub.core_url + "nodes")
+    robot = httpx.Client(transport=hub.transport(),
+                         auth=RobotAuth("41762b1f-9767-4bcc-851e-d6ec66b6c10a", "x", hub.auth_url, token_client))
+    with pytest.raises(BadRequest, match="ClientAuth"):
+        robot.get(hub.core_url + "nodes")
+    system = httpx.Client(transport=hub.transport(), auth=ClientAuth("system", "start123", hub.auth_url, token_client))
+    assert system.get(hub.core_url + "nodes").status_code == 200
+
+
+def test_fake_hub_twenty_threads_one_refresh_grant():
+    clock = Clock()
+    hub, auth, api = fake_setup(clock=clock, latency=0.01)
+    api.get(hub.core_url + "nodes")
+    clock.now += 10_000
+    hub.clear_requests()
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def worker():
+        barrier.wait()
+        statuses.append(api.get(hub.core_url + "nodes").status_code)
+
+    threads = [threading.Thread(target=worker) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 20
+    assert grants(hub) == ["refresh_token"]
+
+
+def test_fake_hub_twenty_threads_after_expire_tokens_one_reauth():
+    hub, auth, api = fake_setup(latency=0.01)
+    api.get(hub.core_url + "nodes")
+    hub.expire_tokens()
+    hub.clear_requests()
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def worker():
+        barrier.wait()
+        statuses.append(api.get(hub.core_url + "nodes").status_code)
+
+    threads = [threading.Thread(target=worker) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 20
+    assert grants(hub) == ["refresh_token"]
+
+
+@pytest.mark.anyio
+async def test_fake_hub_twenty_tasks_one_refresh_grant():
+    clock = Clock()
+    hub, auth, _ = fake_setup(clock=clock, latency=0.01)
+    async with httpx.AsyncClient(transport=hub.transport(), auth=auth) as api:
+        await api.get(hub.core_url + "nodes")
+        clock.now += 10_000
+        hub.expire_tokens()
+        hub.clear_requests()
+        responses = await asyncio.gather(*(api.get(hub.core_url + "nodes") for _ in range(20)))
+    assert [r.status_code for r in responses] == [200] * 20
+    assert grants(hub) == ["refresh_token"]
+    assert len([r for r in hub.requests if r.path == "/core/nodes"]) == 20
