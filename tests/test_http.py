@@ -500,3 +500,111 @@ async def test_async_client_wins_with_warning():
     await s.request("GET", "nodes")
     await s.aclose()
     assert not client.is_closed and str(script.requests[0].url) == "http://other.test/nodes"
+
+
+# ---------------------------------------------------------------------------- on the fake Hub
+def fake_sessions(**kwargs):
+    """A FakeHub, a sync and an async session on its in-process transport, and the sleeps."""
+    from flame_hub.testing import FakeHub
+
+    hub = FakeHub()
+    transport = hub.transport()
+    auth = PasswordAuth("admin", "start123", hub.auth_url, httpx.Client(transport=transport),
+                        async_client=httpx.AsyncClient(transport=transport))
+    sleeps: list[float] = []
+
+    async def asleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    kwargs.setdefault("jitter", lambda: 0.0)
+    sync = HubSession(hub.core_url, auth, transport=transport, sleep=sleeps.append, **kwargs)
+    asyn = AsyncHubSession(hub.core_url, auth, transport=transport, sleep=asleep, **kwargs)
+    sync.request("GET", "nodes")  # log in once, so hub.requests below show only the calls under test
+    hub.clear_requests()
+    return hub, sync, asyn, sleeps
+
+
+def calls(hub) -> list[str]:
+    return [f"{r.method} {r.path}" for r in hub.requests]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.anyio
+async def test_fake_hub_503_twice_then_success(mode):
+    hub, sync, asyn, sleeps = fake_sessions()
+    hub.fail_next("GET", "/core/nodes", status=503, times=2)
+    response = sync.request("GET", "nodes") if mode == "sync" else await asyn.request("GET", "nodes")
+    assert unwrap_list(response)[1]["total"] == 0
+    assert calls(hub) == ["GET /core/nodes"] * 3 and sleeps == [0.5, 1.0]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.anyio
+async def test_fake_hub_503_on_create_is_not_retried(mode):
+    hub, sync, asyn, sleeps = fake_sessions()
+    hub.fail_next("POST", "/core/nodes", status=503)
+    with pytest.raises(ServerError) as info:
+        if mode == "sync":
+            sync.request("POST", "nodes", json={"name": "lab-1"}, expected=(201,))
+        else:
+            await asyn.request("POST", "nodes", json={"name": "lab-1"}, expected=(201,))
+    assert calls(hub) == ["POST /core/nodes"] and sleeps == []
+    assert info.value.status_code == 503
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.anyio
+async def test_fake_hub_429_retry_after(mode):
+    hub, sync, asyn, sleeps = fake_sessions()
+    hub.fail_next("GET", "/core/nodes", status=429, headers={"Retry-After": "1"})
+    response = sync.request("GET", "nodes") if mode == "sync" else await asyn.request("GET", "nodes")
+    assert response.status_code == 200
+    assert sleeps == [1.0] and calls(hub) == ["GET /core/nodes"] * 2
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.anyio
+async def test_fake_hub_dropped_connection_is_retried(mode):
+    hub, sync, asyn, sleeps = fake_sessions()
+    hub.drop_next("GET", "/core/nodes")
+    response = sync.request("GET", "nodes") if mode == "sync" else await asyn.request("GET", "nodes")
+    assert response.status_code == 200 and len(sleeps) == 1
+    assert calls(hub) == ["GET /core/nodes"] * 2
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.anyio
+async def test_fake_hub_retries_exhausted(mode):
+    hub, sync, asyn, sleeps = fake_sessions()
+    hub.fail_next("GET", "/core/nodes", status=502, times=3, body={"message": "bad gateway, third time"})
+    with pytest.raises(ServerError, match="third time") as info:
+        if mode == "sync":
+            sync.request("GET", "nodes")
+        else:
+            await asyn.request("GET", "nodes")
+    assert info.value.status_code == 502 and "third time" in info.value.body
+    assert calls(hub) == ["GET /core/nodes"] * 3
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.anyio
+async def test_fake_hub_expired_tokens_mid_session(mode):
+    hub, sync, asyn, _ = fake_sessions()
+    hub.expire_tokens()
+    response = sync.request("GET", "nodes") if mode == "sync" else await asyn.request("GET", "nodes")
+    assert response.status_code == 200
+    assert calls(hub) == ["GET /core/nodes", "POST /auth/token", "GET /core/nodes"]
+
+
+def test_fake_hub_errors_and_delete_after_lost_answer():
+    hub, sync, _, _ = fake_sessions()
+    with pytest.raises(NotFound, match="not found") as info:
+        sync.request("GET", "nodes/6c8f8cd2-2d1c-4b52-9fd0-8d6b8a43f9a1")
+    assert info.value.code == "entity_not_found"
+    with pytest.raises(Unauthorized):
+        sync.request("GET", "nodes", auth=None)
+    node = unwrap_record(sync.request("POST", "nodes", json={"name": "lab-1"}, expected=(201,)), CURRENT)
+    hub.clear_requests()
+    hub.drop_next("DELETE", f"/core/nodes/{node['id']}")  # the delete is lost (not applied)
+    assert sync.request("DELETE", f"nodes/{node['id']}", expected=(202,)).status_code == 202
+    assert calls(hub) == [f"DELETE /core/nodes/{node['id']}"] * 2
