@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
@@ -106,11 +106,14 @@ class FakeHub:
             self._server.stop()
             self._server = None
 
-    def serve_forever(self) -> None:
-        """Serve in the foreground until interrupted (``python -m flame_hub.testing serve``)."""
+    def serve_forever(self, ready: Callable[["FakeHub"], None] | None = None) -> None:
+        """Serve in the foreground until interrupted (``python -m flame_hub.testing serve``);
+        ``ready(hub)`` is called once the port is bound."""
         app = make_wsgi_app(self._core, lambda: self._latency)
         self._server = ServerThread(app, self._host, self._port, quiet=self._quiet)
         try:
+            if ready is not None:
+                ready(self)
             self._server.serve_forever()
         finally:
             self._server.server.server_close()

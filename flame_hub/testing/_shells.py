@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 import httpx
@@ -66,8 +67,8 @@ class FakeHubTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
 
 def make_wsgi_app(core: HubCore, latency: Callable[[], float]):
-    """The fake Hub as a WSGI application (werkzeug is only needed here)."""
-    from werkzeug.wrappers import Request, Response  # noqa: PLC0415
+    """The fake Hub as a WSGI application (werkzeug parses the request)."""
+    from werkzeug.wrappers import Request  # noqa: PLC0415
 
     def app(environ, start_response):
         request = Request(environ)
@@ -76,7 +77,7 @@ def make_wsgi_app(core: HubCore, latency: Callable[[], float]):
             path=request.path,
             params=HubCore.parse_query(environ.get("QUERY_STRING", "")),
             headers={k.lower(): v for k, v in request.headers.items()},
-            body=request.get_data(cache=False),
+            body=request.get_data(cache=False),  # always read completely (keep-alive relies on it)
         )
         resp = core.handle(req)
         delay = latency()
@@ -89,10 +90,19 @@ def make_wsgi_app(core: HubCore, latency: Callable[[], float]):
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
-            raise _Dropped()
-        return Response(resp.body, status=resp.status, headers=resp.headers)(environ, start_response)
+            raise _Dropped("connection dropped by hub.drop_next()")
+        headers = [*resp.headers, ("Content-Length", str(len(resp.body)))]
+        start_response(f"{resp.status} {_phrase(resp.status)}", headers)
+        return [resp.body]
 
     return app
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 class _Dropped(ConnectionError):
@@ -100,13 +110,60 @@ class _Dropped(ConnectionError):
 
 
 class ServerThread:
-    """A threaded werkzeug server on 127.0.0.1 (HTTP/1.1 keep-alive) on a daemon thread."""
+    """A threaded werkzeug server on 127.0.0.1 with HTTP/1.1 keep-alive, on a daemon thread.
+
+    werkzeug's handler parses requests; the fake answers with its own ``run_wsgi`` so that
+    connections stay open like behind the Hub's gateway. ``stop()`` closes the open ones.
+    """
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
         from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: PLC0415
 
+        connections: set[socket.socket] = set()
+        self._connections = connections
+        self._lock = threading.Lock()
+        lock = self._lock
+
         class Handler(WSGIRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = 60  # idle keep-alive connections end after a minute
+
+            def setup(self) -> None:
+                super().setup()
+                with lock:
+                    connections.add(self.connection)
+
+            def finish(self) -> None:
+                with lock:
+                    connections.discard(self.connection)
+                super().finish()
+
+            def run_wsgi(self) -> None:
+                """Run the app and answer, keeping the connection open (HTTP/1.1).
+
+                werkzeug's own ``run_wsgi`` always sends ``Connection: close`` and drains the
+                socket afterwards (it cannot know whether the app read the body); this app reads
+                every body completely and answers with a Content-Length, so neither is needed."""
+                if self.headers.get("Expect", "").lower().strip() == "100-continue":
+                    self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                environ = self.make_environ()
+                started: list = []
+                try:
+                    chunks = self.server.app(environ, lambda status, headers, exc_info=None:
+                                             started.append((status, headers)))
+                    body = b"".join(chunks)
+                except ConnectionError:
+                    self.close_connection = True
+                    return
+                status, headers = started[0]
+                code, _, phrase = status.partition(" ")
+                self.send_response(int(code), phrase)
+                for key, value in headers:
+                    self.send_header(key, value)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+                self.wfile.flush()
 
             def log_request(self, code="-", size="-"):  # noqa: ANN001
                 if not quiet:
@@ -137,6 +194,13 @@ class ServerThread:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        with self._lock:
+            open_connections = list(self._connections)
+        for sock in open_connections:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
