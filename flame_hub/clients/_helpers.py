@@ -9,7 +9,7 @@ CRUD helpers are generated for every resource from its :class:`~flame_hub.resour
 (operations, create/update bodies, relations). Special operations (commands, credentials, log
 deletes, upload, streams) are one function each, taking their routes from the registry too.
 Per-resource facts that no rule derives — the original client's argument names and positional
-order — are the two small tables below.
+order, and update arguments no Hub accepts — are the small tables below.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from ..models import (
     request_model,
 )
 from ..models._generate import python_attr, request_fields
-from ..resources import ERAS, REGISTRY, EraSpec, Resource, SpecialRoute
+from ..resources import ERAS, EraSpec, Resource, SpecialRoute
 from ._plan import Call
 
 # --- tables: the original client's argument names and positional order -----------------------
@@ -84,7 +84,6 @@ UPDATE_COMPAT_ARGS: dict[str, tuple[str, ...]] = {
     "registry-projects": ("registry_project_type", "registry_id", "account_name", "account_secret"),
     "clients": ("is_confidential", "backchannel_logout_uri"),
     "permissions": ("realm_id", "policy_id"),
-    "roles": (),
 }
 
 _DEFAULT_CHUNK = 65536

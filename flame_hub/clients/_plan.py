@@ -13,8 +13,6 @@ from collections.abc import Collection, Generator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from .._http import DEFAULT, SUCCESS
 from ..errors import NotFound
 
@@ -48,7 +46,7 @@ class Call:
 
 
 #: A plan: yields :class:`Call`, receives ``httpx.Response`` (or ``None``), returns the result.
-Plan = Generator[Call, "httpx.Response | None", Any]
+Plan = Generator[Call, Any, Any]
 
 
 def run_sync(plan: Plan, session: Any) -> Any:
