@@ -13,6 +13,7 @@ research notes. Run it again when the reference catalog changes::
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -55,7 +56,7 @@ BODY_RULES = {
     "users": {"name": {"lowercase": True}, "email": {"format": "email"}},
     "registry-projects": {"externalName": {"pattern": "^[a-z0-9-_]*$"}},
 }
-# Record values the server sets when a create body leaves them out (0.14), where they are not the
+# Record values the server sets when a create body leaves them out (both eras), where they are not the
 # plain type default (booleans false, counters 0, everything else null). From the recorded create
 # answers (030 node, 061 project-node, 066 analysis-node) and seeded records (019 user, 023 client).
 # ``{"from": key}`` copies another key of the same record.
@@ -76,6 +77,10 @@ RECORD_DEFAULTS = {
 CURRENT = "0.14.0"
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
 def _body(spec: dict | None, rules: dict | None = None) -> dict:
     """Keep the validation facts of a body spec; ``rules`` (per key) add the supplements above."""
     out = {}
@@ -90,7 +95,10 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
     if not era.get("available"):
         return {"available": False}
     rules = BODY_RULES.get(resource, {}) if era_name == CURRENT else None
-    defaults = RECORD_DEFAULTS.get(resource, {}) if era_name == CURRENT else {}
+    defaults = RECORD_DEFAULTS.get(resource, {})
+    if era_name != CURRENT:  # the legacy era spells the same keys in snake_case
+        defaults = {_snake(k): {"from": _snake(v["from"])} if isinstance(v, dict) else v
+                    for k, v in defaults.items()}
     record = era.get("record", {})
     create = era.get("create_body") or {}
     update = era.get("update_body") or {}
