@@ -410,6 +410,7 @@ class HubSession:
 
     ``client`` (an ``httpx.Client``) wins over ``base_url``/``auth``/``timeout``/``transport``
     (a ``UserWarning`` says so when both are given) and is never closed by the session.
+    ``max_retries`` wins over ``retry_policy.max_retries``; the policy sets the delays.
     ``sleep`` and ``jitter`` are injectable so tests do not wait.
     """
 
