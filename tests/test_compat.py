@@ -223,3 +223,43 @@ def test_helpers_are_generated_not_hand_written():
         if spec.supports("delete"):
             assert f"delete_{res.singular}" in names
     assert "create_master_image" not in names  # the Hub offers no create there
+
+
+def test_type_stubs_are_up_to_date():
+    """The generated API is visible to type checkers through committed stubs; they must match
+    the registry (regenerate with ``python -m flame_hub.clients._stubs``)."""
+    import ast
+
+    from flame_hub.clients._stubs import rendered
+
+    for path, text in rendered().items():
+        assert path.exists() and path.read_text() == text, f"{path} is stale: run python -m flame_hub.clients._stubs"
+        tree = ast.parse(text)
+        declared = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+        assert declared  # classes are spelled out
+    stub = ast.parse(rendered()[next(iter(rendered()))])
+    core = next(n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == "CoreClient")
+    methods = {n.name for n in core.body if isinstance(n, ast.FunctionDef)}
+    from flame_hub.clients import helpers_of
+
+    assert methods == {h.name for h in helpers_of("core")}
+
+
+def test_models_stub_declares_every_public_model():
+    import ast
+
+    from flame_hub import models
+    from flame_hub.clients._stubs import MODELS_STUB
+
+    tree = ast.parse(MODELS_STUB.read_text())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names)
+        elif isinstance(node, ast.FunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    assert set(models.__all__) <= names

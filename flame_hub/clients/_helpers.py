@@ -252,9 +252,33 @@ def _pos(name: str, default: Any = inspect.Parameter.empty,
                              annotation=annotation)
 
 
-AUTH_PARAM = _kw("auth", DEFAULT)
-_READ_PARAMS = [_kw("fields", None), _kw("include", ALL_RELATIONS), _kw("meta", False), AUTH_PARAM]
-_FIND_PARAMS = [_kw("filter", None), _kw("page", None), _kw("sort", None), *_READ_PARAMS]
+# Annotations are strings in the names of the generated stub (``clients/__init__.pyi``), so
+# ``help()`` shows the same types a type checker sees.
+ID = "UuidIdentifiable"
+AUTH_PARAM = _kw("auth", DEFAULT, "AuthArg")
+_READ_PARAMS = [_kw("fields", None, "FieldParams | None"),
+                _kw("include", ALL_RELATIONS, "IncludeParams | None"), _kw("meta", False, "bool"),
+                AUTH_PARAM]
+_FIND_PARAMS = [_kw("filter", None, "FilterParams | None"), _kw("page", None, "PageParams | None"),
+                _kw("sort", None, "SortParams | None"), *_READ_PARAMS]
+
+
+def arg_type(res: Resource, kind: str, attr: str | None) -> str:
+    """The stub type of a create/update argument, from its request model field (an enum field
+    takes the enum or its string value; ids take a UUID, a UUID string or a model)."""
+    from ..models._stubs import field_type
+
+    try:
+        field = request_model(res, kind).model_fields[attr] if attr else None
+    except ValueError:
+        field = None
+    if field is None:
+        return "Any"  # accepted for old scripts, refused by every Hub era
+    text = field_type(field)
+    for part in text.split(" | "):
+        if part[:1].isupper() and part not in ("UuidIdentifiable", "Any", "None") and "[" not in part:
+            text = text.replace(part, f"{part} | str", 1)
+    return text
 
 
 # --- CRUD helpers, generated per resource ------------------------------------------------------
@@ -267,7 +291,7 @@ def _list_helpers(res: Resource) -> list[Helper]:
         values = _bind(f"find_{res.attr}", find_sig, args, kwargs)
         return _find_plan(client, res, values)
 
-    find_sig = inspect.Signature(_FIND_PARAMS, return_annotation=list[model])  # type: ignore[valid-type]
+    find_sig = inspect.Signature(_FIND_PARAMS, return_annotation=f"list[{model.__name__}]")
     out.append(Helper(
         f"find_{res.attr}", find_sig, find,
         f"Find {res.name}: ``filter``/``page``/``sort`` as in flame-hub-client (one request; the "
@@ -280,7 +304,7 @@ def _list_helpers(res: Resource) -> list[Helper]:
             values = _bind(f"get_{res.attr}", get_sig, args, kwargs)
             return _find_plan(client, res, values)
 
-        get_sig = inspect.Signature(_READ_PARAMS, return_annotation=list[model])  # type: ignore[valid-type]
+        get_sig = inspect.Signature(_READ_PARAMS, return_annotation=f"list[{model.__name__}]")
         out.append(Helper(
             f"get_{res.attr}", get_sig, get_all,
             f"The first 50 {res.name} (one request). For all of them iterate ``client.{res.attr}``.",
@@ -303,7 +327,8 @@ def _find_plan(client: Any, res: Resource, values: dict[str, Any]):
 def _get_helper(res: Resource) -> Helper:
     model = model_for(res)
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name), *_READ_PARAMS], return_annotation=model | None)
+    sig = inspect.Signature([_pos(id_name, annotation=ID), *_READ_PARAMS],
+                            return_annotation=f"{model.__name__} | None")
 
     def get_one(client: Any, *args: Any, **kwargs: Any):
         values = _bind(f"get_{res.singular}", sig, args, kwargs)
@@ -319,7 +344,8 @@ def _get_helper(res: Resource) -> Helper:
 
 def _get_by_name_helper(res: Resource) -> Helper:
     model = model_for(res)
-    sig = inspect.Signature([_pos("name"), *_READ_PARAMS], return_annotation=model | None)
+    sig = inspect.Signature([_pos("name", annotation="str"), *_READ_PARAMS],
+                            return_annotation=f"{model.__name__} | None")
 
     def get_by_name(client: Any, *args: Any, **kwargs: Any):
         values = _bind(f"get_{res.singular}_by_name", sig, args, kwargs)
@@ -372,21 +398,22 @@ def _create_helper(res: Resource) -> Helper:
         # the signature, checked when called
         required = attr is not None and fields[attr][2] and not defaulted and arg == attr
         defaulted = defaulted or not required
-        params.append(_pos(arg, inspect.Parameter.empty if required else UNSET))
+        params.append(_pos(arg, inspect.Parameter.empty if required else UNSET,
+                           arg_type(res, "create", attr)))
     taken = {p.name for p in params}
     for arg, attr in names.items():  # required fields first, then the rest, all by keyword
         if arg not in taken and fields[attr][2] and arg == attr:
-            params.append(_kw(arg, inspect.Parameter.empty))
+            params.append(_kw(arg, inspect.Parameter.empty, arg_type(res, "create", attr)))
             taken.add(arg)
     for arg, attr in names.items():
         if arg not in taken:
-            params.append(_kw(arg))
+            params.append(_kw(arg, UNSET, arg_type(res, "create", attr)))
             taken.add(arg)
     for (rname, attr), arg in ARG_RENAMES.items():  # also accept the body field's own name
         if rname == res.name and attr in fields and attr not in taken:
-            params.append(_kw(attr))
+            params.append(_kw(attr, UNSET, arg_type(res, "create", attr)))
     params.append(AUTH_PARAM)
-    sig = inspect.Signature(params, return_annotation=model_for(res))
+    sig = inspect.Signature(params, return_annotation=model_for(res).__name__)
 
     def create(client: Any, *args: Any, **kwargs: Any):
         values = _bind(f"create_{res.singular}", sig, args, kwargs)
@@ -446,12 +473,15 @@ def _update_helper(res: Resource) -> Helper:
     for arg in UPDATE_COMPAT_ARGS.get(res.name, ()):
         names.setdefault(arg, renamed.get(arg, arg))
     id_name = f"{res.singular}_id"
-    params = [_pos(id_name)] + [_kw(arg) for arg in names]
+    update_fields = request_fields(res, "update")
+    params = [_pos(id_name, annotation=ID)] + [
+        _kw(arg, UNSET, arg_type(res, "update", attr if attr in update_fields else None))
+        for arg, attr in names.items()]
     for (rname, attr), arg in ARG_RENAMES.items():
         if rname == res.name and arg in names and attr not in names:
-            params.append(_kw(attr))
+            params.append(_kw(attr, UNSET, arg_type(res, "update", attr if attr in update_fields else None)))
     params.append(AUTH_PARAM)
-    sig = inspect.Signature(params, return_annotation=model_for(res))
+    sig = inspect.Signature(params, return_annotation=model_for(res).__name__)
 
     def update(client: Any, *args: Any, **kwargs: Any):
         values = _bind(f"update_{res.singular}", sig, args, kwargs)
@@ -471,7 +501,7 @@ def _update_helper(res: Resource) -> Helper:
 
 def _delete_helper(res: Resource) -> Helper:
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name), AUTH_PARAM], return_annotation=None)
+    sig = inspect.Signature([_pos(id_name, annotation=ID), AUTH_PARAM], return_annotation="None")
 
     def delete(client: Any, *args: Any, **kwargs: Any):
         values = _bind(f"delete_{res.singular}", sig, args, kwargs)

@@ -14,7 +14,7 @@ import os
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any, Union
 
 from .._http import DEFAULT, parse_json, unwrap_list
 from .._naming import to_snake
@@ -35,6 +35,15 @@ from ._helpers import (
     check_id,
 )
 from ._plan import Call
+
+if TYPE_CHECKING:
+    from .._http import AuthArg
+    from ..models import BucketFile  # type: ignore[attr-defined]
+    from ..types import UuidIdentifiable
+
+#: What ``upload_to_bucket`` takes per file: a path, ``(file_name, content[, content_type])``,
+#: an UploadFile mapping ``{"file_name", "content", "content_type"?}`` or an open binary file.
+UploadSource = Union[str, "os.PathLike[str]", tuple, Mapping[str, Any], IO[bytes]]
 
 _DEFAULT_CHUNK = 65536
 
@@ -78,11 +87,12 @@ def _command_helper(res: Resource, route_name: str) -> Helper:
     id_name = f"{res.singular}_id"
     extra = [k for era in ERAS if res.eras[era].available and route_name in res.eras[era].special_routes
              for k in (res.eras[era].special_routes[route_name].body or {}) if k not in ("command", "id")]
-    params = [_pos(id_name), _pos("command"), *[_kw(to_snake(k)) for k in dict.fromkeys(extra)],
-              AUTH_PARAM]
+    params = [_pos(id_name, annotation="UuidIdentifiable"),
+              _pos("command", annotation=f"{res.model_name}Command | str"),
+              *[_kw(to_snake(k), UNSET, "str | None") for k in dict.fromkeys(extra)], AUTH_PARAM]
     returns_record = any(_route_returns_record(res.eras[e].special_routes[route_name]) for e in ERAS
                          if res.eras[e].available and route_name in res.eras[e].special_routes)
-    sig = inspect.Signature(params, return_annotation=model_for(res) if returns_record else None)
+    sig = inspect.Signature(params, return_annotation=model_for(res).__name__ if returns_record else "None")
     name = f"send_{res.singular}_command"
 
     def plan(client: Any, *args: Any, **kwargs: Any):
@@ -113,13 +123,13 @@ def _master_image_command(client: Any, command: str, master_image_id: Any, auth:
     return None
 
 
-def sync_master_images(client: Any, *, auth: Any = DEFAULT):
+def sync_master_images(client: Any, *, auth: AuthArg = DEFAULT) -> None:
     """Ask the Hub to sync its master images from the image repository (answers at once; the
     sync runs in the background and the Hub refuses a second one while it runs)."""
     return _master_image_command(client, "sync", None, auth)
 
 
-def build_master_image(client: Any, master_image_id: Any, *, auth: Any = DEFAULT):
+def build_master_image(client: Any, master_image_id: UuidIdentifiable, *, auth: AuthArg = DEFAULT) -> None:
     """Ask the Hub to build one master image (runs in the background)."""
     return _master_image_command(client, "build", master_image_id, auth)
 
@@ -128,7 +138,8 @@ def build_master_image(client: Any, master_image_id: Any, *, auth: Any = DEFAULT
 
 def _get_credentials_helper(res: Resource, route_name: str, model: Any, what: str) -> Helper:
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name), AUTH_PARAM], return_annotation=model)
+    sig = inspect.Signature([_pos(id_name, annotation="UuidIdentifiable"), AUTH_PARAM],
+                            return_annotation=model.__name__)
     name = f"get_{res.singular}_{route_name}"
 
     def plan(client: Any, *args: Any, **kwargs: Any):
@@ -145,9 +156,10 @@ def _get_credentials_helper(res: Resource, route_name: str, model: Any, what: st
 def _update_credentials_helper(res: Resource) -> Helper:
     id_name = f"{res.singular}_id"
     sig = inspect.Signature(
-        [_pos(id_name), _pos("secret", UNSET), _pos("name", UNSET), _pos("display_name", UNSET),
+        [_pos(id_name, annotation="UuidIdentifiable"), _pos("secret", UNSET, "str | None"),
+         _pos("name", UNSET, "str"), _pos("display_name", UNSET, "str"),
          AUTH_PARAM],
-        return_annotation=ClientCredentials,
+        return_annotation="ClientCredentials",
     )
     name = f"update_{res.singular}_client_credentials"
 
@@ -175,7 +187,8 @@ def _bulk_delete_helper(res: Resource) -> Helper:
     args = [to_snake(k) for k in keys]
     # the original client's order: analysis_id first, then node_id
     args.sort(key=lambda a: (a != "analysis_id", a))
-    sig = inspect.Signature([_pos(a) for a in args] + [AUTH_PARAM], return_annotation=None)
+    sig = inspect.Signature([_pos(a, annotation="UuidIdentifiable") for a in args] + [AUTH_PARAM],
+                            return_annotation="None")
     name = f"delete_{res.attr}"
 
     def plan(client: Any, *pargs: Any, **kwargs: Any):
@@ -238,7 +251,8 @@ def _part(item: Any, opened: list[Any]) -> tuple[str, tuple[str, Any, str]]:
     return uuid.uuid4().hex, (file_name, content, content_type)
 
 
-def upload_to_bucket(client: Any, bucket_id: Any, *files: Any, auth: Any = DEFAULT):
+def upload_to_bucket(client: Any, bucket_id: UuidIdentifiable, *files: UploadSource,
+                     auth: AuthArg = DEFAULT) -> list[BucketFile]:
     """Upload files into a bucket (one multipart request, streamed from disk for paths) and
     return the created :class:`~flame_hub.models.BucketFile` records. Each part keeps its own
     content type (given, or guessed from the file name); the caller's objects are not changed."""
@@ -260,7 +274,9 @@ def upload_to_bucket(client: Any, bucket_id: Any, *files: Any, auth: Any = DEFAU
 
 def _stream_helper(res: Resource, name: str, doc: str) -> Helper:
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name), _pos("chunk_size", _DEFAULT_CHUNK), AUTH_PARAM])
+    sig = inspect.Signature([_pos(id_name, annotation="UuidIdentifiable"),
+                             _pos("chunk_size", _DEFAULT_CHUNK, "int"), AUTH_PARAM],
+                            return_annotation="ByteStream")
 
     def plan(client: Any, *args: Any, **kwargs: Any) -> StreamRequest:
         values = _bind(name, sig, args, kwargs)
@@ -275,9 +291,11 @@ def _download_helper() -> Helper:
     res = REGISTRY["bucket-files"]
     stream = _stream_helper(res, "stream_bucket_file", "")
     sig = inspect.Signature(
-        [_pos("bucket_file_id"), _pos("path"), _kw("progress", None),
-         _kw("chunk_size", _DEFAULT_CHUNK), AUTH_PARAM],
-        return_annotation=Path,
+        [_pos("bucket_file_id", annotation="UuidIdentifiable"),
+         _pos("path", annotation="str | os.PathLike[str]"),
+         _kw("progress", None, "Callable[[int, int | None], object] | None"),
+         _kw("chunk_size", _DEFAULT_CHUNK, "int"), AUTH_PARAM],
+        return_annotation="Path",
     )
 
     def plan(client: Any, *args: Any, **kwargs: Any) -> DownloadRequest:

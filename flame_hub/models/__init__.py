@@ -18,12 +18,12 @@ keys or the old Hub's snake_case keys, unknown keys are kept, and every field de
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Optional
 
-from pydantic import Field, TypeAdapter
+from pydantic import TypeAdapter
 
 from ..resources import Resource
 from ._base import UNSET, HubModel, IdLike, RequestModel, UnsetType, coerce_id
+from ._meta import AccessToken, RefreshToken, ResourceListMeta, SingleResourceMeta
 from ._generate import (
     MasterImageCommandArgument,
     build_enums,
@@ -43,38 +43,6 @@ globals().update(_ENUMS)
 globals().update(_READ)
 globals().update(_SPECIAL)
 globals().update(_REQUEST)
-
-
-class ResourceListMeta(HubModel):
-    """``meta`` of a list answer: ``total`` matches before paging; ``limit``/``offset`` echo the
-    page; ``response_schema`` is the Hub's ``meta.schema`` (allow-lists), absent on old Hubs."""
-
-    total: Optional[int] = None
-    limit: Optional[int] = None
-    offset: Optional[int] = None
-    response_schema: Optional[dict[str, Any]] = Field(default=None, alias="schema")
-
-
-class SingleResourceMeta(HubModel):
-    """``meta`` of a single-record answer (Hub >= 0.13); ``response_schema`` is ``meta.schema``."""
-
-    response_schema: Optional[dict[str, Any]] = Field(default=None, alias="schema")
-
-
-class AccessToken(HubModel):
-    """Answer of ``POST {auth}/token`` (OAuth keys stay snake_case on every Hub)."""
-
-    access_token: str
-    expires_in: Optional[int] = None
-    token_type: Optional[str] = None
-    scope: Optional[str] = None
-
-
-class RefreshToken(AccessToken):
-    """Answer of a password or refresh grant: an access token plus a (single-use) refresh token."""
-
-    refresh_token: Optional[str] = None
-    refresh_token_expires_in: Optional[int] = None
 
 
 def model_for(resource: Resource | str) -> type[HubModel]:
