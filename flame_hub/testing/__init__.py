@@ -224,7 +224,8 @@ class FakeHub:
     # ------------------------------------------------------------------ observation and state
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received since the start or the last :meth:`clear_requests`."""
+        """Every request received since the start or the last :meth:`clear_requests` (the most
+        recent 50,000)."""
         with self._core.lock:
             return list(self._core.requests)
 

@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,6 +33,7 @@ ROUTE_MISSING = {"status": 404, "message": "Not Found"}  # 022; resources.json e
 RATE_LIMIT_ANONYMOUS = 1200
 RATE_LIMIT_TOKEN = 6000
 RATE_WINDOW = 60.0
+RECORDED_REQUESTS = 50_000
 
 
 @dataclass
@@ -98,7 +100,8 @@ class HubCore:
         self.authup_version = _ERA_INFO[self.era].get("authup", "")
         self.token_ttl = token_ttl
         self.lock = threading.RLock()
-        self.requests: list = []
+        # the most recent requests (a long-running ``serve`` must not grow without bound)
+        self.requests: deque = deque(maxlen=RECORDED_REQUESTS)
         self.faults: list[Fault] = []
         self.behaviour = Behaviour(self)
         self.routes = self._build_routes()
@@ -304,22 +307,23 @@ class HubCore:
                     return FakeResponse(0, drop=True)
                 return self._fault_response(req, fault)
             service, rest = _split_service(req.path)
+            if service is None:
+                return FakeResponse.json(404, ROUTE_MISSING)
             actor: Actor | None = None
             try:
-                if service is None:
-                    return FakeResponse.json(404, ROUTE_MISSING)
                 route, args = self._match(service, req.method, rest)
                 if route is None:
-                    return FakeResponse.json(404, ROUTE_MISSING, self._rate_headers(service, None))
-                actor = self._authenticate(req, service, required=not route.public)
-                resp = route.handler(Ctx(req, service, args, route.resource, actor))
+                    resp = FakeResponse.json(404, ROUTE_MISSING)  # 022
+                else:
+                    actor = self._authenticate(req, service, required=not route.public)
+                    resp = route.handler(Ctx(req, service, args, route.resource, actor))
             except FakeError as err:
-                resp = FakeResponse.json(err.status, error_body(err, service=service or "core",
+                resp = FakeResponse.json(err.status, error_body(err, service=service,
                                                                 legacy=not self.current),
                                          err.headers)
             except Exception as err:  # the query engine's 400s, or a bug: answer like the Hub
-                resp = self._unexpected(err, service or "core")
-            resp.headers.extend(self._rate_headers(service or "core", actor))
+                resp = self._unexpected(err, service)
+            resp.headers.extend(self._rate_headers(service, actor))
             return resp
 
     def _unexpected(self, err: Exception, service: str) -> FakeResponse:
