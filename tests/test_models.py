@@ -91,6 +91,8 @@ def test_compatibility_names_exist():
                                     "Permission", "Role", "User", "Client"])):
         for name in names:
             assert issubclass(getattr(m, kind + name), m.RequestModel), kind + name
+    assert m.UpdateClientCredentials(secret=None).to_body() == {"secret": None}
+    assert m.UpdateClientCredentials(display_name="x").to_body() == {"displayName": "x"}
 
 
 def test_enums_are_str_enums_with_catalog_values():

@@ -19,7 +19,11 @@ from typing import IO, TYPE_CHECKING, Any, Union
 from .._http import DEFAULT, parse_json, unwrap_list
 from .._naming import to_snake
 from ..models import UNSET, list_adapter, model_for
-from ..models import ClientCredentials, NodeRegistryCredentials  # type: ignore[attr-defined]
+from ..models import (  # type: ignore[attr-defined]
+    ClientCredentials,
+    NodeRegistryCredentials,
+    UpdateClientCredentials,
+)
 from ..resources import ERAS, REGISTRY, Resource
 from ._helpers import (
     AUTH_PARAM,
@@ -168,7 +172,7 @@ def _update_credentials_helper(res: Resource) -> Helper:
         route = _route(client, res, "update_client_credentials")
         ident = check_id(values.pop(id_name), id_name)
         auth = values.pop("auth")
-        body = {client.dialect.wire_key(k): v for k, v in values.items() if v is not UNSET}
+        body = UpdateClientCredentials.model_validate(values).to_body(client.dialect.wire_key)
         response = yield Call(route.method, _path(route.path, id=ident), json=body, auth=auth)
         return ClientCredentials.model_validate(parse_json(response))
 

@@ -999,3 +999,8 @@ class CreateRobotPermission(RequestModel):
 class CreateRobotRole(RequestModel):
     robot_id: UuidIdentifiable
     role_id: UuidIdentifiable
+
+class UpdateClientCredentials(RequestModel):
+    secret: str | None = None
+    name: str | None = None
+    display_name: str | None = None

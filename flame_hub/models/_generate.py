@@ -67,6 +67,11 @@ SPECIAL_RESPONSE_MODELS: dict[str, tuple[str, str]] = {
     "NodeRegistryCredentials": ("nodes", "registry_credentials"),
 }
 
+#: Request models of special-route bodies: model name -> (resource, special route name).
+SPECIAL_REQUEST_MODELS: dict[str, tuple[str, str]] = {
+    "UpdateClientCredentials": ("nodes", "update_client_credentials"),
+}
+
 #: Enums of special-route bodies: (resource, route name, body key).
 SPECIAL_ENUMS: tuple[tuple[str, str, str], ...] = (
     ("analyses", "command", "command"),
@@ -365,6 +370,24 @@ def build_request_models(enums: dict) -> dict[str, type[RequestModel]]:
     return out
 
 
+def build_special_request_models() -> dict[str, type[RequestModel]]:
+    """Bodies of special routes that take one (client credentials), from the route's body keys."""
+    out: dict[str, type[RequestModel]] = {}
+    for name, (res_name, route) in SPECIAL_REQUEST_MODELS.items():
+        spec = REGISTRY[res_name].era(CURRENT_ERA).special_routes[route]
+        fields = {}
+        for wire, desc in (spec.body or {}).items():
+            annotation = {"string": str, "boolean": bool}.get(desc.get("type"), Any)
+            fields[python_attr(wire)] = (Optional[annotation],
+                                         Field(default=None, alias=wire, description=f"wire key `{wire}`"))
+        out[name] = create_model(  # type: ignore[call-overload]
+            name, __base__=RequestModel, __module__="flame_hub.models",
+            __doc__=f"Body of ``{spec.method} {spec.path}``; only the fields given are sent.",
+            **fields,
+        )
+    return out
+
+
 def rebuild(models: dict[str, type[BaseModel]]) -> None:
     """Resolve the forward references between read models (relations)."""
     ns = dict(models)
@@ -374,4 +397,5 @@ def rebuild(models: dict[str, type[BaseModel]]) -> None:
 
 
 __all__ = ["build_enums", "build_read_models", "build_request_models", "build_special_models",
+           "build_special_request_models",
            "rebuild", "python_attr", "enum_name", "request_fields", "MasterImageCommandArgument"]
