@@ -31,14 +31,12 @@ from ._generate import (
     build_request_models,
     build_special_models,
     build_special_request_models,
-    rebuild,
 )
 
 _ENUMS = build_enums()
 _READ = build_read_models(_ENUMS)
 _SPECIAL = build_special_models()
 _REQUEST = {**build_request_models(_ENUMS), **build_special_request_models()}
-rebuild({**_READ, **_SPECIAL})
 
 globals().update(_ENUMS)
 globals().update(_READ)

@@ -78,6 +78,8 @@ class HubModel(BaseModel):
         populate_by_name=True,
         arbitrary_types_allowed=True,
         protected_namespaces=(),
+        # ~80 models are generated at import; each builds its validator on first use instead
+        defer_build=True,
     )
 
 
@@ -93,6 +95,7 @@ class RequestModel(BaseModel):
         populate_by_name=True,
         arbitrary_types_allowed=True,
         protected_namespaces=(),
+        defer_build=True,
     )
 
     @model_validator(mode="before")

@@ -388,14 +388,6 @@ def build_special_request_models() -> dict[str, type[RequestModel]]:
     return out
 
 
-def rebuild(models: dict[str, type[BaseModel]]) -> None:
-    """Resolve the forward references between read models (relations)."""
-    ns = dict(models)
-    ns["MasterImageCommandArgument"] = MasterImageCommandArgument
-    for cls in models.values():
-        cls.model_rebuild(_types_namespace=ns, force=True)
-
-
 __all__ = ["build_enums", "build_read_models", "build_request_models", "build_special_models",
            "build_special_request_models",
-           "rebuild", "python_attr", "enum_name", "request_fields", "MasterImageCommandArgument"]
+           "python_attr", "enum_name", "request_fields", "MasterImageCommandArgument"]
