@@ -1,0 +1,180 @@
+"""The fake authup's own routes: service roots, ``POST /token`` and token introspection."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from . import _seed
+from ._tokens import Actor, Token
+from ._wire import FakeError, FakeResponse, oauth2_error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._core import Ctx
+
+
+class AuthupRoutes:
+    """Mixin of :class:`._behaviour.Behaviour`: service roots and authup's token endpoints."""
+
+    def root(self, ctx: Ctx) -> FakeResponse:
+        """``GET /`` of a service: ``{"version", "timestamp"}`` (025, 081)."""
+        stamp = int(time.time() * 1000)
+        if ctx.service == "auth":
+            return FakeResponse.json(200, {"version": self.core.authup_version, "timestamp": stamp})
+        if ctx.service == "storage" and not self.core.current:
+            return FakeResponse.json(200, {"timestamp": stamp})  # legacy README: no version
+        return FakeResponse.json(200, {"version": self.core.version, "timestamp": stamp})
+
+    def token(self, ctx: Ctx) -> FakeResponse:
+        """``POST /token``: password, client_credentials and refresh_token grants (001–006,
+        096, 097); JSON or form bodies."""
+        body = self._body(ctx)
+        grant = body.get("grant_type")
+        if grant is None and "username" in body:
+            grant = "password"  # authup guesses the grant from the fields (legacy 004)
+        if grant == "password":
+            actor = self._check_password(body)
+            access, refresh = self.core.tokens.grant(actor, refresh=True,
+                                                     user_agent=ctx.req.header("user-agent"))
+        elif grant == "client_credentials":
+            actor = self._check_client(body)
+            access, refresh = self.core.tokens.grant(actor, refresh=False,
+                                                     user_agent=ctx.req.header("user-agent"))
+        elif grant == "refresh_token":
+            access, refresh = self._refresh(body.get("refresh_token"))
+        elif grant is None:
+            raise oauth2_error("OAuth2RequestError", _INVALID_REQUEST, "invalid_request",
+                               "invalid_request", "Check that all parameters have been provided correctly")
+        else:
+            raise oauth2_error("OAuth2GrantTypeError",
+                               "The authorization grant type is not supported by the authorization server",
+                               "unsupported_token_grant_type", "unsupported_grant_type",
+                               "Check that all required parameters have been provided")  # 004
+        return FakeResponse.json(200, self._token_answer(access, refresh))
+
+    def _token_answer(self, access: Token, refresh: Token | None) -> dict:
+        answer: dict = {"access_token": access.value, "expires_in": int(self.core.tokens.access_ttl),
+                        "token_type": "Bearer", "scope": "global"}
+        if refresh is not None:
+            answer["refresh_token"] = refresh.value
+            if self.core.current:
+                answer["refresh_token_expires_in"] = int(self.core.tokens.refresh_ttl)
+        return answer
+
+    def _check_password(self, body: dict) -> Actor:
+        realm = self.realm(body.get("realm_name") or "master") if not body.get("realm_id") else \
+            self.store.get("realms", body.get("realm_id"))
+        username = str(body.get("username") or "").lower()
+        user = next((u for u in self.store.iter("users") if u.get("name") == username
+                     and realm is not None and u.get(self.w("realm_id")) == realm["id"]), None)
+        if user is None or not user.get("active", True) or \
+                self.store.passwords.get(user["id"]) != body.get("password"):
+            raise FakeError(400, "invalid_credentials", "The user credentials are invalid.",
+                            name="EntityCredentialsInvalidError")  # 003
+        return Actor("user", user["id"], user["name"], realm["id"], realm["name"])
+
+    def _check_client(self, body: dict) -> Actor:
+        key, secret = body.get("client_id"), body.get("client_secret")
+        client = self.store.get("clients", key) or self.store.find("clients", "name", key)
+        if client is None or not client.get("active", True) or not secret or client.get("secret") != secret:
+            raise FakeError(400, "invalid_credentials", "The client credentials are invalid.",
+                            name="EntityCredentialsInvalidError")
+        realm = self.store.get("realms", client.get(self.w("realm_id"))) or self.realm()
+        return Actor("client", client["id"], client["name"], realm["id"], realm["name"])
+
+    def _refresh(self, value: Any) -> tuple[Token, Token | None]:
+        if not value:
+            raise oauth2_error("OAuth2RequestError", _INVALID_REQUEST, "invalid_request",
+                               "invalid_request", "Check that all parameters have been provided correctly")
+        tokens = self.core.tokens
+        token = tokens.known(str(value))
+        if token is None or token.kind != "refresh_token" or token.session.revoked \
+                or time.time() >= token.exp:
+            raise oauth2_error("OAuth2GrantError", "The refresh token is invalid or expired.",
+                               "invalid_grant", "invalid_grant")
+        if token.used:
+            if not self.core.current:  # authup beta.24: refused, nothing revoked (legacy 010-012)
+                raise FakeError(400, "inactive_token", "The  token is not active.")
+            tokens.revoke(token.session)
+            raise oauth2_error("OAuth2GrantError", "refresh token replay detected; session revoked",
+                               "invalid_grant", "invalid_grant")  # 097
+        token.used = True
+        return tokens.grant(token.session.actor, refresh=True, session=token.session)
+
+    def introspect(self, ctx: Ctx) -> FakeResponse:
+        """``POST /token/introspect``: the claims of an active token with the permissions of its
+        subject (007), or ``{"active": false}``."""
+        body = self._body(ctx)
+        value = body.get("token")
+        if not value:
+            _, _, value = ctx.req.header("authorization").partition(" ")
+        tokens = self.core.tokens
+        token = tokens.active(str(value).strip()) or tokens.active(str(value).strip(), "refresh_token")
+        if token is None:
+            return FakeResponse.json(200, {"active": False})
+        actor = token.session.actor
+        claims = token.claims
+        answer: dict = {
+            "active": True,
+            "permissions": [{"name": n, "client_id": None, "realm_id": None}
+                            for n in self._permission_names(actor)],
+            "session_id": token.session.id, "user_agent": token.session.user_agent,
+            "remote_address": token.session.remote_address, "scope": "global", "sub": actor.id,
+            "sub_kind": actor.kind, "realm_id": actor.realm_id, "realm_name": actor.realm_name,
+            "amr": ["pwd"] if actor.kind == "user" else ["secret"],
+            "acr": "urn:authup:pwd" if actor.kind == "user" else "urn:authup:secret",
+            "kind": token.kind, "exp": int(token.exp), "iss": claims.get("iss") or "",
+            "realm_access": {"roles": []}, "global_access": {"roles": self._role_names(actor)},
+            "jti": token.jti, "iat": token.iat,
+        }
+        if actor.kind == "user":
+            user = self.store.get("users", actor.id) or {}
+            answer.update({
+                "name": user.get("name"), "family_name": user.get(self.w("last_name")),
+                "given_name": user.get(self.w("first_name")), "nickname": user.get(self.w("display_name")),
+                "preferred_username": user.get(self.w("display_name")),
+                "updated_at": _epoch(user.get(self.w("updated_at"))), "email": user.get("email"),
+                "email_verified": True})
+        else:
+            answer["name"] = actor.name
+        return FakeResponse.json(200, answer)
+
+    def _role_names(self, actor: Actor) -> list[str]:
+        if actor.kind != "user":
+            return []
+        names = []
+        for link in self.store.iter("user-roles"):
+            if link.get(self.w("user_id")) == actor.id:
+                role = self.store.get("roles", link.get(self.w("role_id")))
+                if role:
+                    names.append(role["name"])
+        return names
+
+    def _permission_names(self, actor: Actor) -> list[str]:
+        """The admin user and the system client hold every permission (007); others what their
+        user-/client-/role-permissions grant."""
+        if (actor.kind == "user" and actor.name == _seed.ADMIN_USERNAME) or \
+                (actor.kind == "client" and actor.name == _seed.SYSTEM_CLIENT):
+            return [p["name"] for p in self.store.iter("permissions")]
+        ids: list[str] = []
+        own = {"user": "user-permissions", "client": "client-permissions"}.get(actor.kind)
+        key = self.w(f"{actor.kind}_id")
+        if own and own in self.store.tables:
+            ids += [r.get(self.w("permission_id")) for r in self.store.iter(own) if r.get(key) == actor.id]
+        roles = {link.get(self.w("role_id")) for link in self.store.iter("user-roles")
+                 if actor.kind == "user" and link.get(self.w("user_id")) == actor.id}
+        ids += [r.get(self.w("permission_id")) for r in self.store.iter("role-permissions")
+                if r.get(self.w("role_id")) in roles]
+        seen = dict.fromkeys(i for i in ids if i)
+        return [p["name"] for p in (self.store.get("permissions", i) for i in seen) if p]
+
+
+_INVALID_REQUEST = ("The request is missing a required parameter, includes an unsupported parameter "
+                    "value, repeats a parameter, or is otherwise malformed.")  # 006
+
+
+def _epoch(stamp: Any) -> int | None:
+    if not isinstance(stamp, str):
+        return None
+    return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
