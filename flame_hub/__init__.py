@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import auth, errors, models
+from . import auth, errors, models, types
 from .clients import (
     AsyncAuthClient,
     AsyncCoreClient,
@@ -58,9 +58,8 @@ __all__ = [
     "RateLimited", "ServerError", "HubConnectionError", "HubTimeout", "MultipleObjectsReturned",
 ]
 
-# Imported on first use: ``types`` and ``query`` pull in the query layer, ``testing`` the fake
-# Hub (which needs the ``testing`` extra); a plain ``import flame_hub`` stays light.
-_LAZY_SUBMODULES = ("types", "query", "testing", "resources", "dialects")
+# Imported on first use: ``testing`` is the fake Hub (its server needs the ``testing`` extra).
+_LAZY_SUBMODULES = ("query", "testing", "resources", "dialects")
 
 
 def __getattr__(name: str) -> Any:
