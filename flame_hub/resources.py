@@ -50,6 +50,7 @@ class FieldSpec:
     pattern: str | None = None
     pattern_message: str | None = None
     lowercase: bool = False  # the server lowercases the value (authup realm/user names)
+    stored_as: str | None = None  # "hex": the server stores the UTF-8 bytes hex-encoded (publicKey)
     #: value the server stores when a create leaves the key out; ``{"from": key}`` copies a key.
     #: ``None`` with ``has_default`` False means "the plain type default".
     default: Any = None
@@ -103,6 +104,7 @@ def _fields(spec: dict | None, *, record: bool = False) -> dict[str, FieldSpec]:
             pattern=s.get("pattern"),
             pattern_message=s.get("patternMessage"),
             lowercase=bool(s.get("lowercase", False)),
+            stored_as=s.get("storedAs"),
             default=s.get("default"),
             has_default="default" in s,
         )

@@ -189,8 +189,10 @@ def test_node_round_trip(client):
     node = data(client.post("core/nodes", json={"name": "lab-a"}), 201)
     assert node["type"] == "default" and node["hidden"] is False and node["clientId"]
     assert data(client.get(f"core/nodes/{node['id']}"))["name"] == "lab-a"
-    updated = data(client.post(f"core/nodes/{node['id']}", json={"hidden": True}), 202)
+    updated = data(client.post(f"core/nodes/{node['id']}", json={"hidden": True,
+                                                                 "publicKey": "cat-public-key"}), 202)
     assert updated["hidden"] is True and updated["updatedAt"] > node["updatedAt"]
+    assert updated["publicKey"] == "6361742d7075626c69632d6b6579"  # stored hex-encoded (notes)
     listed = client.get("core/nodes", params={"filter[hidden]": "true"}).json()
     assert [n["id"] for n in listed["data"]] == [node["id"]] and listed["meta"]["total"] == 1
     deleted = data(client.delete(f"core/nodes/{node['id']}"), 202)

@@ -48,13 +48,15 @@ def _pick(src: dict, keys: tuple[str, ...]) -> dict:
 # Body rules: every 0.14 ``name`` body key needs >= 3 characters (018 realm, 029 node, 085 bucket:
 # "Too small: expected string to have >=3 characters"); authup lowercases realm and user names and
 # allows only [a-z0-9-_.] in realm names (018; resources.json notes); registry-project external
-# names match ^[a-z0-9-_]*$ (notes); a user e-mail must look like one (notes).
+# names match ^[a-z0-9-_]*$ (notes); a user e-mail must look like one (notes); a node's public key
+# is stored hex-encoded ("cat-public-key" reads back as "6361742d...", notes).
 NAME_RULE = {"minLength": 3}
 BODY_RULES = {
     "realms": {"name": {"pattern": "^[a-z0-9-_.]+$", "lowercase": True,
                         "patternMessage": "Only the characters [a-z0-9-_.]+ are allowed."}},
     "users": {"name": {"lowercase": True}, "email": {"format": "email"}},
     "registry-projects": {"externalName": {"pattern": "^[a-z0-9-_]*$"}},
+    "nodes": {"publicKey": {"storedAs": "hex"}},
 }
 # Record values the server sets when a create body leaves them out (both eras), where they are not the
 # plain type default (booleans false, counters 0, everything else null). From the recorded create

@@ -87,6 +87,17 @@ def _check(key: str, spec: FieldSpec, value: Any, optional: bool) -> list[dict]:
     return issues
 
 
+def _stored(spec: FieldSpec, value: Any) -> Any:
+    """The value as the Hub stores it: lower-cased names, hex-encoded public keys (notes)."""
+    if not isinstance(value, str):
+        return value
+    if spec.lowercase:
+        value = value.lower()
+    if spec.stored_as == "hex":
+        value = value.encode("utf-8").hex()
+    return value
+
+
 def invalid(keys: list[str], issues: list[dict], *, grouped: bool) -> FakeError:
     """The 400 for invalid body keys; ``grouped`` = authup's per-key ``group`` issues (018)."""
     if len(keys) == 1:
@@ -101,7 +112,7 @@ def invalid(keys: list[str], issues: list[dict], *, grouped: bool) -> FakeError:
 
 def validate(body: Any, required: dict[str, FieldSpec], optional: dict[str, FieldSpec], *,
              nullable: set[str], grouped: bool = False) -> dict:
-    """Check a create/update body; return the accepted keys (lower-cased where the Hub does).
+    """Check a create/update body; return the accepted keys as the Hub stores them.
 
     Keys outside the specs are dropped silently, as the Hub does (resources.json
     ``not_validated_keys``). ``null`` is accepted for optional keys whose record key is nullable.
@@ -132,7 +143,7 @@ def validate(body: Any, required: dict[str, FieldSpec], optional: dict[str, Fiel
             bad.append(key)
             issues.extend(found)
             continue
-        accepted[key] = value.lower() if spec.lowercase and isinstance(value, str) else value
+        accepted[key] = _stored(spec, value)
     if bad:
         raise invalid(bad, issues, grouped=grouped)
     return accepted
