@@ -214,6 +214,7 @@ CHAINS: list[tuple[str, Dialect, Callable[[], Any]]] = [
     ("err-find-bad-sort-order", CURRENT,
      lambda: queryset_from_find_kwargs(qs("nodes"), sort={"by": "name", "order": "up"})),
     ("err-not-listable", CURRENT, lambda: qs("robots").params()),
+    ("err-query-too-long", CURRENT, lambda: qs("nodes").filter(id__in=[uuid.UUID(int=i) for i in range(400)])),
 ]
 
 
