@@ -196,6 +196,8 @@ CHAINS: list[tuple[str, Dialect, Callable[[], Any]]] = [
     ("err-missing-required-filter", CURRENT, lambda: qs("analysis-node-logs").filter(level="info").params()),
     ("err-log-list-or", CURRENT,
      lambda: qs("analysis-logs").filter(Q(analysis_id=str(U1)) & (Q(level="info") | Q(level="warn"))).params()),
+    ("err-log-list-not-equality", CURRENT,
+     lambda: qs("analysis-logs").filter(analysis_id=str(U1), level__startswith="err")),
     ("err-legacy-endswith", LEGACY, lambda: qs("nodes", LEGACY).filter(name__endswith="lab")),
     ("err-legacy-or", LEGACY, lambda: qs("nodes", LEGACY).filter(Q(name="a") | Q(name="b"))),
     ("err-legacy-wildcard-in-value", LEGACY, lambda: qs("nodes", LEGACY).filter(name__startswith="node_a")),

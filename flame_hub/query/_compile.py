@@ -376,7 +376,7 @@ def compile_filter(dialect: Dialect, resource: Resource, where: Q | None, *,
     lists); off while a QuerySet is still being built.
     """
     node = simplify(where) if where is not None else None
-    spec = dialect.spec(resource)
+    spec = full = dialect.spec(resource)
     if not check_required:
         spec = _without_required(spec)
     if node is None:
@@ -395,6 +395,11 @@ def compile_filter(dialect: Dialect, resource: Resource, where: Q | None, *,
                 reason = f"two conditions on {c.name}"
                 break
             seen.add(keys[c.path].wire)
+    if reason is None and full.required_filters:  # log lists: AND of equalities only, else 400
+        odd = next((c for c in top if c.op != "eq" or c.negated or c.value is None), None)  # type: ignore[union-attr]
+        if odd is not None:
+            raise ValueError(f"{resource.name} accepts only equality filters (the Hub answers 400), "
+                             f"not {odd.name} {'NOT ' if odd.negated else ''}{odd.op} {odd.value!r}")
     if reason is None:
         try:
             pairs = [(f"filter[{keys[c.path].wire}]", bracket_token(c, keys[c.path], dialect.like_grammar))
@@ -408,7 +413,7 @@ def compile_filter(dialect: Dialect, resource: Resource, where: Q | None, *,
             f"this filter on {resource.name} needs the expression filter form ({reason}), which "
             f"Hub {dialect.name} does not understand (it would silently drop the whole filter)"
         )
-    if spec.required_filters:
+    if full.required_filters:
         raise ValueError(f"{resource.name} accepts only AND-ed equality filters "
                          f"(this one needs the expression form: {reason})")
     return [("filter", expression(node, keys))], includes
