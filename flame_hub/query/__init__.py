@@ -7,13 +7,14 @@ walk every page by themselves.
 
 The compiler (:mod:`._compile`) and the pagination planner (:mod:`._paging`) are sans-IO and
 shared by :class:`QuerySet` and :class:`AsyncQuerySet`; clients supply a :class:`PageBackend` /
-:class:`AsyncPageBackend` that sends one list request.
+:class:`AsyncPageBackend` that sends one list request. Async iteration fetches the pages after
+the first one concurrently (``page_concurrency``, default 4; ``qs.concurrency(n)``), in order.
 """
 
 from ._compile import CompiledQuery, QueryState, SortKey, allowed_fields, compile_query
 from ._find import filter_to_q, queryset_from_find_kwargs
 from ._lookups import LOOKUPS, Condition, Q
-from ._paging import Page, PageRequest, Pager
+from ._paging import DEFAULT_PAGE_CONCURRENCY, Page, PageRequest, Pager, Walk, check_concurrency
 from ._queryset import AsyncPageBackend, AsyncQuerySet, BaseQuerySet, PageBackend, QuerySet
 
 __all__ = [
@@ -26,6 +27,9 @@ __all__ = [
     "Page",
     "PageRequest",
     "Pager",
+    "Walk",
+    "DEFAULT_PAGE_CONCURRENCY",
+    "check_concurrency",
     "PageBackend",
     "AsyncPageBackend",
     "QueryState",

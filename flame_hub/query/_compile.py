@@ -50,6 +50,8 @@ class QueryState:
     raw: tuple[tuple[str, str], ...] = ()
     #: a slice or limit() was taken: filtering or re-sorting now would be ambiguous
     sliced: bool = False
+    #: list pages an async iteration fetches at once (``concurrency()``); None = the client's
+    concurrency: int | None = None
 
 
 # ---------------------------------------------------------------------------------------------

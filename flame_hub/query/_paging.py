@@ -7,18 +7,33 @@ the planner honours a cap on the records yielded (slicing, ``limit()``) and neve
 same ``id`` twice — offset paging is not snapshot-stable, and a record created or moved during
 iteration would otherwise show up twice.
 
-Sync and async QuerySets drive the same :class:`Pager`; they only differ in how a page is fetched.
-Once ``total`` is known, :meth:`Pager.next_requests` can hand out several offsets at once for
-concurrent fetching; :meth:`Pager.receive` takes pages in order and rejects a speculative page
-whose offset turned out wrong (``None``), which the caller then simply re-requests.
+Sync and async QuerySets drive the same :class:`Pager` through a :class:`Walk`; they only differ
+in how a batch of pages is fetched. Once ``total`` is known, :meth:`Pager.next_requests` hands
+out several offsets at once for concurrent fetching (async iteration, ``page_concurrency``);
+:meth:`Pager.receive` takes pages in order and rejects a speculative page whose offset turned out
+wrong (``None``), which the walk then simply re-requests. At most one batch of pages is held in
+memory at a time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Generic, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
+Params = list[tuple[str, str]]
+#: a fetched page, ``(items, meta)``, or the exception its request raised
+Result = Any
+
+#: list pages an async iteration fetches at once once ``meta.total`` is known
+DEFAULT_PAGE_CONCURRENCY = 4
+
+
+def check_concurrency(value: Any) -> int:
+    """``value`` if it is a valid page concurrency (an int >= 1), else ValueError."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"page concurrency must be an int >= 1, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,9 @@ class Pager:
         self.total: int | None = None
         self.done = cap == 0
         self.requests = 0
+        #: records the Hub serves per full page (its applied ``meta.limit`` may be below the
+        #: asked one); speculative offsets step by this
+        self.stride = page_size
         self._seen: set[Any] = set()
 
     def _limit(self, remaining: int | None) -> int:
@@ -101,13 +119,14 @@ class Pager:
         out = [first]
         if self.total is None:
             return out
-        offset, remaining = first.offset + first.limit, None if self.remaining is None else self.remaining - first.limit
-        while len(out) < count and offset < self.total and (remaining is None or remaining > 0):
-            req = PageRequest(offset, self._limit(remaining))
-            out.append(req)
-            offset += req.limit
-            remaining = None if remaining is None else remaining - req.limit
-        return out
+        offset, remaining = self.offset, self.remaining
+        while True:
+            served = min(out[-1].limit, self.stride)  # what the last request will bring, if full
+            offset += served
+            remaining = None if remaining is None else remaining - served
+            if len(out) >= count or offset >= self.total or remaining == 0:
+                return out
+            out.append(PageRequest(offset, self._limit(remaining)))
 
     def receive(self, request: PageRequest, items: list[Any], meta: dict | None) -> Page | None:
         """Take the answer to ``request``; returns the page to yield, or None if ``request`` was a
@@ -137,6 +156,43 @@ class Pager:
             self.done = True
         limit = _int(meta.get("limit"))
         offset = _int(meta.get("offset"))
+        if limit is not None and 0 < limit < request.limit:
+            self.stride = min(self.stride, limit)  # the Hub clamps harder than we asked
         return Page(items=out, total=self.total,
                     limit=request.limit if limit is None else limit,
                     offset=request.offset if offset is None else offset, meta=meta)
+
+
+class Walk:
+    """One iteration as batches of requests: the sans-IO loop both QuerySet shells run.
+
+    ``batch()`` gives the query pairs of up to ``width`` requests to send (concurrently, if the
+    shell can); ``pages(results)`` takes their answers in the same order and yields the pages to
+    hand out, in order. An exception in ``results`` is raised where its page would have been, so
+    the pages before it are still yielded. A speculative page whose offset no longer matches
+    ends the batch early; the next ``batch()`` asks again from the right offset.
+    """
+
+    def __init__(self, pager: Pager, pairs: Callable[[PageRequest], Params], width: int = 1) -> None:
+        self.pager = pager
+        self.width = check_concurrency(width)
+        self._pairs = pairs
+        self._sent: list[PageRequest] = []
+
+    def batch(self) -> tuple[Params, ...] | None:
+        """The query pairs of the requests to send next, or None when the iteration is over."""
+        self._sent = self.pager.next_requests(self.width)
+        return tuple(self._pairs(req) for req in self._sent) or None
+
+    def pages(self, results: Sequence[Result]) -> Iterator[Page]:
+        """The pages of the last batch's answers (``(items, meta)`` or an exception each)."""
+        if len(results) != len(self._sent):
+            raise ValueError(f"expected {len(self._sent)} results, got {len(results)}")
+        for request, result in zip(self._sent, results):
+            if isinstance(result, BaseException):
+                raise result
+            items, meta = result
+            page = self.pager.receive(request, items, meta)
+            if page is None:
+                return
+            yield page

@@ -1,10 +1,12 @@
 """Lazy, chainable, immutable QuerySets over one Hub resource, sync and async.
 
 ``QuerySet`` and ``AsyncQuerySet`` share everything in :class:`BaseQuerySet`: chaining, the
-compiler (:mod:`._compile`), the pagination planner (:mod:`._paging`) and every evaluation
-(``count``, ``first``, ``get``, ...) written once as a small generator that *yields* the query
-pairs it needs fetched and *receives* ``(items, meta)``. The two classes only run those
-generators — one calls ``backend.fetch_page``, the other awaits ``backend.afetch_page``.
+compiler (:mod:`._compile`), the pagination planner (:mod:`._paging`: :class:`Pager`, :class:`Walk`)
+and every evaluation (``count``, ``first``, ``get``, ``list``...) written once as a small generator
+that *yields* a batch of query pairs it needs fetched and *receives* their answers. The two classes
+only fetch batches: one calls ``backend.fetch_page`` for each request in turn, the other awaits
+``backend.afetch_page`` for all of them concurrently (once the first page gave the total, up to
+``page_concurrency`` pages at a time, yielded in order).
 """
 
 from __future__ import annotations
@@ -13,18 +15,19 @@ import builtins
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import (Any, AsyncIterator, Generator, Generic, Iterator, Protocol, TypeVar, Union,
+from typing import (Any, AsyncIterator, Generator, Generic, Iterator, Protocol, TypeVar,
                     overload, runtime_checkable)
+
+import anyio
 
 from ..dialects import Dialect
 from ..errors import MultipleObjectsReturned, NotFound
 from ..resources import Resource
 from ._compile import CompiledQuery, QueryState, _split, compile_query
 from ._lookups import Q
-from ._paging import Page, PageRequest, Pager
+from ._paging import DEFAULT_PAGE_CONCURRENCY, Page, PageRequest, Pager, Params, Walk, check_concurrency
 
 T = TypeVar("T")
-Params = list[tuple[str, str]]
 _Result = tuple[list[Any], dict]
 
 
@@ -42,7 +45,9 @@ class PageBackend(Protocol):
 
 @runtime_checkable
 class AsyncPageBackend(Protocol):
-    """What an async QuerySet needs from a client."""
+    """What an async QuerySet needs from a client. An optional ``page_concurrency`` attribute
+    (an int >= 1; default :data:`DEFAULT_PAGE_CONCURRENCY`) sets how many list pages an
+    iteration fetches at once."""
 
     dialect: Dialect
 
@@ -53,13 +58,32 @@ class AsyncPageBackend(Protocol):
 
 @dataclass(frozen=True)
 class _Fetch:
-    """An evaluation step: "fetch the list with these pairs and send me (items, meta)"."""
+    """An evaluation step: "fetch the list with each of these pairs and send me the answers"
+    (one ``(items, meta)`` or exception per entry, in order)."""
 
-    params: Params
+    batch: tuple[Params, ...]
 
 
-_Op = Generator[_Fetch, _Result, Any]
-_Walk = Generator[Union[_Fetch, Page], Any, None]
+@dataclass(frozen=True)
+class _Done:
+    value: Any
+
+
+_Op = Generator[_Fetch, list[Any], Any]
+
+
+def _advance(op: _Op, results: list[Any] | None = None) -> _Fetch | _Done:
+    """Send the answers of the last batch into an evaluation; its next batch, or its result."""
+    try:
+        return next(op) if results is None else op.send(results)
+    except StopIteration as stop:
+        return _Done(stop.value)
+
+
+def _ok(result: Any) -> _Result:
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 class BaseQuerySet(Generic[T]):
@@ -259,19 +283,19 @@ class BaseQuerySet(Generic[T]):
     def _pager(self) -> Pager:
         return Pager(start=self._state.offset, page_size=self._page_size(), cap=self._state.cap)
 
-    def _walk(self) -> _Walk:
-        """Yields a _Fetch per request (send back (items, meta)) and a Page per page."""
-        pager = self._pager()
-        while (req := pager.next_request()) is not None:
-            items, meta = yield _Fetch(self._pairs(req))
-            page = pager.receive(req, items, meta)
-            if page is not None:
-                yield page
+    def _walk(self, width: int = 1) -> Walk:
+        """The batches and pages of one iteration, ``width`` requests at a time."""
+        return Walk(self._pager(), self._pairs, width)
+
+    def _get(self, params: Params) -> _Op:
+        """One request; returns ``(items, meta)``."""
+        (result,) = yield _Fetch((params,))
+        return _ok(result)
 
     def _one(self, req: PageRequest) -> _Op:
         """One request; returns the Page."""
         pager = Pager(start=req.offset, page_size=req.limit, cap=req.limit)
-        items, meta = yield _Fetch(self._pairs(req))
+        items, meta = yield from self._get(self._pairs(req))
         return pager.receive(req, items, meta)
 
     def _op_page(self) -> _Op:
@@ -312,7 +336,7 @@ class BaseQuerySet(Generic[T]):
         st = self._state
         if st.offset == 0 and st.cap is None and self.compiled().sort:
             # one request: the same query in reverse order
-            items, _ = yield _Fetch(self.compiled().pairs(0, 1, reverse=True))
+            items, _ = yield from self._get(self.compiled().pairs(0, 1, reverse=True))
             return items[0] if items else None
         n = yield from self._op_count()  # sliced, or nothing to reverse: count, then index
         if n == 0:
@@ -341,43 +365,41 @@ class BaseQuerySet(Generic[T]):
                 f"get() matched {total} {self._resource.name} instead of one: {self!r}")
         return page.items[0]
 
-    def _op_all(self) -> _Op:
+    def _op_all(self, width: int = 1) -> _Op:
         out: list[T] = []
-        walk = self._walk()
-        value: Any = None
-        while True:
-            try:
-                step = walk.send(value)
-            except StopIteration:
-                return out
-            if isinstance(step, _Fetch):
-                value = yield step
-            else:
-                out.extend(step.items)
-                value = None
+        walk = self._walk(width)
+        while (batch := walk.batch()) is not None:
+            results = yield _Fetch(batch)
+            for page in walk.pages(results):
+                out.extend(page.items)
+        return out
 
     def _getter(self, args: tuple[Q, ...], lookups: dict[str, Any]) -> "BaseQuerySet[T]":
         return self.filter(*args, **lookups) if args or lookups else self
 
 
-def _run(backend: PageBackend, resource: Resource, op: _Op) -> Any:
-    """Drive an evaluation step synchronously."""
-    try:
-        step = next(op)
-        while True:
-            step = op.send(backend.fetch_page(resource, step.params))
-    except StopIteration as stop:
-        return stop.value
+async def _gather(backend: AsyncPageBackend, resource: Resource, batch: tuple[Params, ...]) -> list[Any]:
+    """Fetch every request of a batch concurrently; one ``(items, meta)`` or exception each.
 
+    The first failure cancels the requests still running; their slots get that failure too,
+    so the walk raises it right after the last page that did arrive."""
+    if len(batch) == 1:
+        return [await backend.afetch_page(resource, batch[0])]
+    results: list[Any] = [None] * len(batch)
+    failures: list[BaseException] = []
 
-async def _arun(backend: AsyncPageBackend, resource: Resource, op: _Op) -> Any:
-    """Drive an evaluation step asynchronously."""
-    try:
-        step = next(op)
-        while True:
-            step = op.send(await backend.afetch_page(resource, step.params))
-    except StopIteration as stop:
-        return stop.value
+    async def fetch(index: int, params: Params) -> None:
+        try:
+            results[index] = await backend.afetch_page(resource, params)
+        except Exception as exc:  # noqa: BLE001 - handed back in order, raised by the walk
+            failures.append(exc)
+            results[index] = exc
+            group.cancel_scope.cancel()
+
+    async with anyio.create_task_group() as group:
+        for index, params in enumerate(batch):
+            group.start_soon(fetch, index, params)
+    return [failures[0] if r is None else r for r in results]
 
 
 class QuerySet(BaseQuerySet[T]):
@@ -391,23 +413,20 @@ class QuerySet(BaseQuerySet[T]):
     def __init__(self, resource: Resource, backend: PageBackend, *, state: QueryState | None = None) -> None:
         super().__init__(resource, backend, state=state)
 
+    def _fetch(self, batch: tuple[Params, ...]) -> list[Any]:
+        return [self._backend.fetch_page(self._resource, params) for params in batch]
+
     def _run(self, op: _Op) -> Any:
-        return _run(self._backend, self._resource, op)
+        step = _advance(op)
+        while isinstance(step, _Fetch):
+            step = _advance(op, self._fetch(step.batch))
+        return step.value
 
     def pages(self) -> Iterator[Page[T]]:
-        """Yield one :class:`Page` per request, fetching lazily."""
+        """Yield one :class:`Page` per request, fetching lazily (one request at a time)."""
         walk = self._walk()
-        value: Any = None
-        while True:
-            try:
-                step = walk.send(value)
-            except StopIteration:
-                return
-            if isinstance(step, _Fetch):
-                value = self._backend.fetch_page(self._resource, step.params)
-            else:
-                value = None
-                yield step
+        while (batch := walk.batch()) is not None:
+            yield from walk.pages(self._fetch(batch))
 
     def iterator(self) -> Iterator[T]:
         """Stream every record without touching the cache."""
@@ -483,7 +502,7 @@ class QuerySet(BaseQuerySet[T]):
     def get(self, *args: Q, **lookups: Any) -> T:
         """The only record matching; raises NotFound or MultipleObjectsReturned (one request)."""
         qs = self._getter(args, lookups)
-        return _run(qs._backend, qs._resource, qs._op_get())
+        return qs._run(qs._op_get())
 
 
 class AsyncQuerySet(BaseQuerySet[T]):
@@ -493,23 +512,35 @@ class AsyncQuerySet(BaseQuerySet[T]):
     def __init__(self, resource: Resource, backend: AsyncPageBackend, *, state: QueryState | None = None) -> None:
         super().__init__(resource, backend, state=state)
 
+    def concurrency(self, n: int) -> "AsyncQuerySet[T]":
+        """Fetch up to ``n`` list pages at once while iterating (``1``: one after the other).
+        Default: the client's ``page_concurrency`` (4). Pages are still yielded in order, each
+        record once; at most ``n`` pages are held in memory."""
+        return self._chain(validate=False, concurrency=check_concurrency(n))
+
+    @property
+    def page_concurrency(self) -> int:
+        """How many list pages an iteration of this QuerySet fetches at once."""
+        if self._state.concurrency is not None:
+            return self._state.concurrency
+        return check_concurrency(getattr(self._backend, "page_concurrency", DEFAULT_PAGE_CONCURRENCY))
+
+    async def _fetch(self, batch: tuple[Params, ...]) -> list[Any]:
+        return await _gather(self._backend, self._resource, batch)
+
     async def _run(self, op: _Op) -> Any:
-        return await _arun(self._backend, self._resource, op)
+        step = _advance(op)
+        while isinstance(step, _Fetch):
+            step = _advance(op, await self._fetch(step.batch))
+        return step.value
 
     async def pages(self) -> AsyncIterator[Page[T]]:
-        """Yield one :class:`Page` per request, fetching lazily."""
-        walk = self._walk()
-        value: Any = None
-        while True:
-            try:
-                step = walk.send(value)
-            except StopIteration:
-                return
-            if isinstance(step, _Fetch):
-                value = await self._backend.afetch_page(self._resource, step.params)
-            else:
-                value = None
-                yield step
+        """Yield one :class:`Page` per request, in order. The first request gives the total;
+        then up to :attr:`page_concurrency` pages are fetched at once."""
+        walk = self._walk(self.page_concurrency)
+        while (batch := walk.batch()) is not None:
+            for page in walk.pages(await self._fetch(batch)):
+                yield page
 
     async def iterator(self) -> AsyncIterator[T]:
         """Stream every record without touching the cache."""
@@ -528,7 +559,7 @@ class AsyncQuerySet(BaseQuerySet[T]):
     async def list(self) -> builtins.list[T]:
         """Every record (evaluates once, then cached)."""
         if self._result_cache is None:
-            self._result_cache = await self._run(self._op_all())
+            self._result_cache = await self._run(self._op_all(self.page_concurrency))
         return builtins.list(self._result_cache)
 
     _INSTEAD = {"len()": "await qs.count() or len(await qs.list())", "bool()": "await qs.exists()",
@@ -578,4 +609,4 @@ class AsyncQuerySet(BaseQuerySet[T]):
     async def get(self, *args: Q, **lookups: Any) -> T:
         """The only record matching; raises NotFound or MultipleObjectsReturned (one request)."""
         qs = self._getter(args, lookups)
-        return await _arun(qs._backend, qs._resource, qs._op_get())
+        return await qs._run(qs._op_get())
