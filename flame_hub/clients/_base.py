@@ -194,6 +194,16 @@ class AsyncClient(_ClientBase):
 
     _session_class = AsyncHubSession
 
+    def __init__(self, *args: Any, page_concurrency: int | None = None, **kwargs: Any) -> None:
+        """The sync client's arguments, plus ``page_concurrency``: list pages an ``async for``
+        fetches at once after the first page gave the total (default 4; per query:
+        ``qs.concurrency(n)``)."""
+        from ..query import DEFAULT_PAGE_CONCURRENCY, check_concurrency
+
+        concurrency = check_concurrency(DEFAULT_PAGE_CONCURRENCY if page_concurrency is None else page_concurrency)
+        super().__init__(*args, **kwargs)
+        self.page_concurrency: int = concurrency
+
     @classmethod
     def _shell(cls, helper: Helper) -> Any:
         if helper.kind == "stream":
