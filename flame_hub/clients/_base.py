@@ -204,6 +204,11 @@ class AsyncClient(_ClientBase):
         super().__init__(*args, **kwargs)
         self.page_concurrency: int = concurrency
 
+    # what help() and inspect show: the sync client's parameters plus page_concurrency
+    __init__.__signature__ = inspect.signature(_ClientBase.__init__).replace(parameters=[  # type: ignore[attr-defined]
+        *inspect.signature(_ClientBase.__init__).parameters.values(),
+        inspect.Parameter("page_concurrency", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="int | None")])
+
     @classmethod
     def _shell(cls, helper: Helper) -> Any:
         if helper.kind == "stream":
