@@ -381,25 +381,33 @@ class BaseQuerySet(Generic[T]):
 async def _gather(backend: AsyncPageBackend, resource: Resource, batch: tuple[Params, ...]) -> list[Any]:
     """Fetch every request of a batch concurrently; one ``(items, meta)`` or exception each.
 
-    The first failure cancels the requests still running; their slots get that failure too,
-    so the walk raises it right after the last page that did arrive."""
+    A failure cancels the requests *after* it (their pages would never be yielded) and stands in
+    for them; the ones before it finish, so the walk yields what a sync iteration would have
+    yielded before raising."""
     if len(batch) == 1:
         return [await backend.afetch_page(resource, batch[0])]
     results: list[Any] = [None] * len(batch)
-    failures: list[BaseException] = []
+    scopes = [anyio.CancelScope() for _ in batch]
 
     async def fetch(index: int, params: Params) -> None:
-        try:
-            results[index] = await backend.afetch_page(resource, params)
-        except Exception as exc:  # noqa: BLE001 - handed back in order, raised by the walk
-            failures.append(exc)
-            results[index] = exc
-            group.cancel_scope.cancel()
+        with scopes[index]:
+            try:
+                results[index] = await backend.afetch_page(resource, params)
+            except Exception as exc:  # noqa: BLE001 - handed back in order, raised by the walk
+                results[index] = exc
+                for scope in scopes[index + 1:]:
+                    scope.cancel()
 
     async with anyio.create_task_group() as group:
         for index, params in enumerate(batch):
             group.start_soon(fetch, index, params)
-    return [failures[0] if r is None else r for r in results]
+    failure: BaseException | None = None
+    for index, result in enumerate(results):
+        if isinstance(result, BaseException):
+            failure = failure or result
+        elif result is None:  # cancelled by the failure before it
+            results[index] = failure
+    return results
 
 
 class QuerySet(BaseQuerySet[T]):
