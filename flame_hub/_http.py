@@ -1,8 +1,9 @@
 """The only place that sends: request building, retries, error mapping, envelope unwrapping.
 
 One sans-IO core (:class:`_Core`: auth resolution, the retry state machine
-:meth:`_Core.flow`, delays) and two thin shells that only move bytes: :class:`HubSession`
-(``httpx.Client``) and :class:`AsyncHubSession` (``httpx.AsyncClient``).
+:meth:`_Core.flow` that yields the I/O steps of one call, delays), a shared session base
+(construction, properties, ``request``) and two thin shells that only carry the steps out:
+:class:`HubSession` (``httpx.Client``) and :class:`AsyncHubSession` (``httpx.AsyncClient``).
 
 Retries (issue 5 §3; design-anchors.md §4): idempotent methods only (GET, HEAD, OPTIONS,
 DELETE) on connection errors, timeouts, 502/503/504 and 429, with exponential backoff and
@@ -19,7 +20,7 @@ import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, ClassVar, Generic, TypeVar, Union
 
 import anyio
 import httpx
@@ -143,11 +144,31 @@ def _retryable_exception(exc: BaseException) -> bool:
 
 
 @dataclass(frozen=True)
+class _Send:
+    """Step of :meth:`_Core.flow`: send ``request``; the shell answers with the response or the
+    transport exception (``httpx.RequestError``, or :class:`HubConnectionError` from an auth flow)."""
+
+    request: httpx.Request
+    auth: Any
+    stream: bool
+
+
+@dataclass(frozen=True)
+class _Drain:
+    """Step: read the rest of a streamed answer that is not accepted (the error is built from its
+    body), then close it."""
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True)
 class _Sleep:
+    """Step: wait this long before the next attempt."""
+
     seconds: float
 
 
-_SEND = None  # what the flow yields to ask for one attempt
+_Step = Union[_Send, _Drain, _Sleep]
 
 
 class _Core:
@@ -197,18 +218,22 @@ class _Core:
         return per_call
 
     def flow(
-        self, method: str, expected: Collection[int], max_retries: int
-    ) -> Generator[_Sleep | None, httpx.Response | BaseException, httpx.Response]:
+        self, method: str, expected: Collection[int], max_retries: int, send: Callable[[], _Send]
+    ) -> Generator[_Step, Any, httpx.Response]:
         """The retry state machine of one call.
 
-        Yields ``None`` to ask for one attempt (send back the response or the transport
-        exception) or a :class:`_Sleep`; returns the accepted response or raises the mapped error.
+        Yields the I/O steps a shell carries out: a :class:`_Send` (``send()`` builds a fresh one
+        per attempt), a :class:`_Drain` or a :class:`_Sleep` (their answers are ignored). Returns
+        the accepted response or raises the mapped error.
         """
         attempt = 0
         while True:
-            outcome = yield _SEND
+            step = send()
+            outcome = yield step
             response = outcome if isinstance(outcome, httpx.Response) else None
             if response is not None:
+                if step.stream and response.status_code not in expected:
+                    yield _Drain(response)
                 if response.status_code in expected:
                     return response
                 if method == "DELETE" and attempt > 0 and response.status_code == 404:
@@ -405,41 +430,46 @@ def _check_chunk_size(chunk_size: int) -> int:
 
 
 # ---------------------------------------------------------------------------- sessions
-class HubSession:
-    """Sends requests to one Hub service (sync).
+_ClientT = TypeVar("_ClientT", httpx.Client, httpx.AsyncClient)
+_ResponseT = TypeVar("_ResponseT", httpx.Response, Awaitable[httpx.Response])
 
-    ``client`` (an ``httpx.Client``) wins over ``base_url``/``auth``/``timeout``/``transport``
-    (a ``UserWarning`` says so when both are given) and is never closed by the session.
-    ``max_retries`` wins over ``retry_policy.max_retries``; the policy sets the delays.
-    ``sleep`` and ``jitter`` are injectable so tests do not wait.
-    """
+
+class _Session(Generic[_ClientT, _ResponseT]):
+    """What :class:`HubSession` and :class:`AsyncHubSession` share: construction, properties,
+    :meth:`request` and the flow of one call. The shells only carry its steps out (send, read,
+    sleep) and close."""
+
+    _client_class: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
+    _wrong_client: ClassVar[str]
+    _default_sleep: ClassVar[Callable[[float], Any]]
 
     def __init__(
         self,
         base_url: str | None = None,
         auth: httpx.Auth | str | None = None,
         *,
-        client: httpx.Client | None = None,
+        client: _ClientT | None = None,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int = 2,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         retry_policy: RetryPolicy | None = None,
-        sleep: Callable[[float], object] | None = None,
+        sleep: Callable[[float], Any] | None = None,
         jitter: Callable[[], float] | None = None,
     ) -> None:
         self._core = _Core(max_retries, retry_policy, jitter)
-        self._sleep = sleep or time.sleep
+        self._sleep = sleep or type(self)._default_sleep
+        self._client: _ClientT
         if client is not None:
-            if not isinstance(client, httpx.Client):
-                raise ValueError("client must be an httpx.Client (use AsyncHubSession for an httpx.AsyncClient)")
+            if not isinstance(client, self._client_class):
+                raise ValueError(self._wrong_client)
             _warn_client_wins(base_url, auth, timeout, transport)
             self._client, self._owns_client = client, False
         else:
-            self._client = httpx.Client(**_client_kwargs(base_url, auth, timeout, transport))
+            self._client = self._client_class(**_client_kwargs(base_url, auth, timeout, transport))
             self._owns_client = True
 
     @property
-    def client(self) -> httpx.Client:
+    def client(self) -> _ClientT:
         """The underlying httpx client."""
         return self._client
 
@@ -453,37 +483,20 @@ class HubSession:
         """Retries of idempotent requests unless a call says otherwise."""
         return self._core.policy.max_retries
 
-    def _run(self, method: str, path: str, expected: Collection[int], max_retries: int | None,
-             auth: AuthArg, stream: bool, **build: Any) -> httpx.Response:
+    def _flow(self, method: str, path: str, expected: Collection[int], max_retries: int | None,
+              auth: AuthArg, stream: bool, build: dict[str, Any]) -> Generator[_Step, Any, httpx.Response]:
+        """The checked arguments of one call, as the :meth:`_Core.flow` the shell carries out."""
         method, path = self._core.method(method), self._core.path(path)
         resolved = self._core.resolve_auth(auth)
-        flow = self._core.flow(method, expected, self._core.max_retries(max_retries))
-        step = next(flow)
-        last: httpx.Response | None = None
-        try:
-            while True:
-                if isinstance(step, _Sleep):
-                    if last is not None:
-                        last.close()
-                    self._sleep(step.seconds)
-                    step = next(flow)
-                    continue
-                last = None
-                try:
-                    last = self._client.send(_build(self._client, method, path, **build), auth=resolved,
-                                             stream=stream)
-                except (httpx.RequestError, HubConnectionError) as exc:
-                    step = flow.send(exc)
-                    continue
-                if stream and last.status_code not in expected:
-                    _read_error_body(last)
-                step = flow.send(last)
-        except StopIteration as done:
-            return done.value
-        except HubAPIError:
-            if last is not None:
-                last.close()
-            raise
+
+        def send() -> _Send:
+            return _Send(_build(self._client, method, path, **build), resolved, stream)
+
+        return self._core.flow(method, expected, self._core.max_retries(max_retries), send)
+
+    def _run(self, method: str, path: str, expected: Collection[int], max_retries: int | None,
+             auth: AuthArg, stream: bool, **build: Any) -> _ResponseT:  # pragma: no cover - per shell
+        raise NotImplementedError
 
     def request(
         self,
@@ -497,8 +510,9 @@ class HubSession:
         auth: AuthArg = DEFAULT,
         expected: Collection[int] = (200,),
         max_retries: int | None = None,
-    ) -> httpx.Response:
-        """Send one call (with retries if idempotent) and return the answer (body read).
+    ) -> _ResponseT:
+        """Send one call (with retries if idempotent) and return the answer (body read); on
+        :class:`AsyncHubSession` await it.
 
         Raises the mapped :class:`~flame_hub.errors.HubAPIError` for a status not in
         ``expected`` and :class:`~flame_hub.errors.HubConnectionError` /
@@ -507,6 +521,50 @@ class HubSession:
         """
         return self._run(method, path, expected, max_retries, auth, False,
                          params=params, json=json, data=data, files=files)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={str(self.base_url)!r}, max_retries={self.max_retries})"
+
+
+class HubSession(_Session[httpx.Client, httpx.Response]):
+    """Sends requests to one Hub service (sync).
+
+    ``client`` (an ``httpx.Client``) wins over ``base_url``/``auth``/``timeout``/``transport``
+    (a ``UserWarning`` says so when both are given) and is never closed by the session.
+    ``max_retries`` wins over ``retry_policy.max_retries``; the policy sets the delays.
+    ``sleep`` and ``jitter`` are injectable so tests do not wait.
+    """
+
+    _client_class = httpx.Client
+    _wrong_client = "client must be an httpx.Client (use AsyncHubSession for an httpx.AsyncClient)"
+    _default_sleep = staticmethod(time.sleep)
+
+    def _run(self, method: str, path: str, expected: Collection[int], max_retries: int | None,
+             auth: AuthArg, stream: bool, **build: Any) -> httpx.Response:
+        flow = self._flow(method, path, expected, max_retries, auth, stream, build)
+        try:
+            step = next(flow)
+            while True:
+                step = flow.send(self._carry_out(step))
+        except StopIteration as done:
+            return done.value
+
+    def _carry_out(self, step: _Step) -> Any:
+        """Do one step of the flow; a transport failure is the answer, not an exception."""
+        if isinstance(step, _Sleep):
+            return self._sleep(step.seconds)
+        if isinstance(step, _Drain):
+            try:
+                step.response.read()
+            except httpx.RequestError:
+                pass  # the error is then built from the status alone
+            finally:
+                step.response.close()
+            return None
+        try:
+            return self._client.send(step.request, auth=step.auth, stream=step.stream)
+        except (httpx.RequestError, HubConnectionError) as exc:
+            return exc
 
     def stream(
         self,
@@ -538,118 +596,41 @@ class HubSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"HubSession(base_url={str(self.base_url)!r}, max_retries={self.max_retries})"
 
+class AsyncHubSession(_Session[httpx.AsyncClient, Awaitable[httpx.Response]]):
+    """Async twin of :class:`HubSession` over an ``httpx.AsyncClient`` (same flow, same rules;
+    ``sleep`` is awaited)."""
 
-def _read_error_body(response: httpx.Response) -> None:
-    try:
-        response.read()
-    except httpx.RequestError:
-        pass  # the error is then built from the status alone
-    finally:
-        response.close()
-
-
-async def _aread_error_body(response: httpx.Response) -> None:
-    try:
-        await response.aread()
-    except httpx.RequestError:
-        pass
-    finally:
-        await response.aclose()
-
-
-class AsyncHubSession:
-    """Async twin of :class:`HubSession` over an ``httpx.AsyncClient`` (same core, same rules)."""
-
-    def __init__(
-        self,
-        base_url: str | None = None,
-        auth: httpx.Auth | str | None = None,
-        *,
-        client: httpx.AsyncClient | None = None,
-        timeout: httpx.Timeout | float | None = None,
-        max_retries: int = 2,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry_policy: RetryPolicy | None = None,
-        sleep: Callable[[float], Awaitable[object]] | None = None,
-        jitter: Callable[[], float] | None = None,
-    ) -> None:
-        self._core = _Core(max_retries, retry_policy, jitter)
-        self._sleep = sleep or anyio.sleep
-        if client is not None:
-            if not isinstance(client, httpx.AsyncClient):
-                raise ValueError("client must be an httpx.AsyncClient (use HubSession for an httpx.Client)")
-            _warn_client_wins(base_url, auth, timeout, transport)
-            self._client, self._owns_client = client, False
-        else:
-            self._client = httpx.AsyncClient(**_client_kwargs(base_url, auth, timeout, transport))
-            self._owns_client = True
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        """The underlying httpx client."""
-        return self._client
-
-    @property
-    def base_url(self) -> httpx.URL:
-        """The service base URL (always ends with ``/``)."""
-        return self._client.base_url
-
-    @property
-    def max_retries(self) -> int:
-        """Retries of idempotent requests unless a call says otherwise."""
-        return self._core.policy.max_retries
+    _client_class = httpx.AsyncClient
+    _wrong_client = "client must be an httpx.AsyncClient (use HubSession for an httpx.Client)"
+    _default_sleep = staticmethod(anyio.sleep)
 
     async def _run(self, method: str, path: str, expected: Collection[int], max_retries: int | None,
                    auth: AuthArg, stream: bool, **build: Any) -> httpx.Response:
-        method, path = self._core.method(method), self._core.path(path)
-        resolved = self._core.resolve_auth(auth)
-        flow = self._core.flow(method, expected, self._core.max_retries(max_retries))
-        step = next(flow)
-        last: httpx.Response | None = None
+        flow = self._flow(method, path, expected, max_retries, auth, stream, build)
         try:
+            step = next(flow)
             while True:
-                if isinstance(step, _Sleep):
-                    if last is not None:
-                        await last.aclose()
-                    await self._sleep(step.seconds)
-                    step = next(flow)
-                    continue
-                last = None
-                try:
-                    last = await self._client.send(_build(self._client, method, path, **build), auth=resolved,
-                                                   stream=stream)
-                except (httpx.RequestError, HubConnectionError) as exc:
-                    step = flow.send(exc)
-                    continue
-                if stream and last.status_code not in expected:
-                    await _aread_error_body(last)
-                step = flow.send(last)
+                step = flow.send(await self._carry_out(step))
         except StopIteration as done:
             return done.value
-        except HubAPIError:
-            if last is not None:
-                await last.aclose()
-            raise
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Any = None,
-        json: Any = None,
-        data: Any = None,
-        files: Any = None,
-        auth: AuthArg = DEFAULT,
-        expected: Collection[int] = (200,),
-        max_retries: int | None = None,
-    ) -> httpx.Response:
-        """See :meth:`HubSession.request`."""
-        return await self._run(method, path, expected, max_retries, auth, False,
-                               params=params, json=json, data=data, files=files)
+    async def _carry_out(self, step: _Step) -> Any:
+        """Do one step of the flow; a transport failure is the answer, not an exception."""
+        if isinstance(step, _Sleep):
+            return await self._sleep(step.seconds)
+        if isinstance(step, _Drain):
+            try:
+                await step.response.aread()
+            except httpx.RequestError:
+                pass
+            finally:
+                await step.response.aclose()
+            return None
+        try:
+            return await self._client.send(step.request, auth=step.auth, stream=step.stream)
+        except (httpx.RequestError, HubConnectionError) as exc:
+            return exc
 
     def astream(
         self,
@@ -679,6 +660,3 @@ class AsyncHubSession:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        return f"AsyncHubSession(base_url={str(self.base_url)!r}, max_retries={self.max_retries})"

@@ -17,6 +17,8 @@ from flame_hub._http import (
     HubSession,
     RetryPolicy,
     _Core,
+    _Drain,
+    _Send,
     _Sleep,
     parse_json,
     unwrap_list,
@@ -339,14 +341,36 @@ def test_delete_404_after_a_retry_means_done():
 
 def test_core_flow_is_sans_io():
     core = _Core(2, None, lambda: 0.0)
-    flow = core.flow("GET", (200,), 2)
-    assert next(flow) is None
     request = httpx.Request("GET", "http://h/x")
+    send = _Send(request, None, False)
+    flow = core.flow("GET", (200,), 2, lambda: send)
+    assert next(flow) == send
     assert flow.send(httpx.Response(503, request=request)) == _Sleep(0.5)
-    assert next(flow) is None
+    assert next(flow) == send
+    assert flow.send(httpx.ConnectError("down", request=request)) == _Sleep(1.0)
+    assert next(flow) == send
     with pytest.raises(StopIteration) as done:
         flow.send(httpx.Response(200, request=request))
     assert done.value.value.status_code == 200
+
+
+def test_core_flow_drains_a_streamed_answer_it_does_not_accept():
+    core = _Core(1, None, lambda: 0.0)
+    request = httpx.Request("GET", "http://h/x")
+    flow = core.flow("GET", (200,), 1, lambda: _Send(request, None, True))
+    assert next(flow).stream is True
+    busy = httpx.Response(503, request=request)
+    assert flow.send(busy) == _Drain(busy)  # read the error body before deciding
+    assert next(flow) == _Sleep(0.5)
+    next(flow)
+    gone = httpx.Response(404, request=request)
+    assert flow.send(gone) == _Drain(gone)
+    with pytest.raises(NotFound):
+        next(flow)
+    post = core.flow("POST", (201,), 1, lambda: _Send(request, None, False))
+    next(post)
+    with pytest.raises(ServerError):  # never retried
+        post.send(httpx.Response(503, request=request))
 
 
 def test_auth_flow_connection_error_is_retried_by_the_session():
