@@ -2,13 +2,19 @@
 
 One object per era; the QuerySet compiler, the response parsing and the fake Hub take a
 :class:`Dialect` as input instead of testing version numbers here and there.
-(Reference: hub-query-syntax.md §0 and §13.)
+(Reference: hub-query-syntax.md §0, §11 and §13; the two recorded eras in ``shared/hub-spec``
+and ``shared/hub-spec-legacy/0.8.5``.)
 
-| Hub            | keys       | record body    | filter grammar | expression form |
-|----------------|------------|----------------|----------------|-----------------|
-| <= 0.12.2      | snake_case | bare           | v1 (`~x` = starts with, `%` wildcards) | no |
-| 0.12.3–0.12.7  | snake_case | bare           | v2 (`x~` starts, `~x` ends, `~x~` contains) | yes |
-| >= 0.13        | camelCase  | `{data, meta}` | v2             | yes |
+| Hub            | keys       | record body    | filter grammar | expression form | robots |
+|----------------|------------|----------------|----------------|-----------------|--------|
+| <= 0.12.2      | snake_case | bare           | v1 (`~x` = starts with, `%` wildcards) | no | yes |
+| 0.12.3–0.12.7  | snake_case | bare           | v2 (`x~` starts, `~x` ends, `~x~` contains) | yes | yes |
+| >= 0.13        | camelCase  | `{data, meta}` | v2             | yes             | no     |
+
+authup (the auth service) has its own versions: before 1.0.0-beta.54 it speaks :data:`LEGACY`
+(snake_case, bare records, robots and the ``robot_credentials`` grant), beta.54–56 switched to
+camelCase, the v2 grammar and clients (:data:`AUTHUP_BARE`), and from beta.57 on it wraps records
+like the current Hub (:data:`CURRENT`). :func:`dialect_for_authup_version` picks one.
 """
 
 from __future__ import annotations
@@ -37,6 +43,11 @@ class Dialect:
     expression_filters: bool
     #: authup of this era still has robots and the ``robot_credentials`` grant
     robots: bool
+    #: list answers carry ``meta.schema`` (the list's allow-lists), Hub >= 0.13
+    list_schema: bool = False
+    #: error bodies are ``{statusCode, code, message, children, attributes}`` with upper-case or
+    #: ``"undefined"`` codes (Hub 0.8.x, authup beta.2x) instead of the ``issues`` shapes
+    legacy_errors: bool = False
 
     def wire_key(self, attr: str) -> str:
         """Wire spelling of a snake_case Python name (``realm_id`` -> ``realmId`` on >= 0.13)."""
@@ -53,19 +64,28 @@ class Dialect:
         return body
 
 
+#: Hub >= 0.13 (and authup >= 1.0.0-beta.57): camelCase, ``{data, meta}`` records.
 CURRENT = Dialect(
     name="0.14", catalog_era=CURRENT_ERA, camel_case=True, record_envelope=True,
-    like_grammar="v2", expression_filters=True, robots=False,
+    like_grammar="v2", expression_filters=True, robots=False, list_schema=True,
 )
 #: Hub 0.12.3 – 0.12.7: the new query parser, still snake_case and bare records.
 TRANSITIONAL = Dialect(
     name="0.12.3", catalog_era=LEGACY_ERA, camel_case=False, record_envelope=False,
     like_grammar="v2", expression_filters=True, robots=True,
 )
+#: Hub <= 0.12.2 (the original README's 0.8.5) and authup before 1.0.0-beta.54.
 LEGACY = Dialect(
     name="0.8", catalog_era=LEGACY_ERA, camel_case=False, record_envelope=False,
-    like_grammar="v1", expression_filters=False, robots=True,
+    like_grammar="v1", expression_filters=False, robots=True, legacy_errors=True,
 )
+#: authup 1.0.0-beta.54 – beta.56: camelCase and clients (robots are gone), records still bare.
+AUTHUP_BARE = Dialect(
+    name="authup-1.0.0-beta.54", catalog_era=CURRENT_ERA, camel_case=True, record_envelope=False,
+    like_grammar="v2", expression_filters=True, robots=False,
+)
+#: Every dialect, by name (``Dialect.name``).
+DIALECTS = {d.name: d for d in (CURRENT, TRANSITIONAL, LEGACY, AUTHUP_BARE)}
 
 
 def _version_tuple(version: str) -> tuple[int, int, int]:
@@ -76,10 +96,36 @@ def _version_tuple(version: str) -> tuple[int, int, int]:
 
 
 def dialect_for_version(version: str) -> Dialect:
-    """The dialect of a Hub version as reported by ``GET {core}/`` (``{"version": ...}``)."""
+    """The dialect of a Hub version as reported by ``GET {core}/`` (``{"version": ...}``).
+
+    Raises ``ValueError`` for a string that is not a version (``"latest"``)."""
+    if not isinstance(version, str):
+        raise ValueError(f"a Hub version is a string such as '0.14.0', not {version!r}")
     v = _version_tuple(version)
     if v >= (0, 13, 0):
         return CURRENT
     if v >= (0, 12, 3):
         return TRANSITIONAL
     return LEGACY
+
+
+def dialect_for_authup_version(version: str) -> Dialect:
+    """The dialect of an authup version as reported by ``GET {auth}/`` (``"1.0.0-beta.24"``).
+
+    Robots, snake_case and bare records before 1.0.0-beta.54; camelCase from beta.54; the
+    ``{data, meta}`` record envelope from beta.57 (hub-query-syntax.md §0)."""
+    if not isinstance(version, str):
+        raise ValueError(f"an authup version is a string such as '1.0.0-beta.62', not {version!r}")
+    m = re.match(r"v?(\d+)\.(\d+)\.(\d+)(?:-(?:beta|alpha|rc)\.?(\d+))?", version.strip())
+    if not m:
+        raise ValueError(f"not an authup version: {version!r} (expected e.g. '1.0.0-beta.62')")
+    release = (int(m[1]), int(m[2]), int(m[3]))
+    if release < (1, 0, 0):
+        return LEGACY
+    if release == (1, 0, 0) and m[4] is not None:  # a 1.0.0 pre-release
+        beta = int(m[4])
+        if beta < 54:
+            return LEGACY
+        if beta < 57:
+            return AUTHUP_BARE
+    return CURRENT

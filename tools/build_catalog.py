@@ -58,6 +58,15 @@ BODY_RULES = {
     "registry-projects": {"externalName": {"pattern": "^[a-z0-9-_]*$"}},
     "nodes": {"publicKey": {"storedAs": "hex"}},
 }
+# The legacy era (hub-spec-legacy/0.8.5 examples): names need >= 3 characters as well (052 node
+# "x", 114 analysis "x", 136 bucket "", 028 realm ""); authup beta.24 realm names must match
+# ^[a-zA-Z0-9_]{3,128}$ (029 refuses hyphens; "" breaks two rules: 028 has two children).
+LEGACY_BODY_RULES = {
+    "realms": {"name": {"pattern": "^[a-zA-Z0-9_]{3,128}$"}},
+}
+# Relations a create answer embeds that the probe catalog does not list (legacy 037: the new
+# robot with its ``realm``).
+CREATE_ANSWER_EMBEDS = {("robots", "0.8.5"): ["realm"]}
 # Record values the server sets when a create body leaves them out (both eras), where they are not the
 # plain type default (booleans false, counters 0, everything else null). From the recorded create
 # answers (030 node, 061 project-node, 066 analysis-node) and seeded records (019 user, 023 client).
@@ -75,8 +84,13 @@ RECORD_DEFAULTS = {
     "client-permissions": {"realmScope": "any"},
     "analysis-node-logs": {"channel": "http", "service": "hub-server-core"},
     "policies": {"decisionStrategy": "unanimous"},
+    # a robot made by a user does not belong to it: user_id stays null (legacy 037, 038)
+    "robots": {"userId": None},
 }
 CURRENT = "0.14.0"
+# What the catalog keeps of each era's description: versions, key case, gateway prefixes and the
+# body of a 404 for a route that does not exist ("" = an empty body, legacy 016 and 097).
+KEEP_ERA = ("hub", "authup", "key_case", "gateway_prefixes", "route_missing_404_body")
 
 
 def _snake(name: str) -> str:
@@ -96,7 +110,7 @@ def _body(spec: dict | None, rules: dict | None = None) -> dict:
 def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
     if not era.get("available"):
         return {"available": False}
-    rules = BODY_RULES.get(resource, {}) if era_name == CURRENT else None
+    rules = (BODY_RULES if era_name == CURRENT else LEGACY_BODY_RULES).get(resource, {})
     defaults = RECORD_DEFAULTS.get(resource, {})
     if era_name != CURRENT:  # the legacy era spells the same keys in snake_case
         defaults = {_snake(k): {"from": _snake(v["from"])} if isinstance(v, dict) else v
@@ -124,7 +138,8 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
             },
             "hidden_fields": record.get("hidden_fields", []),
             "write_answer_only_keys": record.get("write_answer_only_keys", []),
-            "create_answer_embeds": record.get("create_answer_embeds", []),
+            "create_answer_embeds": record.get("create_answer_embeds", [])
+            + CREATE_ANSWER_EMBEDS.get((resource, era_name), []),
         },
         "special_routes": [
             {
@@ -165,7 +180,7 @@ def build(source: Path) -> dict:
         "format": "flame-hub-client-catalog/1",
         "source": "shared/hub-spec/resources.json (" + data["format"] + ")",
         "eras": {
-            name: _pick(e, ("hub", "authup", "key_case", "gateway_prefixes"))
+            name: _pick(e, KEEP_ERA)
             for name, e in data["eras"].items()
         },
         "resources": {
