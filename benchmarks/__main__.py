@@ -1,0 +1,261 @@
+"""``python -m benchmarks``: what the client costs on top of raw httpx (issue 6).
+
+For each latency and each N it starts the fake Hub in a separate process
+(``python -m flame_hub.testing serve --latency ...``), seeds N nodes, and measures, alternating the
+variants for ``--repetitions`` rounds after one warm-up run each:
+
+- listing every node: the floor (raw httpx + json paging with the same parameters), our sync
+  client (``for node in core.nodes``), our async client with each ``--concurrency``;
+- ``--gets`` single-record reads: ``core.get_node(id)`` vs raw ``GET /nodes/<id>`` + json;
+
+recording wall time, client CPU time, the requests on the wire and (in one extra, untimed run)
+the peak Python memory, then writes ``benchmarks/results/<date>.json``, ``<date>.md`` and
+``<date>.png``. ``--quick`` is a smoke run of a few seconds that writes nothing unless ``--out``
+is given. ``--profile`` prints a cProfile of the sync listing and of the floor instead.
+
+Examples::
+
+    python -m benchmarks                       # N 1,000 and 10,000 at 0 and 20 ms, 5 rounds
+    python -m benchmarks --quick
+    python -m benchmarks -n 500 --latency 0,50 --repetitions 7 --concurrency 1,4
+    python -m benchmarks --profile -n 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import json
+import platform
+import pstats
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pydantic
+
+import flame_hub
+
+from . import _report
+from ._measure import RequestLog, Sample, measure, peak_memory, retained_memory, summarize
+from ._server import HubProcess, node_ids
+from ._workloads import (TIMEOUT, Run, Target, async_client_list, client_first, client_get, client_list,
+                         concurrency_api, floor_first, floor_get, floor_list, list_params, token)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v.replace("_", "")) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, not {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive integers, not {text!r}")
+    return values
+
+
+def _ms_list(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated milliseconds, not {text!r}") from None
+    if not values or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected milliseconds >= 0, not {text!r}")
+    return values
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-n", "--records", type=_int_list, default=None,
+                   help="comma-separated numbers of nodes to list (default 1000,10000)")
+    p.add_argument("--latency", type=_ms_list, default=None,
+                   help="comma-separated per-request latencies of the fake Hub in ms (default 0,20)")
+    p.add_argument("-r", "--repetitions", type=_positive, default=None,
+                   help="timed rounds per variant, after one warm-up (default 5)")
+    p.add_argument("-c", "--concurrency", type=_int_list, default=None,
+                   help="async page concurrencies (default 1,4,8)")
+    p.add_argument("--gets", type=int, default=None,
+                   help="single-record reads per run (default 200; 0 skips them)")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 300 nodes, 0 ms, 2 rounds, 20 gets; writes files only with --out")
+    p.add_argument("--out", type=Path, default=None, help=f"results folder (default {RESULTS})")
+    p.add_argument("--no-plot", action="store_true", help="do not draw the PNG")
+    p.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
+    p.add_argument("--profile", action="store_true",
+                   help="print a cProfile of the sync listing and the floor (first N, first latency)")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    quick = args.quick
+    return {
+        "records": args.records or ([300] if quick else [1000, 10000]),
+        "latency_ms": args.latency or ([0.0] if quick else [0.0, 20.0]),
+        "repetitions": args.repetitions or (2 if quick else 5),
+        "concurrency": args.concurrency or ([1, 4] if quick else [1, 4, 8]),
+        "gets": (20 if quick else 200) if args.gets is None else max(0, args.gets),
+        "memory": not args.no_memory,
+    }
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_group(runs: dict[str, Run], repetitions: int, expect: int) -> dict[str, list[Sample]]:
+    """One warm-up run each, then ``repetitions`` rounds in which every variant runs once; the
+    order rotates each round so no variant always follows the same one."""
+    names = list(runs)
+    for name in names:
+        records = runs[name](RequestLog())
+        if records != expect:
+            raise RuntimeError(f"{name} handled {records} records instead of {expect}")
+    samples: dict[str, list[Sample]] = {name: [] for name in names}
+    for rnd in range(repetitions):
+        for name in names[rnd % len(names):] + names[:rnd % len(names)]:
+            sample = measure(runs[name])
+            if sample.records != expect:
+                raise RuntimeError(f"{name} handled {sample.records} records instead of {expect}")
+            samples[name].append(sample)
+    return samples
+
+
+def page_bytes(target: Target, page_size: int) -> dict[str, int]:
+    """What one page of records holds in memory: validated models and parsed JSON."""
+    auth = flame_hub.auth.PasswordAuth(target.username, target.password, base_url=target.auth_url)
+    with flame_hub.CoreClient(base_url=target.core_url, auth=auth) as core:
+        qs = core.nodes.page(limit=page_size)
+        qs.fetch_one_page()  # token, connection and lazily built validators, outside the measure
+        models = retained_memory(lambda: qs.fetch_one_page().items)
+    auth.close()
+    with httpx.Client(timeout=TIMEOUT) as http:
+        headers = token(http, target)
+        content = http.get(target.core_url + "nodes", headers=headers,
+                           params={"page[limit]": str(page_size)}).content
+        parsed = retained_memory(lambda: json.loads(content)["data"])
+    return {"models": models, "json": parsed}
+
+
+def bench_config(latency_ms: float, n: int, st: dict[str, Any]) -> dict[str, Any]:
+    """Every measurement of one (latency, N): a fresh fake Hub process seeded with N nodes."""
+    _say(f"== latency {latency_ms:g} ms, N = {n:,}: starting and seeding the fake Hub")
+    with HubProcess(latency=latency_ms / 1000, nodes=n) as hub:
+        target = hub.target
+        _say(f"   seeded in {hub.seed_seconds:.1f} s ({hub.seed_method}); listing")
+        params = list_params(target)
+        runs: dict[str, Run] = {_report.FLOOR: floor_list(target, params), _report.SYNC: client_list(target)}
+        for c in st["concurrency"]:
+            runs[_report.async_name(c)] = async_client_list(target, c)
+        samples = run_group(runs, st["repetitions"], n)
+        variants = {name: summarize(s) for name, s in samples.items()}
+        if st["memory"]:
+            _say("   peak memory")
+            for name, run in runs.items():
+                variants[name]["peak_memory"] = peak_memory(run)
+        cfg: dict[str, Any] = {"latency_ms": latency_ms, "n": n, "seed_seconds": hub.seed_seconds,
+                               "seed_method": hub.seed_method, "variants": variants,
+                               "page_bytes": page_bytes(target, params.page_size)}
+        if st["gets"]:
+            _say(f"   {st['gets']} single gets")
+            ids = node_ids(target, st["gets"])
+            probe = RequestLog()
+            client_get(target, ids[:1])(probe)
+            url = probe.first("get")
+            assert url is not None, "get_node sent no GET"
+            get_runs = {_report.GET_FLOOR: floor_get(target, ids, list(url.params.multi_items())),
+                        _report.GET_SYNC: client_get(target, ids)}
+            cfg["gets"] = {name: summarize(s) for name, s in
+                           run_group(get_runs, st["repetitions"], len(ids)).items()}
+        _say("   setup (default clients, login, first request)")
+        setup_runs = {_report.FLOOR: floor_first(target), _report.SYNC: client_first(target)}
+        cfg["setup"] = {name: summarize(s) for name, s in run_group(setup_runs, st["repetitions"], 1).items()}
+    return cfg
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "flame_hub"], capture_output=True,
+                               text=True, cwd=Path(__file__).resolve().parent, timeout=10).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    return {"python": platform.python_version(), "platform": platform.platform(terse=True),
+            "cpus": os.cpu_count(), "httpx": httpx.__version__, "pydantic": pydantic.VERSION,
+            "flame_hub": flame_hub.__version__, "commit": _commit()}
+
+
+def profile(st: dict[str, Any], top: int = 30) -> str:
+    """cProfile of one sync listing and one floor listing (first N, first latency)."""
+    n, latency = st["records"][0], st["latency_ms"][0]
+    out = io.StringIO()
+    with HubProcess(latency=latency / 1000, nodes=n) as hub:
+        target = hub.target
+        runs: dict[str, Callable[[RequestLog], int]] = {
+            "floor": floor_list(target, list_params(target)), "sync": client_list(target)}
+        for name, run in runs.items():
+            run(RequestLog())  # warm-up
+            prof = cProfile.Profile()
+            sample = measure(lambda log: prof.runcall(run, log))
+            out.write(f"\n===== {name}: N={n:,}, {latency:g} ms, CPU under the profiler {sample.cpu:.3f} s "
+                      f"({sample.cpu / n * 1e6:.1f} µs/record)\n")
+            stats = pstats.Stats(prof, stream=out)
+            stats.sort_stats("tottime").print_stats(top)
+            stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    st = _settings(args)
+    if args.profile:
+        print(profile(st))
+        return 0
+    api = concurrency_api()
+    if api is None:
+        _say("note: AsyncQuerySet has no concurrency setting yet: every async variant pages sequentially")
+    configs = [bench_config(lat, n, st) for lat in st["latency_ms"] for n in st["records"]]
+    now = dt.datetime.now()
+    results: dict[str, Any] = {
+        "date": now.strftime("%Y-%m-%d"), "time": now.isoformat(timespec="seconds"),
+        "machine": machine(), "concurrency_api": api,
+        "settings": {**st, "page_size": list_params(Target("http://127.0.0.1/")).page_size},
+        "configs": configs,
+    }
+    results["targets"] = _report.targets(results)
+    text = _report.markdown(results)
+    print(text)
+    out = args.out if args.out is not None else (None if args.quick else RESULTS)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        stem = out / results["date"]
+        stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+        stem.with_suffix(".md").write_text(text)
+        _say(f"results written to {stem}.json and {stem}.md")
+        if not args.no_plot:
+            _say(_report.plot(results, stem.with_suffix(".png")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

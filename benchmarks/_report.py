@@ -1,0 +1,242 @@
+"""Results: the issue-6 targets judged from a run, the Markdown tables, the plot.
+
+The results dict (written as JSON) has ``configs``: one entry per (latency, N) with
+``variants`` (name -> summary from :func:`~._measure.summarize` plus ``peak_memory``) and
+``gets`` (the single-record reads), ``page_bytes`` (what one page of 50 records holds).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FLOOR", "SYNC", "GET_FLOOR", "GET_SYNC", "async_name", "targets", "markdown", "plot"]
+
+FLOOR = "floor"
+SYNC = "sync"
+GET_FLOOR = "floor"
+GET_SYNC = "sync get_node"
+
+
+def async_name(concurrency: int) -> str:
+    return f"async c={concurrency}"
+
+
+def _median(variant: dict[str, Any], what: str) -> float:
+    return variant[what]["median"]
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b > 0 else None
+
+
+def _fmt_ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}×"
+
+
+def _list_requests_ok(variant: dict[str, Any], n: int, page_size: int) -> bool:
+    req = variant["requests"]
+    return (variant["requests_consistent"] and req.get("list", 0) == max(1, math.ceil(n / page_size))
+            and req.get("token", 0) == 1 and set(req) <= {"list", "token"})
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each issue-6 target with what this run measured and whether it is met (``None``: not
+    measured by this run)."""
+    out: list[dict[str, Any]] = []
+    configs = results["configs"]
+    page_size = results["settings"]["page_size"]
+
+    def add(name: str, target: str, measured: str, met: bool | None) -> None:
+        out.append({"target": name, "goal": target, "measured": measured, "met": met})
+
+    # requests
+    lines, ok = [], True
+    for cfg in configs:
+        for name, variant in cfg["variants"].items():
+            good = _list_requests_ok(variant, cfg["n"], page_size)
+            ok &= good
+            if not good:
+                lines.append(f"{name} N={cfg['n']} {cfg['latency_ms']:g} ms: {variant['requests']}")
+    add("Requests (listing)", "ceil(N/50) list requests + 1 token request, sync and async",
+        "all exact" if ok else "; ".join(lines), ok if configs else None)
+
+    gets_ok = all(cfg["gets"][GET_SYNC]["requests"] == {"get": cfg["gets"][GET_SYNC]["records"], "token": 1}
+                  for cfg in configs if cfg.get("gets"))
+    add("Requests (single gets)", "one request per get_node (+ 1 token request)",
+        "exact" if gets_ok else "extra requests", gets_ok if any(c.get("gets") for c in configs) else None)
+
+    # CPU ratios
+    def cpu_target(title: str, goal: float, pick: Any) -> None:
+        parts, worst = [], 0.0
+        for cfg in configs:
+            pair = pick(cfg)
+            if pair is None:
+                continue
+            ours, floor = pair
+            ratio = _ratio(_median(ours, "cpu"), _median(floor, "cpu"))
+            if ratio is None:
+                continue
+            worst = max(worst, ratio)
+            parts.append(f"{ratio:.2f}× (N={cfg['n']}, {cfg['latency_ms']:g} ms)")
+        add(title, f"≤ {goal:.2f}× the floor's CPU", ", ".join(parts) or "not measured",
+            (worst <= goal) if parts else None)
+
+    cpu_target("CPU, sync full listing", 1.15,
+               lambda c: (c["variants"][SYNC], c["variants"][FLOOR]) if SYNC in c["variants"] else None)
+    seen_gets: set[float] = set()
+
+    def pick_get(c: dict[str, Any]) -> Any:
+        if not c.get("gets") or c["latency_ms"] in seen_gets:
+            return None
+        seen_gets.add(c["latency_ms"])
+        return c["gets"][GET_SYNC], c["gets"][GET_FLOOR]
+
+    cpu_target("CPU, single get", 1.15, pick_get)
+
+    # async speed-up at the highest latency and largest N
+    c1, c4 = async_name(1), async_name(4)
+    cands = [c for c in configs if c1 in c["variants"] and c4 in c["variants"] and c["latency_ms"] > 0]
+    if cands:
+        cfg = max(cands, key=lambda c: (c["latency_ms"], c["n"]))
+        speedup = _median(cfg["variants"][c1], "wall") / _median(cfg["variants"][c4], "wall")
+        note = "" if results.get("concurrency_api") else " (this client has no concurrency setting: both sequential)"
+        add("Async c=4 vs c=1", "≥ 3× faster at 20 ms, N = 10,000",
+            f"{speedup:.2f}× (N={cfg['n']}, {cfg['latency_ms']:g} ms){note}", speedup >= 3)
+    else:
+        add("Async c=4 vs c=1", "≥ 3× faster at 20 ms, N = 10,000", "not measured", None)
+
+    # memory: flat in N and within 3 pages' worth
+    mem = [c for c in configs if SYNC in c["variants"] and "peak_memory" in c["variants"][SYNC]]
+    if mem:
+        big = max(mem, key=lambda c: c["n"])
+        small = min(mem, key=lambda c: c["n"])
+        page = big["page_bytes"]["models"]
+        peak = big["variants"][SYNC]["peak_memory"]
+        flat = peak / max(1, small["variants"][SYNC]["peak_memory"])
+        add("Peak memory, sync iteration", "≤ 3 pages' worth (one page = 50 validated models), flat in N",
+            f"{peak / 1024:.0f} KiB = {peak / page:.1f} pages of {page / 1024:.0f} KiB at N={big['n']}; "
+            f"{flat:.2f}× the N={small['n']} peak", peak <= 3 * page and flat <= 1.25)
+    return out
+
+
+def _span(stat: dict[str, float], scale: float = 1.0, digits: int = 3) -> str:
+    return (f"{stat['median'] * scale:.{digits}f} "
+            f"({stat['min'] * scale:.{digits}f}–{stat['max'] * scale:.{digits}f})")
+
+
+def _requests(req: Any) -> str:
+    if isinstance(req, list):
+        return "varies: " + "; ".join(_requests(r) for r in req)
+    return ", ".join(f"{v} {k}" for k, v in req.items())
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The run as Markdown: settings, the listing table, the single-get table, the targets."""
+    s, m = results["settings"], results["machine"]
+    api = results.get("concurrency_api")
+    out = [
+        f"# Benchmark {results['date']}",
+        "",
+        f"flame-hub-client {m['flame_hub']} (commit {m['commit']}), Python {m['python']}, httpx {m['httpx']}, "
+        f"pydantic {m['pydantic']}, {m['platform']}, {m['cpus']} CPUs. Fake Hub in a separate process "
+        f"(`python -m flame_hub.testing serve`), loopback. {s['repetitions']} repetitions per variant, "
+        "alternating; median (min–max). Ratios are to the floor (raw httpx + json sending the same "
+        "requests) of the same configuration. CPU is the benchmark process's `time.process_time()`; "
+        "peak memory is `tracemalloc`'s peak over one separate, untimed run (records are not kept).",
+        "",
+        "Async concurrency: " + (f"set with `{api}`." if api else
+                                 "this version of the client has no concurrency setting, so every "
+                                 "async variant pages sequentially."),
+        "",
+        "## Listing `core.nodes` (full iteration)",
+        "",
+        "| latency | N | variant | wall s | wall × floor | CPU s | CPU µs/record | CPU × floor | requests | peak KiB | memory × floor |",
+        "|---:|---:|---|---|---:|---|---:|---:|---|---:|---:|",
+    ]
+    for cfg in results["configs"]:
+        floor = cfg["variants"].get(FLOOR)
+        for name, v in cfg["variants"].items():
+            peak = v.get("peak_memory")
+            fpeak = floor.get("peak_memory") if floor else None
+            out.append(
+                f"| {cfg['latency_ms']:g} ms | {cfg['n']:,} | {name} | {_span(v['wall'])} | "
+                f"{_fmt_ratio(_ratio(_median(v, 'wall'), _median(floor, 'wall')) if floor else None)} | "
+                f"{_span(v['cpu'])} | {_median(v, 'cpu') / max(1, v['records']) * 1e6:.1f} | "
+                f"{_fmt_ratio(_ratio(_median(v, 'cpu'), _median(floor, 'cpu')) if floor else None)} | "
+                f"{_requests(v['requests'])} | {'–' if peak is None else f'{peak / 1024:,.0f}'} | "
+                f"{_fmt_ratio(_ratio(peak, fpeak) if peak is not None and fpeak else None)} |")
+    if any(cfg.get("gets") for cfg in results["configs"]):
+        out += ["", f"## Single-record reads ({s['gets']} × `get_node(id)` vs raw GET + json)", "",
+                "| latency | N | variant | wall s | wall × floor | CPU s | CPU µs/get | CPU × floor | requests |",
+                "|---:|---:|---|---|---:|---|---:|---:|---|"]
+        for cfg in results["configs"]:
+            gets = cfg.get("gets")
+            if not gets:
+                continue
+            floor = gets[GET_FLOOR]
+            for name, v in gets.items():
+                out.append(
+                    f"| {cfg['latency_ms']:g} ms | {cfg['n']:,} | {name} | {_span(v['wall'])} | "
+                    f"{_fmt_ratio(_ratio(_median(v, 'wall'), _median(floor, 'wall')))} | {_span(v['cpu'])} | "
+                    f"{_median(v, 'cpu') / max(1, v['records']) * 1e6:.0f} | "
+                    f"{_fmt_ratio(_ratio(_median(v, 'cpu'), _median(floor, 'cpu')))} | {_requests(v['requests'])} |")
+    setups = [c for c in results["configs"] if c.get("setup")]
+    if setups:
+        out += ["", "## Setup: default clients + login + first request (`core.nodes.first()` vs raw httpx)", "",
+                "| latency | N | variant | wall s | CPU s | CPU × floor |", "|---:|---:|---|---|---|---:|"]
+        for cfg in setups:
+            floor = cfg["setup"][FLOOR]
+            for name, v in cfg["setup"].items():
+                out.append(f"| {cfg['latency_ms']:g} ms | {cfg['n']:,} | {name} | {_span(v['wall'])} | "
+                           f"{_span(v['cpu'])} | {_fmt_ratio(_ratio(_median(v, 'cpu'), _median(floor, 'cpu')))} |")
+    pages = [c["page_bytes"] for c in results["configs"] if c.get("page_bytes")]
+    if pages:
+        p = pages[0]
+        out += ["", f"One page of 50 nodes held in memory: {p['models'] / 1024:.0f} KiB as validated models, "
+                    f"{p['json'] / 1024:.0f} KiB as parsed JSON (floor)."]
+    out += ["", "## Issue-6 targets", "", "| target | goal | measured | met |", "|---|---|---|---|"]
+    for t in results.get("targets") or targets(results):
+        met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
+        out.append(f"| {t['target']} | {t['goal']} | {t['measured']} | {met} |")
+    return "\n".join(out) + "\n"
+
+
+def plot(results: dict[str, Any], path: Path, latency_ms: float = 20.0) -> str:
+    """Wall time vs N for floor / sync / async c=4 at ``latency_ms`` (or the highest latency
+    measured) as a PNG. Returns a message saying what was written or why not."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "plot skipped: matplotlib is not installed (pip install 'flame-hub-client[bench]')"
+    configs = results["configs"]
+    if not configs:
+        return "plot skipped: nothing measured"
+    latencies = sorted({c["latency_ms"] for c in configs})
+    chosen = latency_ms if latency_ms in latencies else latencies[-1]
+    rows = sorted((c for c in configs if c["latency_ms"] == chosen), key=lambda c: c["n"])
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    for name, style in ((FLOOR, "o-"), (SYNC, "s-"), (async_name(4), "^-")):
+        pts = [(c["n"], c["variants"][name]["wall"]) for c in rows if name in c["variants"]]
+        if not pts:
+            continue
+        ns = [n for n, _ in pts]
+        med = [w["median"] for _, w in pts]
+        err = [[w["median"] - w["min"] for _, w in pts], [w["max"] - w["median"] for _, w in pts]]
+        ax.errorbar(ns, med, yerr=err, fmt=style, capsize=3, label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("records listed (N)")
+    ax.set_ylabel("wall time, s (median, min–max)")
+    ax.set_title(f"Listing core.nodes at {chosen:g} ms latency ({results['date']})")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return f"plot written to {path}"
