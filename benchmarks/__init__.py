@@ -1,0 +1,1 @@
+"""Benchmarks of flame-hub-client against raw httpx (issue 6): run ``python -m benchmarks``."""

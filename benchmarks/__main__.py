@@ -116,7 +116,8 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_group(runs: dict[str, Run], repetitions: int, expect: int) -> dict[str, list[Sample]]:
+def run_group(runs: dict[str, Run], repetitions: int, expect: int,
+              server_cpu: Callable[[], float | None] | None = None) -> dict[str, list[Sample]]:
     """One warm-up run each, then ``repetitions`` rounds in which every variant runs once; the
     order rotates each round so no variant always follows the same one."""
     names = list(runs)
@@ -127,7 +128,7 @@ def run_group(runs: dict[str, Run], repetitions: int, expect: int) -> dict[str, 
     samples: dict[str, list[Sample]] = {name: [] for name in names}
     for rnd in range(repetitions):
         for name in names[rnd % len(names):] + names[:rnd % len(names)]:
-            sample = measure(runs[name])
+            sample = measure(runs[name], server_cpu)
             if sample.records != expect:
                 raise RuntimeError(f"{name} handled {sample.records} records instead of {expect}")
             samples[name].append(sample)
@@ -160,7 +161,7 @@ def bench_config(latency_ms: float, n: int, st: dict[str, Any]) -> dict[str, Any
         runs: dict[str, Run] = {_report.FLOOR: floor_list(target, params), _report.SYNC: client_list(target)}
         for c in st["concurrency"]:
             runs[_report.async_name(c)] = async_client_list(target, c)
-        samples = run_group(runs, st["repetitions"], n)
+        samples = run_group(runs, st["repetitions"], n, hub.cpu_seconds)
         variants = {name: summarize(s) for name, s in samples.items()}
         if st["memory"]:
             _say("   peak memory")
@@ -179,7 +180,7 @@ def bench_config(latency_ms: float, n: int, st: dict[str, Any]) -> dict[str, Any
             get_runs = {_report.GET_FLOOR: floor_get(target, ids, list(url.params.multi_items())),
                         _report.GET_SYNC: client_get(target, ids)}
             cfg["gets"] = {name: summarize(s) for name, s in
-                           run_group(get_runs, st["repetitions"], len(ids)).items()}
+                           run_group(get_runs, st["repetitions"], len(ids), hub.cpu_seconds).items()}
         _say("   setup (default clients, login, first request)")
         setup_runs = {_report.FLOOR: floor_first(target), _report.SYNC: client_first(target)}
         cfg["setup"] = {name: summarize(s) for name, s in run_group(setup_runs, st["repetitions"], 1).items()}

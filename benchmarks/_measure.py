@@ -100,17 +100,23 @@ class Sample:
     cpu: float
     records: int
     requests: dict[str, int] = field(default_factory=dict)
+    #: CPU time of the fake Hub process during the run (None when unknown)
+    server_cpu: float | None = None
 
 
-def measure(run: Callable[[RequestLog], int]) -> Sample:
+def measure(run: Callable[[RequestLog], int], server_cpu: Callable[[], float | None] | None = None) -> Sample:
     """Time ``run(log)`` (which returns the number of records it handled). Garbage from earlier
-    runs is collected first, outside the measurement."""
+    runs is collected first, outside the measurement. ``server_cpu()``, if given, reads the
+    server's CPU time (before and after)."""
     log = RequestLog()
     gc.collect()
+    server0 = server_cpu() if server_cpu else None
     cpu0, wall0 = time.process_time(), time.perf_counter()
     records = run(log)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    return Sample(wall=wall, cpu=cpu, records=records, requests=log.kinds())
+    server1 = server_cpu() if server_cpu else None
+    server = server1 - server0 if server0 is not None and server1 is not None else None
+    return Sample(wall=wall, cpu=cpu, records=records, requests=log.kinds(), server_cpu=server)
 
 
 def peak_memory(run: Callable[[RequestLog], Any]) -> int:
@@ -157,11 +163,13 @@ def summarize(samples: list[Sample]) -> dict[str, Any]:
         raise ValueError("no samples to summarize")
     requests = [s.requests for s in samples]
     same = all(r == requests[0] for r in requests)
+    server = [s.server_cpu for s in samples if s.server_cpu is not None]
     return {
         "runs": len(samples),
         "records": samples[0].records,
         "wall": spread([s.wall for s in samples]),
         "cpu": spread([s.cpu for s in samples]),
+        "server_cpu": spread(server) if len(server) == len(samples) else None,
         "requests": requests[0] if same else requests,
         "requests_consistent": same,
     }

@@ -126,6 +126,11 @@ def _span(stat: dict[str, float], scale: float = 1.0, digits: int = 3) -> str:
             f"({stat['min'] * scale:.{digits}f}–{stat['max'] * scale:.{digits}f})")
 
 
+def _server(variant: dict[str, Any]) -> str:
+    stat = variant.get("server_cpu")
+    return "–" if not stat else f"{stat['median']:.2f}"
+
+
 def _requests(req: Any) -> str:
     if isinstance(req, list):
         return "varies: " + "; ".join(_requests(r) for r in req)
@@ -144,7 +149,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"(`python -m flame_hub.testing serve`), loopback. {s['repetitions']} repetitions per variant, "
         "alternating; median (min–max). Ratios are to the floor (raw httpx + json sending the same "
         "requests) of the same configuration. CPU is the benchmark process's `time.process_time()`; "
-        "peak memory is `tracemalloc`'s peak over one separate, untimed run (records are not kept).",
+        "peak memory is `tracemalloc`'s peak over one separate, untimed run (records are not kept). "
+        "Server CPU is the fake Hub process's CPU time during the run (median): where it comes close "
+        "to the wall time, the single-process fake Hub, not the client, is the bottleneck.",
         "",
         "Async concurrency: " + (f"set with `{api}`." if api else
                                  "this version of the client has no concurrency setting, so every "
@@ -152,8 +159,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "## Listing `core.nodes` (full iteration)",
         "",
-        "| latency | N | variant | wall s | wall × floor | CPU s | CPU µs/record | CPU × floor | requests | peak KiB | memory × floor |",
-        "|---:|---:|---|---|---:|---|---:|---:|---|---:|---:|",
+        "| latency | N | variant | wall s | wall × floor | CPU s | CPU µs/record | CPU × floor | requests | peak KiB | memory × floor | server CPU s |",
+        "|---:|---:|---|---|---:|---|---:|---:|---|---:|---:|---:|",
     ]
     for cfg in results["configs"]:
         floor = cfg["variants"].get(FLOOR)
@@ -166,11 +173,12 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{_span(v['cpu'])} | {_median(v, 'cpu') / max(1, v['records']) * 1e6:.1f} | "
                 f"{_fmt_ratio(_ratio(_median(v, 'cpu'), _median(floor, 'cpu')) if floor else None)} | "
                 f"{_requests(v['requests'])} | {'–' if peak is None else f'{peak / 1024:,.0f}'} | "
-                f"{_fmt_ratio(_ratio(peak, fpeak) if peak is not None and fpeak else None)} |")
+                f"{_fmt_ratio(_ratio(peak, fpeak) if peak is not None and fpeak else None)} | "
+                f"{_server(v)} |")
     if any(cfg.get("gets") for cfg in results["configs"]):
         out += ["", f"## Single-record reads ({s['gets']} × `get_node(id)` vs raw GET + json)", "",
-                "| latency | N | variant | wall s | wall × floor | CPU s | CPU µs/get | CPU × floor | requests |",
-                "|---:|---:|---|---|---:|---|---:|---:|---|"]
+                "| latency | N | variant | wall s | wall × floor | CPU s | CPU µs/get | CPU × floor | requests | server CPU s |",
+                "|---:|---:|---|---|---:|---|---:|---:|---|---:|"]
         for cfg in results["configs"]:
             gets = cfg.get("gets")
             if not gets:
@@ -181,7 +189,8 @@ def markdown(results: dict[str, Any]) -> str:
                     f"| {cfg['latency_ms']:g} ms | {cfg['n']:,} | {name} | {_span(v['wall'])} | "
                     f"{_fmt_ratio(_ratio(_median(v, 'wall'), _median(floor, 'wall')))} | {_span(v['cpu'])} | "
                     f"{_median(v, 'cpu') / max(1, v['records']) * 1e6:.0f} | "
-                    f"{_fmt_ratio(_ratio(_median(v, 'cpu'), _median(floor, 'cpu')))} | {_requests(v['requests'])} |")
+                    f"{_fmt_ratio(_ratio(_median(v, 'cpu'), _median(floor, 'cpu')))} | {_requests(v['requests'])} | "
+                    f"{_server(v)} |")
     setups = [c for c in results["configs"] if c.get("setup")]
     if setups:
         out += ["", "## Setup: default clients + login + first request (`core.nodes.first()` vs raw httpx)", "",

@@ -87,6 +87,18 @@ class HubProcess:
             raise
         return self
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) the fake Hub process has used so far, from ``/proc`` (None
+        where that is not available): shows when the server, not the client, is the bottleneck."""
+        if self._proc is None:
+            return None
+        try:
+            with open(f"/proc/{self._proc.pid}/stat") as fh:
+                fields = fh.read().rpartition(")")[2].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
     def _wait_ready(self) -> str:
         assert self._proc is not None and self._proc.stdout is not None
         deadline = time.monotonic() + self.start_timeout
