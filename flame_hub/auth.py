@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import anyio
 import httpx
@@ -192,12 +192,15 @@ class _TokenAuth(httpx.Auth):
         return self._store(response, now)
 
     # ------------------------------------------------------------------ I/O shells
-    def _token_url(self, client: httpx.Client | httpx.AsyncClient) -> str:
+    def _token_request(self, client: httpx.Client | httpx.AsyncClient, grant: _Grant) -> httpx.Request:
+        """``POST <auth>/token`` for ``grant``, built by the client that will send it."""
         if self._base_url is not None:
-            return self._base_url + "token"
-        if str(client.base_url):
-            return "token"  # relative to the given client's base URL
-        return DEFAULT_AUTH_URL + "token"
+            url = self._base_url + "token"
+        elif str(client.base_url):
+            url = "token"  # relative to the given client's base URL
+        else:
+            url = DEFAULT_AUTH_URL + "token"
+        return client.build_request("POST", url, json=grant.body, headers={"Accept": "application/json"})
 
     def _sync_http(self) -> httpx.Client:
         if self._client is not None:
@@ -211,16 +214,14 @@ class _TokenAuth(httpx.Auth):
 
     def _send_sync(self, grant: _Grant) -> httpx.Response:
         client = self._sync_http()
-        request = client.build_request("POST", self._token_url(client), json=grant.body,
-                                       headers={"Accept": "application/json"})
+        request = self._token_request(client, grant)
         try:
             return client.send(request, auth=None)
         except httpx.RequestError as exc:
             raise connection_error_from(exc, request) from exc
 
     async def _send_async(self, client: httpx.AsyncClient, grant: _Grant) -> httpx.Response:
-        request = client.build_request("POST", self._token_url(client), json=grant.body,
-                                       headers={"Accept": "application/json"})
+        request = self._token_request(client, grant)
         try:
             return await client.send(request, auth=None)
         except httpx.RequestError as exc:
@@ -332,7 +333,39 @@ class _TokenAuth(httpx.Auth):
         return f"{type(self).__name__}({inner})"
 
 
-class PasswordAuth(_TokenAuth):
+class _SecretAuth(_TokenAuth):
+    """A grant that presents an identity and a secret (user name/password, client or robot
+    id/secret). The identity is a public attribute; the secret is kept out of ``repr()``."""
+
+    #: (identity argument, secret argument) names: the identity is stored under its name
+    _arg_names: ClassVar[tuple[str, str]]
+    #: (identity key, secret key) in the grant body
+    _body_keys: ClassVar[tuple[str, str]]
+    _identity_hint: ClassVar[str] = "a non-empty string"
+
+    def __init__(self, identity: str, secret: str, base_url: str | None, client: httpx.Client | None,
+                 **kwargs: Any) -> None:
+        identity_name, secret_name = self._arg_names
+        if not isinstance(identity, str) or not identity:
+            raise ValueError(f"{identity_name} must be {self._identity_hint}")
+        if not isinstance(secret, str) or not secret:
+            raise ValueError(f"{secret_name} must be a non-empty string")
+        super().__init__(base_url, client, **kwargs)
+        setattr(self, identity_name, identity)
+        self._secret = secret
+
+    def _identity(self) -> str:
+        return getattr(self, self._arg_names[0])
+
+    def _grant_body(self) -> dict[str, str]:
+        identity_key, secret_key = self._body_keys
+        return {"grant_type": self._grant_name, identity_key: self._identity(), secret_key: self._secret}
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {self._arg_names[0]: self._identity()}
+
+
+class PasswordAuth(_SecretAuth):
     """User name and password (``password`` grant), refreshed with the ``refresh_token`` grant.
 
     ``base_url`` is the auth service's base (default ``https://auth.privateaim.dev/``); token
@@ -341,6 +374,8 @@ class PasswordAuth(_TokenAuth):
     """
 
     _grant_name = "password"
+    _arg_names = _body_keys = ("username", "password")
+    username: str
 
     def __init__(
         self,
@@ -350,25 +385,15 @@ class PasswordAuth(_TokenAuth):
         client: httpx.Client | None = None,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(username, str) or not username:
-            raise ValueError("username must be a non-empty string")
-        if not isinstance(password, str) or not password:
-            raise ValueError("password must be a non-empty string")
-        super().__init__(base_url, client, **kwargs)
-        self.username = username
-        self._password = password
-
-    def _grant_body(self) -> dict[str, str]:
-        return {"grant_type": "password", "username": self.username, "password": self._password}
-
-    def _repr_fields(self) -> dict[str, Any]:
-        return {"username": self.username}
+        super().__init__(username, password, base_url, client, **kwargs)
 
 
-class ClientAuth(_TokenAuth):
+class ClientAuth(_SecretAuth):
     """An authup client's id and secret (``client_credentials`` grant) — e.g. a node's client."""
 
     _grant_name = "client_credentials"
+    _arg_names = _body_keys = ("client_id", "client_secret")
+    client_id: str
 
     def __init__(
         self,
@@ -378,22 +403,10 @@ class ClientAuth(_TokenAuth):
         client: httpx.Client | None = None,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(client_id, str) or not client_id:
-            raise ValueError("client_id must be a non-empty string")
-        if not isinstance(client_secret, str) or not client_secret:
-            raise ValueError("client_secret must be a non-empty string")
-        super().__init__(base_url, client, **kwargs)
-        self.client_id = client_id
-        self._client_secret = client_secret
-
-    def _grant_body(self) -> dict[str, str]:
-        return {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self._client_secret}
-
-    def _repr_fields(self) -> dict[str, Any]:
-        return {"client_id": self.client_id}
+        super().__init__(client_id, client_secret, base_url, client, **kwargs)
 
 
-class RobotAuth(_TokenAuth):
+class RobotAuth(_SecretAuth):
     """A robot's id and secret (``robot_credentials`` grant) — authup before 1.0 only.
 
     Current authup has no robots; there the token endpoint rejects the grant and this flow
@@ -401,6 +414,10 @@ class RobotAuth(_TokenAuth):
     """
 
     _grant_name = "robot_credentials"
+    _arg_names = ("robot_id", "robot_secret")
+    _body_keys = ("id", "secret")
+    _identity_hint = "a non-empty string or UUID"
+    robot_id: str
 
     def __init__(
         self,
@@ -410,17 +427,8 @@ class RobotAuth(_TokenAuth):
         client: httpx.Client | None = None,
         **kwargs: Any,
     ) -> None:
-        robot_id = str(robot_id) if robot_id is not None and not isinstance(robot_id, str) else robot_id
-        if not isinstance(robot_id, str) or not robot_id:
-            raise ValueError("robot_id must be a non-empty string or UUID")
-        if not isinstance(robot_secret, str) or not robot_secret:
-            raise ValueError("robot_secret must be a non-empty string")
-        super().__init__(base_url, client, **kwargs)
-        self.robot_id = robot_id
-        self._robot_secret = robot_secret
-
-    def _grant_body(self) -> dict[str, str]:
-        return {"grant_type": "robot_credentials", "id": self.robot_id, "secret": self._robot_secret}
+        robot_id = str(robot_id) if robot_id is not None and not isinstance(robot_id, str) else robot_id  # a UUID
+        super().__init__(robot_id, robot_secret, base_url, client, **kwargs)
 
     def _grant_error(self, response: httpx.Response) -> HubAPIError:
         error = error_from_response(response)
@@ -441,6 +449,3 @@ class RobotAuth(_TokenAuth):
                 response=response,
             )
         return error
-
-    def _repr_fields(self) -> dict[str, Any]:
-        return {"robot_id": self.robot_id}
