@@ -143,6 +143,7 @@ class EraSpec:
     hidden_fields: tuple[str, ...] = ()
     write_answer_only_keys: tuple[str, ...] = ()
     create_answer_embeds: tuple[str, ...] = ()
+    delete_answer_embeds: tuple[str, ...] = ()  # relations the delete answer embeds
     special_routes: dict[str, SpecialRoute] = field(default_factory=dict)
 
     def supports(self, operation: str) -> bool:
@@ -197,6 +198,7 @@ class EraSpec:
             hidden_fields=tuple(rec.get("hidden_fields") or ()),
             write_answer_only_keys=tuple(rec.get("write_answer_only_keys") or ()),
             create_answer_embeds=tuple(rec.get("create_answer_embeds") or ()),
+            delete_answer_embeds=tuple(rec.get("delete_answer_embeds") or ()),
             special_routes={
                 r["name"]: SpecialRoute(name=r["name"], method=r["method"], path=r["path"],
                                         body=r.get("body"), responses=tuple(r.get("responses", ())))

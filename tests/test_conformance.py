@@ -21,9 +21,12 @@ Documented exceptions (kept in the suite, checked against the documented behavio
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import re
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +112,8 @@ class World:
     #: records that the recordings delete or update before a request ("deleted:<key>") -> path
     PATHS = {"hublive-node-a": "core/nodes", "hublive-analysis": "core/analyses",
              "hublive-example-realm": "auth/realms"}
+    #: the body of an "updated:<key>" step (default: a new description)
+    UPDATES: dict[str, dict] = {}
 
     def __init__(self, hub: FakeHub, recorded: dict[str, str]) -> None:
         self.hub = hub
@@ -162,7 +167,7 @@ class World:
             if action == "deleted":
                 resp = self.client.delete(path)
             else:  # the update the recording session made before (016, 070)
-                resp = self.client.post(path, json={"description": "updated"})
+                resp = self.client.post(path, json=self.UPDATES.get(name, {"description": "updated"}))
             assert resp.status_code == 202, resp.text
             self.made[key] = target
         else:
@@ -293,6 +298,21 @@ def _check_list_meta(actual: dict, expected: dict) -> None:
             assert meta[key] == rec[key], f"meta.{key}"
 
 
+def recorded_bytes(response: dict) -> bytes:
+    """The recorded body of a binary answer (``body_base64``) or a text one."""
+    if "body_base64" in response:
+        return base64.b64decode(response["body_base64"])
+    return response["body"].encode("utf-8")
+
+
+def binary_content(data: bytes, content_type: str) -> Any:
+    """What a binary answer holds: a tar archive's member names and contents, else the bytes."""
+    if content_type.startswith("application/x-tar"):
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            return sorted((m.name, tar.extractfile(m).read()) for m in tar.getmembers() if m.isfile())
+    return data
+
+
 def listed_keys(example: dict, era: str) -> list[str]:
     """The keys a list item of the recorded request has: ``meta.schema``'s default fields where
     the Hub publishes them (0.14), else the catalog's visible record keys of the resource."""
@@ -306,6 +326,12 @@ def listed_keys(example: dict, era: str) -> list[str]:
 def _check(number: str, example: dict, resp: httpx.Response, *, artifacts: dict = ARTIFACTS,
            recorded_empty: set = RECORDED_EMPTY, era: str = CURRENT_ERA) -> None:
     expected = example["response"]
+    if "json" not in expected["headers"].get("content-type", "json"):  # a file or an archive
+        assert resp.status_code == expected["status"]
+        assert resp.headers.get("content-type") == expected["headers"]["content-type"]
+        assert binary_content(resp.content, resp.headers["content-type"]) == \
+            binary_content(recorded_bytes(expected), expected["headers"]["content-type"])
+        return
     body = resp.json() if resp.content else None
     if number in artifacts:
         status, artifact_body = artifacts[number]

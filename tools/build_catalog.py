@@ -65,8 +65,14 @@ LEGACY_BODY_RULES = {
     "realms": {"name": {"pattern": "^[a-zA-Z0-9_]{3,128}$"}},
 }
 # Relations a create answer embeds that the probe catalog does not list (legacy 037: the new
-# robot with its ``realm``).
+# robot with its ``realm``; its delete answer 043 has none). The recorded ones are embedded by
+# delete answers too (legacy README: project-nodes, analysis-nodes, analyses, bucket-files).
 CREATE_ANSWER_EMBEDS = {("robots", "0.8.5"): ["realm"]}
+# Legacy record values taken from the token's subject (resources.json 0.8.5 buckets notes:
+# "actor_id/actor_type are set from the token"; 134). On 0.14 they stay null (084).
+LEGACY_RECORD_DEFAULTS = {
+    "buckets": {"actor_id": {"actor": "id"}, "actor_type": {"actor": "kind"}},
+}
 # Record values the server sets when a create body leaves them out (both eras), where they are not the
 # plain type default (booleans false, counters 0, everything else null). From the recorded create
 # answers (030 node, 061 project-node, 066 analysis-node) and seeded records (019 user, 023 client).
@@ -84,8 +90,9 @@ RECORD_DEFAULTS = {
     "client-permissions": {"realmScope": "any"},
     "analysis-node-logs": {"channel": "http", "service": "hub-server-core"},
     "policies": {"decisionStrategy": "unanimous"},
-    # a robot made by a user does not belong to it: user_id stays null (legacy 037, 038)
-    "robots": {"userId": None},
+    # a robot made by a user does not belong to it: user_id stays null; robots start active
+    # (legacy 037, 038)
+    "robots": {"userId": None, "active": True},
 }
 CURRENT = "0.14.0"
 # What the catalog keeps of each era's description: versions, key case, gateway prefixes and the
@@ -115,6 +122,7 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
     if era_name != CURRENT:  # the legacy era spells the same keys in snake_case
         defaults = {_snake(k): {"from": _snake(v["from"])} if isinstance(v, dict) else v
                     for k, v in defaults.items()}
+        defaults.update(LEGACY_RECORD_DEFAULTS.get(resource, {}))
     record = era.get("record", {})
     create = era.get("create_body") or {}
     update = era.get("update_body") or {}
@@ -140,6 +148,7 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
             "write_answer_only_keys": record.get("write_answer_only_keys", []),
             "create_answer_embeds": record.get("create_answer_embeds", [])
             + CREATE_ANSWER_EMBEDS.get((resource, era_name), []),
+            "delete_answer_embeds": record.get("create_answer_embeds", []),
         },
         "special_routes": [
             {

@@ -1,7 +1,10 @@
-"""The fake authup's own routes: service roots, ``POST /token`` and token introspection."""
+"""The fake authup's own routes: service roots, ``POST /token`` and token introspection, and the
+answers to bearer tokens that are not active (per era: :mod:`._eras`, ``Dialect.legacy_errors``)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -18,13 +21,19 @@ class AuthupRoutes:
     """Mixin of :class:`._behaviour.Behaviour`: service roots and authup's token endpoints."""
 
     def root(self, ctx: Ctx) -> FakeResponse:
-        """``GET /`` of a service: ``{"version", "timestamp"}`` (025, 081)."""
-        stamp = int(time.time() * 1000)
+        """``GET /`` of a service: ``{"version", "timestamp"}`` (025, 081; legacy 001, 046, 131:
+        authup adds its token ages and backends, storage has no version)."""
+        era = self.core.fake_era
+        answer: dict = {}
+        if ctx.service in era.versioned_roots:
+            answer["version"] = self.core.authup_version if ctx.service == "auth" else self.core.version
+        answer["timestamp"] = int(time.time() * 1000)
         if ctx.service == "auth":
-            return FakeResponse.json(200, {"version": self.core.authup_version, "timestamp": stamp})
-        if ctx.service == "storage" and not self.core.current:
-            return FakeResponse.json(200, {"timestamp": stamp})  # legacy README: no version
-        return FakeResponse.json(200, {"version": self.core.version, "timestamp": stamp})
+            extra = {"tokenMaxAgeAccessToken": int(self.core.tokens.access_ttl),
+                     "tokenMaxAgeRefreshToken": int(self.core.tokens.refresh_ttl),
+                     "redis": True, "vault": False}
+            answer.update({k: extra[k] for k in era.auth_root})
+        return FakeResponse.json(200, answer)
 
     def token(self, ctx: Ctx) -> FakeResponse:
         """``POST /token``: password, client_credentials and refresh_token grants (001–006,
@@ -39,6 +48,10 @@ class AuthupRoutes:
                                                      user_agent=ctx.req.header("user-agent"))
         elif grant == "client_credentials":
             actor = self._check_client(body)
+            access, refresh = self.core.tokens.grant(actor, refresh=False,
+                                                     user_agent=ctx.req.header("user-agent"))
+        elif grant == "robot_credentials" and self.core.auth_dialect.robots:
+            actor = self._check_robot(body)  # legacy 040: no refresh token
             access, refresh = self.core.tokens.grant(actor, refresh=False,
                                                      user_agent=ctx.req.header("user-agent"))
         elif grant == "refresh_token":
@@ -58,7 +71,7 @@ class AuthupRoutes:
                         "token_type": "Bearer", "scope": "global"}
         if refresh is not None:
             answer["refresh_token"] = refresh.value
-            if self.core.current:
+            if self.core.fake_era.refresh_token_expires_in:  # not on authup beta.24 (legacy 002)
                 answer["refresh_token_expires_in"] = int(self.core.tokens.refresh_ttl)
         return answer
 
@@ -83,24 +96,69 @@ class AuthupRoutes:
         realm = self.store.get("realms", client.get(self.w("realm_id"))) or self.realm()
         return Actor("client", client["id"], client["name"], realm["id"], realm["name"])
 
+    def _check_robot(self, body: dict) -> Actor:
+        """``robot_credentials``: a robot's id and secret (legacy 040; 007, 042 refused)."""
+        robot = self.store.get("robots", body.get("id"))
+        if robot is None or not robot.get("active", True) or not body.get("secret") \
+                or robot.get("secret") != body.get("secret"):
+            raise FakeError(400, "invalid_credentials", "The robot credentials are invalid.")
+        realm = self.store.get("realms", robot.get(self.w("realm_id"))) or self.realm()
+        return Actor("robot", robot["id"], robot["name"], realm["id"], realm["name"])
+
     def _refresh(self, value: Any) -> tuple[Token, Token | None]:
+        legacy = self.core.auth_dialect.legacy_errors
         if not value:
+            if legacy:  # legacy 013
+                raise FakeError(400, "invalid_token", "The token is not defined.",
+                                extra={"hint": "Check that all parameters have been provided correctly"})
             raise oauth2_error("OAuth2RequestError", _INVALID_REQUEST, "invalid_request",
                                "invalid_request", "Check that all parameters have been provided correctly")
         tokens = self.core.tokens
         token = tokens.known(str(value))
+        if token is None and legacy:  # legacy 014; a JWT of someone else: "malformed" (050)
+            raise self._legacy_token_error(str(value))
         if token is None or token.kind != "refresh_token" or token.session.revoked \
                 or time.time() >= token.exp:
             raise oauth2_error("OAuth2GrantError", "The refresh token is invalid or expired.",
                                "invalid_grant", "invalid_grant")
         if token.used:
-            if not self.core.current:  # authup beta.24: refused, nothing revoked (legacy 010-012)
+            if not self.core.fake_era.replay_revokes:  # refused, nothing revoked (legacy 010-012)
                 raise FakeError(400, "inactive_token", "The  token is not active.")
             tokens.revoke(token.session)
             raise oauth2_error("OAuth2GrantError", "refresh token replay detected; session revoked",
                                "invalid_grant", "invalid_grant")  # 097
         token.used = True
         return tokens.grant(token.session.actor, refresh=True, session=token.session)
+
+    def bad_token(self, service: str, value: str, *, known: bool) -> FakeError:
+        """The answer to a bearer token that is not active. ``known``: one this hub issued that
+        expired or was revoked — not recorded; 401 so that clients re-authenticate."""
+        if known:
+            if service == "auth":
+                return FakeError(401, "token_expired", "The JWT is expired.", name="JWTError",
+                                 instanceof=[*_JWT_ERROR])
+            return self.core._unauthorized(service)
+        if not self.core.dialect_of(service).legacy_errors:
+            if service == "auth":
+                return FakeError(400, "invalid_token", "The JWT is invalid.", name="JWTError",
+                                 instanceof=[*_JWT_ERROR])  # 009
+            # core/storage: 401 for invalid tokens too (README "Known artifacts", 027)
+            return self.core._unauthorized(service)
+        err = self._legacy_token_error(value)
+        if service != "auth" and err.message != _MALFORMED:
+            # a non-JWT on a fresh core/storage: authup's introspection validation error passed
+            # through (legacy README; the later "200 as admin" is a server bug, not modelled)
+            return FakeError(400, "undefined", "One or many attributes may be invalid.")
+        err.rate_limited = service == "auth"  # core's token check runs before its limiter (049)
+        return err
+
+    @staticmethod
+    def _legacy_token_error(value: str) -> FakeError:
+        """authup beta.24's 400 for a token it cannot use: a JWT it did not sign (049, 050) or
+        something that is not a JWT at all (014, 019)."""
+        if _jwt_shaped(value):
+            return FakeError(400, "invalid_token", _MALFORMED)
+        return FakeError(400, "invalid_token", "The token format is not valid.")
 
     def introspect(self, ctx: Ctx) -> FakeResponse:
         """``POST /token/introspect``: the claims of an active token with the permissions of its
@@ -114,6 +172,8 @@ class AuthupRoutes:
         if token is None:
             return FakeResponse.json(200, {"active": False})
         actor = token.session.actor
+        if self.core.fake_era.legacy_introspection:
+            return FakeResponse.json(200, self._legacy_introspection(token))
         claims = token.claims
         answer: dict = {
             "active": True,
@@ -140,6 +200,29 @@ class AuthupRoutes:
             answer["name"] = actor.name
         return FakeResponse.json(200, answer)
 
+    def _legacy_introspection(self, token: Token) -> dict:
+        """authup beta.24's answer (legacy 011, 015): full permission records, no session keys."""
+        actor = token.session.actor
+        names = set(self._permission_names(actor))
+        answer: dict = {
+            "active": True,
+            "permissions": [p for p in self.store.iter("permissions") if p["name"] in names],
+            "kind": token.kind, "jti": token.jti, "iss": token.claims.get("iss") or "",
+            "sub": actor.id, "sub_kind": actor.kind, "remote_address": token.session.remote_address,
+            "realm_id": actor.realm_id, "realm_name": actor.realm_name, "exp": int(token.exp),
+            "scope": "global", "iat": token.iat, "name": actor.name,
+        }
+        if actor.kind == "user":
+            user = self.store.get("users", actor.id) or {}
+            stamp = _epoch(user.get(self.w("updated_at")))
+            answer.update({
+                "family_name": user.get(self.w("last_name")), "given_name": user.get(self.w("first_name")),
+                "nickname": user.get(self.w("display_name")),
+                "preferred_username": user.get(self.w("display_name")),
+                "updated_at": stamp * 1000 if stamp is not None else None,  # milliseconds (015)
+                "email": user.get("email"), "email_verified": True})
+        return answer
+
     def _role_names(self, actor: Actor) -> list[str]:
         if actor.kind != "user":
             return []
@@ -155,10 +238,11 @@ class AuthupRoutes:
         """The admin user and the system client hold every permission (007); others what their
         user-/client-/role-permissions grant."""
         if (actor.kind == "user" and actor.name == _seed.ADMIN_USERNAME) or \
-                (actor.kind == "client" and actor.name == _seed.SYSTEM_CLIENT):
+                (actor.kind in ("client", "robot") and actor.name == _seed.SYSTEM_CLIENT):
             return [p["name"] for p in self.store.iter("permissions")]
         ids: list[str] = []
-        own = {"user": "user-permissions", "client": "client-permissions"}.get(actor.kind)
+        own = {"user": "user-permissions", "client": "client-permissions",
+               "robot": "robot-permissions"}.get(actor.kind)
         key = self.w(f"{actor.kind}_id")
         if own and own in self.store.tables:
             ids += [r.get(self.w("permission_id")) for r in self.store.iter(own) if r.get(key) == actor.id]
@@ -168,6 +252,22 @@ class AuthupRoutes:
                 if r.get(self.w("role_id")) in roles]
         seen = dict.fromkeys(i for i in ids if i)
         return [p["name"] for p in (self.store.get("permissions", i) for i in seen) if p]
+
+
+_JWT_ERROR = ("@ebec/core/BaseError", "@authup/errors/AuthupError", "@authup/specs/JWTError")
+_MALFORMED = "The token payload is malformed."
+
+
+def _jwt_shaped(value: str) -> bool:
+    """Three dot-separated base64url parts whose first one decodes to a JSON object."""
+    parts = value.split(".")
+    if len(parts) != 3 or not all(parts):
+        return False
+    try:
+        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    except ValueError:
+        return False
+    return isinstance(header, dict)
 
 
 _INVALID_REQUEST = ("The request is missing a required parameter, includes an unsupported parameter "

@@ -47,6 +47,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         self._before_create: dict[str, Callable[[Ctx, dict], None]] = {
             "projects": self._generate_name, "analyses": self._generate_name,
             "analysis-nodes": self._check_analysis_node, "clients": self._client_secret,
+            "robots": self._robot_defaults,
             "analysis-bucket-files": self._inherit_analysis, "analysis-node-logs": self._log_entry,
         }
         self._after_write: dict[str, Callable[[Ctx | None, dict, str, dict], None]] = {
@@ -117,23 +118,26 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
     # ------------------------------------------------------------------ fresh state
     def seed(self) -> None:
         """Create what a new Hub holds (see :mod:`._seed`)."""
-        current = self.core.current
+        era = self.core.fake_era
         realm = self.insert("realms", self.vals(name="master", built_in=True))
         realm_id = realm["id"]
         admin = self.insert("users", self.vals(
             name=_seed.ADMIN_USERNAME, name_locked=True, email=_seed.ADMIN_EMAIL,
             display_name=_seed.ADMIN_USERNAME, realm_id=realm_id))
         self.store.passwords[admin["id"]] = _seed.ADMIN_PASSWORD
-        roles = [self.insert("roles", self.vals(name=n, built_in=True)) for n in _seed.ROLES]
+        roles = [self.insert("roles", self.vals(name=n, built_in=True)) for n in era.roles]
         for n in _seed.AUTHUP_PERMISSIONS:
             self.insert("permissions", self.vals(name=n, built_in=True))
         for n in _seed.HUB_PERMISSIONS:
             self.insert("permissions", self.vals(name=n, built_in=False))
         self.insert("user-roles", self.vals(user_id=admin["id"], role_id=roles[0]["id"],
                                             user_realm_id=realm_id))
-        if current:  # authup beta.24 had no built-in clients (legacy README, 008)
+        if era.builtin_clients:  # authup beta.24 had none (legacy 008, 044)
             for c in _seed.CLIENTS:
-                self.insert("clients", {**c, self.w("realm_id"): realm_id})
+                self.insert("clients", {**self.vals(**{to_snake(k): v for k, v in c.items()}),
+                                        self.w("realm_id"): realm_id})
+        for name in era.robots:  # legacy 036
+            self.insert("robots", self.vals(name=name, secret=self.core.secret(64), realm_id=realm_id))
         for g in _seed.MASTER_IMAGE_GROUPS:
             self.insert("master-image-groups", self.vals(**{to_snake(k): v for k, v in g.items()}))
         for m in _seed.MASTER_IMAGES:
@@ -159,12 +163,15 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
 
     def list_meta(self, spec, meta: dict, ctx: Ctx) -> dict:
         """``{total, limit, offset, schema}`` on 0.14; the era's meta keys on older Hubs."""
-        if self.core.current:
+        if self.core.dialect_of(ctx.service).list_schema:
             return {"total": meta.get("total"), "limit": meta.get("limit"),
                     "offset": meta.get("offset"), "schema": self.core.list_schema(spec)}
+        # ``{total}`` without ``page[...]`` where the handler pages through ``applyQuery`` (the
+        # default, 127), ``{total, limit, offset}`` where it pages explicitly (nodes 062)
         paged = any(k.startswith("page[") for k, _ in ctx.req.params)
-        keys = spec.meta_keys if paged or not spec.meta_keys_without_page else spec.meta_keys_without_page
-        return {k: meta[k] for k in ("total", "limit", "offset") if k in meta and (not keys or k in keys)}
+        keys = (spec.meta_keys if paged else spec.meta_keys_without_page) or \
+            (("total", "limit", "offset") if paged else ("total",))
+        return {k: meta[k] for k in ("total", "limit", "offset") if k in meta and k in keys}
 
     def get(self, ctx: Ctx) -> FakeResponse:
         from ._rapiq import ListQuery  # noqa: PLC0415
@@ -176,7 +183,8 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             raise not_found(self.core.singular(res))
         shaped = ListQuery.parse(spec, ctx.req.params, grammar=self.core.grammar).shape(
             record, self.core.related(res))
-        meta = {"schema": self.core.record_schema(spec)} if self.core.current else None
+        meta = {"schema": self.core.record_schema(spec)} if self.core.dialect_of(ctx.service).list_schema \
+            else None
         return FakeResponse.json(200, self.core.envelope(shaped, meta))
 
     def create(self, ctx: Ctx) -> FakeResponse:
@@ -193,7 +201,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         self.store.insert(res.name, record)
         self._after(ctx, res, record, "create", values)
         op = spec.operations["create"]
-        answer = self.core.answer_record(res, record, embeds=True)
+        answer = self.core.answer_record(res, record, embeds="create")
         return FakeResponse.json(op.status or 201, self.core.envelope(answer))
 
     def update(self, ctx: Ctx) -> FakeResponse:
@@ -212,7 +220,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             record.update(changes)
             record[self.w("updated_at")] = self.core.now()
         self._after(ctx, res, record, "update", values)
-        answer = self.core.answer_record(res, record, embeds=False)
+        answer = self.core.answer_record(res, record, embeds=None)
         return FakeResponse.json(spec.operations["update"].status or 202, self.core.envelope(answer))
 
     def delete(self, ctx: Ctx) -> FakeResponse:
@@ -221,7 +229,8 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         if record is None:
             raise not_found(self.core.singular(res))
         self.remove(res, record, ctx)
-        answer = self.core.answer_record(res, record, embeds=True)
+        # the deleted entity as loaded: without its hidden columns (legacy 043: no robot secret)
+        answer = self.core.answer_record(res, record, embeds="delete")
         op = self.core.spec(res).operations["delete"]
         return FakeResponse.json(op.status or 202, self.core.envelope(answer))
 
@@ -303,6 +312,12 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         if values.get(key) is None:
             values[key] = self.core.secret()
 
+    def _robot_defaults(self, ctx: Ctx, values: dict) -> None:
+        """``POST /robots {}`` succeeds: name and secret are generated (resources.json notes)."""
+        self._client_secret(ctx, values)
+        if not values.get("name"):
+            values["name"] = f"robot-{self.core.secret(12)}"
+
     def _check_analysis_node(self, ctx: Ctx, values: dict) -> None:
         analysis = self.store.get("analyses", values.get(self.w("analysis_id")))
         node_id = values.get(self.w("node_id"))
@@ -347,15 +362,13 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             return
         actor = ctx.actor if ctx else None
         realm_id = node.get(self.w("realm_id"))
-        if self.core.current and node.get(self.w("client_id")) is None:
-            client = self.insert("clients", self.vals(
+        # a node's identity in authup: a robot while authup has them (legacy 053), else a client
+        principal, key = ("robots", "robot_id") if self.core.auth_dialect.robots else ("clients", "client_id")
+        if self.w(key) in node and node.get(self.w(key)) is None:
+            record = self.insert(principal, self.vals(
                 name=node["id"], display_name=node["id"], secret=self.core.secret(64),
                 realm_id=realm_id), actor)
-            node[self.w("client_id")] = client["id"]
-        elif not self.core.current and get_resource("robots").available(self.core.era):
-            robot = self.insert("robots", self.vals(name=node["id"], secret=self.core.secret(64),
-                                                    realm_id=realm_id), actor)
-            node[self.w("robot_id")] = robot["id"]
+            node[self.w(key)] = record["id"]
         registries = self.store.all("registries")
         if node.get(self.w("registry_id")) is None and len(registries) == 1:
             node[self.w("registry_id")] = registries[0]["id"]
@@ -374,7 +387,8 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         client = self.store.get("clients", analysis.get(self.w("client_id")))
         if client:
             self.remove(get_resource("clients"), client, ctx)
-        analysis[self.w("client_id")] = None
+        if self.w("client_id") in analysis:
+            analysis[self.w("client_id")] = None
         for link in list(self.store.iter("analysis-buckets")):
             if link.get(self.w("analysis_id")) == analysis["id"]:
                 bucket = self.store.get("buckets", link.get(self.w("bucket_id")))
@@ -382,7 +396,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
                     self.remove(get_resource("buckets"), bucket, ctx)
 
     def _analysis_created(self, ctx: Ctx | None, analysis: dict, event: str, values: dict) -> None:
-        if event == "create" and self.core.current:
+        if event == "create" and self.core.fake_era.analysis_provisioning:  # not on 0.8.5 (legacy 120)
             actor = ctx.actor if ctx else None
             realm_id = analysis.get(self.w("realm_id"))
             client = self.insert("clients", self.vals(

@@ -21,14 +21,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .._naming import to_snake
-from ..dialects import dialect_for_version
+from ..dialects import Dialect, dialect_for_authup_version, dialect_for_version
 from ..resources import _ERA_INFO, CURRENT_ERA, REGISTRY, EraSpec, Resource, get_resource, resources_of
+from ._eras import ERAS, FakeEra
 from ._store import Store
 from ._tokens import Actor, TokenTable
 from ._wire import FakeError, FakeRequest, FakeResponse, error_body, generic_error
 
 SERVICES = ("auth", "core", "storage")
-ROUTE_MISSING = {"status": 404, "message": "Not Found"}  # 022; resources.json eras.route_missing_404_body
 # ratelimit-limit per window as recorded (README "Rate limits"; 001 auth, 026 anonymous, 028 core)
 RATE_LIMIT_ANONYMOUS = 1200
 RATE_LIMIT_TOKEN = 6000
@@ -89,16 +89,21 @@ def _template_regex(template: str) -> re.Pattern:
 class HubCore:
     """State and request handling of one fake Hub (auth + core + storage)."""
 
-    def __init__(self, *, version: str = CURRENT_ERA, token_ttl: float = 900) -> None:
+    def __init__(self, *, version: str = CURRENT_ERA, token_ttl: float | None = None) -> None:
         from ._behaviour import Behaviour  # noqa: PLC0415 (cycle: behaviour uses the core)
 
         self.version = version
+        #: the Hub's (core, storage) wire dialect, and authup's (the era's authup version)
         self.dialect = dialect_for_version(version)
         self.era = self.dialect.catalog_era
-        self.current = self.era == CURRENT_ERA
-        self.grammar = self.dialect.like_grammar
         self.authup_version = _ERA_INFO[self.era].get("authup", "")
-        self.token_ttl = token_ttl
+        self.auth_dialect = dialect_for_authup_version(self.authup_version) \
+            if self.authup_version else self.dialect
+        self.fake_era: FakeEra = ERAS[self.era]
+        self.grammar = self.dialect.like_grammar
+        # a 404 for a route that does not exist (022; legacy 016, 097: an empty body)
+        self.route_missing = _ERA_INFO[self.era].get("route_missing_404_body") or None
+        self.token_ttl = token_ttl if token_ttl is not None else self.fake_era.access_ttl
         self.lock = threading.RLock()
         # the most recent requests (a long-running ``serve`` must not grow without bound)
         self.requests: deque = deque(maxlen=RECORDED_REQUESTS)
@@ -122,6 +127,10 @@ class HubCore:
     def w(self, attr: str) -> str:
         """Wire spelling of a snake_case name on the served era."""
         return self.dialect.wire_key(attr)
+
+    def dialect_of(self, service: str | None) -> Dialect:
+        """The wire dialect a service answers in (authup has its own versions)."""
+        return self.auth_dialect if service == "auth" else self.dialect
 
     def spec(self, resource: Resource | str) -> EraSpec:
         res = get_resource(resource) if isinstance(resource, str) else resource
@@ -149,6 +158,8 @@ class HubCore:
             if fs.has_default and isinstance(fs.default, dict) and "from" in fs.default:
                 copies.append((key, fs.default["from"]))
                 record[key] = None
+            elif fs.has_default and isinstance(fs.default, dict) and "actor" in fs.default:
+                record[key] = getattr(actor, fs.default["actor"], None)  # the token's subject
             elif fs.has_default:
                 record[key] = fs.default
             elif attr == "id":
@@ -204,21 +215,29 @@ class HubCore:
                 target = self.target_of(owner, part)
                 if target is None:
                     return None
-                fk = value.get(part + "Id") if self.current else value.get(to_snake(part) + "_id")
+                fk = value.get(self.w(to_snake(part) + "_id"))
                 value = self.store.get(target.name, fk)
                 owner = target
             return value
 
         return resolve
 
-    def answer_record(self, resource: Resource, record: dict, *, embeds: bool) -> dict:
-        """A record as create/update/delete answer it: hidden fields included, write-only keys
-        (``users.password`` ...) as null, and ``create_answer_embeds`` relations (061, 063, 091)."""
+    def answer_record(self, resource: Resource, record: dict, *, embeds: str | None) -> dict:
+        """A record as a create/update/delete answers it (``embeds``: "create", "delete" or None
+        for an update): write-only keys (``users.password`` ...) as null, the relations that answer
+        embeds (061, 063, 091; a relation whose foreign key is null is left out: legacy 053 vs the
+        catalog note), and hidden fields except in a delete answer (the deleted entity as loaded:
+        legacy 043 has no robot secret)."""
         spec = self.spec(resource)
         out: dict = {}
         related = self.related(resource)
-        embed = [k for k in spec.create_answer_embeds if k not in spec.record_keys] if embeds else []
+        relations = {"create": spec.create_answer_embeds, "delete": spec.delete_answer_embeds}
+        embed = [k for k in relations.get(embeds or "", ())
+                 if k not in spec.record_keys
+                 and record.get(self.w(to_snake(k) + "_id"), True) is not None]
         for key, value in record.items():
+            if embeds == "delete" and key in spec.hidden_fields:
+                continue
             out[key] = value
             for rel in embed:
                 if key == self.w(to_snake(rel) + "_id"):
@@ -308,23 +327,34 @@ class HubCore:
                 return self._fault_response(req, fault)
             service, rest = _split_service(req.path)
             if service is None:
-                return FakeResponse.json(404, ROUTE_MISSING)
+                return self._route_missing()
             actor: Actor | None = None
+            rate_limited = True
             try:
                 route, args = self._match(service, req.method, rest)
                 if route is None:
-                    resp = FakeResponse.json(404, ROUTE_MISSING)  # 022
+                    actor = self._identify(req)  # the rate-limit class follows the token (legacy 097)
+                    resp = self._route_missing()
                 else:
                     actor = self._authenticate(req, service, required=not route.public)
                     resp = route.handler(Ctx(req, service, args, route.resource, actor))
             except FakeError as err:
-                resp = FakeResponse.json(err.status, error_body(err, service=service,
-                                                                legacy=not self.current),
-                                         err.headers)
+                resp = FakeResponse.json(err.status, self.error_body(err, service), err.headers)
+                rate_limited = err.rate_limited
             except Exception as err:  # the query engine's 400s, or a bug: answer like the Hub
                 resp = self._unexpected(err, service)
-            resp.headers.extend(self._rate_headers(service, actor))
+            if rate_limited:
+                resp.headers.extend(self._rate_headers(service, actor))
             return resp
+
+    def error_body(self, err: FakeError, service: str) -> dict:
+        """An error body as ``service`` writes it on this era."""
+        return error_body(err, service=service, legacy=self.dialect_of(service).legacy_errors)
+
+    def _route_missing(self) -> FakeResponse:
+        if self.route_missing is None:
+            return FakeResponse(404)
+        return FakeResponse.json(404, self.route_missing)
 
     def _unexpected(self, err: Exception, service: str) -> FakeResponse:
         from ._rapiq import QueryError  # noqa: PLC0415
@@ -333,7 +363,7 @@ class HubCore:
             fake = FakeError(400, "bad_request", err.message, issues=list(err.issues))
         else:
             fake = FakeError(500, "internal_error", f"{type(err).__name__}: {err}")
-        return FakeResponse.json(fake.status, error_body(fake, service=service, legacy=not self.current))
+        return FakeResponse.json(fake.status, self.error_body(fake, service))
 
     def _match(self, service: str, method: str, rest: str) -> tuple[Route | None, dict]:
         for route in self.routes:
@@ -353,8 +383,7 @@ class HubCore:
         service, _ = _split_service(req.path)
         headers = [(k.lower(), str(v)) for k, v in (fault.headers or {}).items()]
         if fault.body is None:
-            body = error_body(generic_error(fault.status), service=service or "core",
-                              legacy=not self.current)
+            body = self.error_body(generic_error(fault.status), service or "core")
             return FakeResponse.json(fault.status, body, headers)
         if isinstance(fault.body, (bytes, str)):
             raw = fault.body.encode() if isinstance(fault.body, str) else fault.body
@@ -370,25 +399,24 @@ class HubCore:
                 raise self._unauthorized(service)
             return None
         scheme, _, value = header.partition(" ")
-        token = self.tokens.active(value.strip()) if scheme.lower() == "bearer" else None
+        value = value.strip()
+        token = self.tokens.active(value) if scheme.lower() == "bearer" else None
         if token is not None:
             return token.session.actor
-        if service != "auth":
-            # core/storage: 401 for missing, invalid and expired tokens (README "Known artifacts")
-            raise self._unauthorized(service)
-        if self.tokens.known(value.strip()) is not None:
-            # expired or revoked: not recorded; 401 so that clients re-authenticate
-            raise FakeError(401, "token_expired", "The JWT is expired.", name="JWTError",
-                            instanceof=["@ebec/core/BaseError", "@authup/errors/AuthupError",
-                                        "@authup/specs/JWTError"])
-        raise FakeError(400, "invalid_token", "The JWT is invalid.", name="JWTError",  # 009
-                        instanceof=["@ebec/core/BaseError", "@authup/errors/AuthupError",
-                                    "@authup/specs/JWTError"])
+        raise self.behaviour.bad_token(service, value, known=self.tokens.known(value) is not None)
+
+    def _identify(self, req: FakeRequest) -> Actor | None:
+        """The subject of an active bearer token, if any (no error for a bad one)."""
+        scheme, _, value = req.header("authorization").partition(" ")
+        token = self.tokens.active(value.strip()) if scheme.lower() == "bearer" else None
+        return token.session.actor if token is not None else None
 
     def _unauthorized(self, service: str) -> FakeError:
         return FakeError(401, "identity_unauthorized", "Authentication required.")  # 026, 082
 
     def _rate_headers(self, service: str, actor: Actor | None) -> list[tuple[str, str]]:
+        if actor is not None and actor.kind == "robot":
+            return []  # robot tokens are not rate limited (legacy 041)
         limit = RATE_LIMIT_ANONYMOUS if actor is None or service == "auth" else RATE_LIMIT_TOKEN
         key = (service, actor.id if actor else "anonymous")
         now = time.monotonic()

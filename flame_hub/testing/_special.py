@@ -74,7 +74,12 @@ class SpecialRoutes:
         route = self.core.spec(res).special_routes["command"]
         command = self._body(ctx).get("command")
         if command not in (route.body or {}).get("command", {}).get("enum", ()):
-            raise FakeError(400, "bad_request", "Invalid command.")  # 069
+            # 069; the legacy validator names the attribute (legacy 121)
+            issue = {"type": "item", "path": ["command"], "code": "one_of_failed",
+                     "message": "Invalid command."}
+            raise FakeError(400, "bad_request", "Invalid command.",
+                            issues=[issue] if self.core.dialect.legacy_errors else [],
+                            received={"command": command})
         a = analysis
         g = lambda attr: a.get(self.w(attr))  # noqa: E731
 
@@ -117,7 +122,7 @@ class SpecialRoutes:
                 self._set(a, "distribution_status", "executed")
                 self._set(a, "distribution_progress", 100)
         # storageCheck: the fake's storage is always consistent
-        return FakeResponse.json(202, self.core.envelope(self.core.answer_record(res, a, embeds=False)))
+        return FakeResponse.json(202, self.core.envelope(self.core.answer_record(res, a, embeds=None)))
 
     def analysis_client_permissions(self, ctx: Ctx) -> FakeResponse:
         analysis = self._find(ctx)
@@ -249,10 +254,12 @@ class SpecialRoutes:
         return FakeResponse(200, buf.getvalue(), [("content-type", "application/x-tar")])
 
     def bucket_file_stream(self, ctx: Ctx) -> FakeResponse:
-        """``GET /bucket-files/{id}/stream``: the file's bytes with the type it was uploaded with."""
+        """``GET /bucket-files/{id}/stream``: the file's bytes with the type it was uploaded with
+        (Hub 0.8.5 says ``application/gzip`` whatever the file is, legacy 143)."""
         record = self._find(ctx)
         content, content_type = self.store.blobs.get(record["id"], (b"", "application/octet-stream"))
-        return FakeResponse(200, content, [("content-type", content_type or "application/octet-stream")])
+        content_type = self.core.fake_era.file_stream_type or content_type or "application/octet-stream"
+        return FakeResponse(200, content, [("content-type", content_type)])
 
 
 def _multipart(content_type: str, body: bytes) -> list[tuple[str, bytes, str]] | None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 class Actor:
     """Who a token speaks for."""
 
-    kind: str  # "user" | "client"
+    kind: str  # "user" | "client" | "robot"
     id: str
     name: str
     realm_id: str

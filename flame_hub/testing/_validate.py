@@ -98,8 +98,9 @@ def _stored(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
-def invalid(keys: list[str], issues: list[dict], *, grouped: bool) -> FakeError:
-    """The 400 for invalid body keys; ``grouped`` = authup's per-key ``group`` issues (018)."""
+def invalid(keys: list[str], issues: list[dict], *, grouped: bool, body: dict | None = None) -> FakeError:
+    """The 400 for invalid body keys; ``grouped`` = authup's per-key ``group`` issues (018);
+    ``body`` gives the values that were sent (the legacy error body shows them)."""
     if len(keys) == 1:
         message = f"Property {keys[0]} is invalid"
     else:
@@ -107,7 +108,8 @@ def invalid(keys: list[str], issues: list[dict], *, grouped: bool) -> FakeError:
     if grouped:
         issues = [{"type": "group", "message": f"Property {k} is invalid", "data": {"name": k},
                    "path": [k], "issues": [i for i in issues if i["path"] == [k]]} for k in keys]
-    return FakeError(400, "bad_request", message, issues=issues)
+    received = {k: body[k] for k in keys if k in body} if isinstance(body, dict) else {}
+    return FakeError(400, "bad_request", message, issues=issues, received=received)
 
 
 def validate(body: Any, required: dict[str, FieldSpec], optional: dict[str, FieldSpec], *,
@@ -145,5 +147,5 @@ def validate(body: Any, required: dict[str, FieldSpec], optional: dict[str, Fiel
             continue
         accepted[key] = _stored(spec, value)
     if bad:
-        raise invalid(bad, issues, grouped=grouped)
+        raise invalid(bad, issues, grouped=grouped, body=body)
     return accepted

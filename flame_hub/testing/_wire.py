@@ -84,7 +84,8 @@ class FakeError(Exception):
 
     def __init__(self, status: int, code: str, message: str, *, issues: list | None = None,
                  name: str | None = None, instanceof: list[str] | None = None,
-                 extra: dict | None = None, headers: list[tuple[str, str]] | None = None):
+                 extra: dict | None = None, headers: list[tuple[str, str]] | None = None,
+                 rate_limited: bool = True, received: dict | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
@@ -94,6 +95,10 @@ class FakeError(Exception):
         self.instanceof = instanceof
         self.extra = extra or {}
         self.headers = headers or []
+        #: the answer carries ``ratelimit-*`` headers (legacy 049: a bad token on core has none)
+        self.rate_limited = rate_limited
+        #: body values of the invalid keys that were sent (legacy ``children[].received``)
+        self.received = received or {}
 
 
 def oauth2_error(name: str, message: str, code: str, error: str, hint: str | None = None) -> FakeError:
@@ -112,14 +117,7 @@ def not_found(singular: str) -> FakeError:
 def error_body(err: FakeError, *, service: str, legacy: bool) -> dict:
     """The body of an error answer on ``service`` for the current or the legacy era."""
     if legacy:
-        body: dict = {"statusCode": err.status, "code": _LEGACY_CODES.get(err.code, err.code),
-                      "message": "" if err.status in (401, 404) else err.message}
-        if err.issues:
-            body["children"] = [{"path": ".".join(map(str, i.get("path", []))),
-                                 "pathAbsolute": ".".join(map(str, i.get("path", []))),
-                                 "received": i.get("received")} for i in err.issues]
-            body["attributes"] = [".".join(map(str, i.get("path", []))) for i in err.issues]
-        return body
+        return _legacy_error_body(err)
     if service == "auth":
         name = err.name or "AuthupError"
         instanceof = err.instanceof or (
@@ -132,6 +130,25 @@ def error_body(err: FakeError, *, service: str, legacy: bool) -> dict:
         return body
     return {"statusCode": err.status, "code": err.code, "message": err.message,
             "issues": err.issues, **err.extra}
+
+
+def _legacy_error_body(err: FakeError) -> dict:
+    """Hub 0.8.5 / authup beta.24: ``{statusCode, code, message}``; a validation error has
+    ``code: "undefined"``, one child per broken rule (``received`` only for keys that were sent)
+    and the attribute names (legacy 028, 051, 052, 114)."""
+    body: dict = {"statusCode": err.status, "code": _LEGACY_CODES.get(err.code, err.code),
+                  "message": "" if err.status in (401, 404) else err.message}
+    if err.issues:
+        paths = [".".join(map(str, i.get("path", []))) for i in err.issues]
+        names = list(dict.fromkeys(paths))
+        body["message"] = (f"The attribute {names[0]} is invalid." if len(names) == 1 else
+                           f"The attributes {', '.join(names)} are invalid.")
+        body["children"] = [{"path": p, "pathAbsolute": p,
+                             **({"received": err.received[p]} if p in err.received else {})}
+                            for p in paths]
+        body["attributes"] = paths
+    body.update(err.extra)
+    return body
 
 
 def generic_error(status: int) -> FakeError:
