@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -66,6 +66,18 @@ def coerce_id(value: Any) -> Any:
 IdLike = Annotated[UUID, BeforeValidator(coerce_id)]
 
 
+def _config(extra: Literal["allow", "forbid"]) -> ConfigDict:
+    """The settings read and request models share; they differ in what unknown keys do."""
+    return ConfigDict(
+        extra=extra,
+        populate_by_name=True,  # fill fields by name as well as by alias
+        arbitrary_types_allowed=True,
+        protected_namespaces=(),
+        # ~80 models are generated at import; each builds its validator on first use instead
+        defer_build=True,
+    )
+
+
 class HubModel(BaseModel):
     """Base of every read model: tolerant of Hub drift.
 
@@ -73,14 +85,7 @@ class HubModel(BaseModel):
     client does not know are kept (``extra="allow"``) so a newer Hub cannot break a script.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-        arbitrary_types_allowed=True,
-        protected_namespaces=(),
-        # ~80 models are generated at import; each builds its validator on first use instead
-        defer_build=True,
-    )
+    model_config = _config(extra="allow")
 
 
 class RequestModel(BaseModel):
@@ -90,13 +95,7 @@ class RequestModel(BaseModel):
     "not given". :meth:`to_body` renders the wire body for a dialect.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-        populate_by_name=True,
-        arbitrary_types_allowed=True,
-        protected_namespaces=(),
-        defer_build=True,
-    )
+    model_config = _config(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod

@@ -176,6 +176,24 @@ def build_enums() -> dict[str, type[enum.Enum]]:
     return out
 
 
+#: Python types of the catalog's JSON types (``object`` depends on the direction: see _json_type).
+_JSON_TYPES: dict[str, Any] = {
+    "string": str,
+    "boolean": bool,
+    "integer": int,
+    "number": Union[int, float],
+    "array": list[Any],
+}
+
+
+def _json_type(spec: FieldSpec, obj: Any) -> Any:
+    """The Python type of a field's JSON type; ``obj`` for ``object`` (read models accept any
+    value there, request models a dict), ``Any`` for an unknown type."""
+    if spec.type == "object":
+        return obj
+    return _JSON_TYPES.get(spec.type or "", Any)
+
+
 # --- read models -------------------------------------------------------------------------------
 
 def _read_type(res: Resource, attr: str, specs: list[FieldSpec], enums: dict) -> Any:
@@ -193,14 +211,7 @@ def _read_type(res: Resource, attr: str, specs: list[FieldSpec], enums: dict) ->
         return TolerantUUID
     if spec.format == "date-time":
         return TolerantDatetime
-    return {
-        "string": str,
-        "boolean": bool,
-        "integer": int,
-        "number": Union[int, float],
-        "array": list[Any],
-        "object": Any,
-    }.get(spec.type or "", Any)
+    return _json_type(spec, obj=Any)
 
 
 def _field(wire: str, attr: str, annotation: Any, doc: str) -> tuple[Any, Any]:
@@ -311,14 +322,7 @@ def _request_type(res: Resource, attr: str, spec: FieldSpec, enums: dict) -> Any
             return enums[name]
     if spec.format == "uuid":
         return IdLike
-    return {
-        "string": str,
-        "boolean": bool,
-        "integer": int,
-        "number": Union[int, float],
-        "array": list[Any],
-        "object": dict[str, Any],
-    }.get(spec.type or "", Any)
+    return _json_type(spec, obj=dict[str, Any])
 
 
 def request_fields(res: Resource, kind: str) -> dict[str, tuple[str, list[FieldSpec], bool]]:
