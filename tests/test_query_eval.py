@@ -402,6 +402,8 @@ async def test_async_slice_pages_and_one_page() -> None:
 
 @pytest.mark.anyio
 async def test_async_dedupes_like_sync() -> None:
+    # pages 2 and 3 are fetched concurrently (page_concurrency 4); both are served one record
+    # further back than planned, and the re-served records are dropped
     b = MemoryBackend(120)
     b.on_fetch = lambda backend, call: call == 2 and backend.records.append(Rec(str(uuid.uuid4()), "a-new"))
     seen = [r.id async for r in AsyncQuerySet(PROJECTS, b).sort("name")]
