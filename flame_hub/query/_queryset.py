@@ -515,7 +515,10 @@ class QuerySet(BaseQuerySet[T]):
 
 class AsyncQuerySet(BaseQuerySet[T]):
     """The awaitable twin of :class:`QuerySet`: same chaining; ``async for``,
-    ``await qs.list()``, ``await qs.count()``, ``exists()``, ``first()``, ``last()``, ``get()``."""
+    ``await qs.list()``, ``await qs.count()``, ``exists()``, ``first()``, ``last()``, ``get()``.
+
+    Iteration and ``list()`` fetch the pages after the first one concurrently, up to
+    :attr:`page_concurrency` at a time (:meth:`concurrency`), and yield them in order."""
 
     def __init__(self, resource: Resource, backend: AsyncPageBackend, *, state: QueryState | None = None) -> None:
         super().__init__(resource, backend, state=state)
