@@ -34,15 +34,17 @@ class Call:
     expected: Collection[int] = SUCCESS
     none_on_404: bool = False
 
-    def kwargs(self) -> dict[str, Any]:
-        return {
-            "params": self.params or None,
-            "json": self.json,
-            "files": self.files,
-            "data": self.data,
-            "auth": self.auth,
-            "expected": self.expected,
-        }
+    def send(self, session: Any) -> Any:
+        """Hand the call to a session: the answer of a sync session, an awaitable of an async one."""
+        return session.request(self.method, self.path, params=self.params or None, json=self.json,
+                               files=self.files, data=self.data, auth=self.auth, expected=self.expected)
+
+    def not_found(self, error: NotFound) -> None:
+        """What the plan receives when the call raised ``error``: ``None`` for a ``none_on_404``
+        call; otherwise the error propagates."""
+        if not self.none_on_404:
+            raise error
+        return None
 
 
 #: A plan: yields :class:`Call`, receives ``httpx.Response`` (or ``None``), returns the result.
@@ -56,11 +58,9 @@ def run_sync(plan: Plan, session: Any) -> Any:
         call = next(plan)
         while True:
             try:
-                response = session.request(call.method, call.path, **call.kwargs())
-            except NotFound:
-                if not call.none_on_404:
-                    raise
-                response = None
+                response = call.send(session)
+            except NotFound as error:
+                response = call.not_found(error)
             call = plan.send(response)
     except StopIteration as done:
         return done.value
@@ -74,11 +74,9 @@ async def run_async(plan: Plan, session: Any) -> Any:
         call = next(plan)
         while True:
             try:
-                response = await session.request(call.method, call.path, **call.kwargs())
-            except NotFound:
-                if not call.none_on_404:
-                    raise
-                response = None
+                response = await call.send(session)
+            except NotFound as error:
+                response = call.not_found(error)
             call = plan.send(response)
     except StopIteration as done:
         return done.value
