@@ -131,6 +131,17 @@ class Helper:
     doc: str
     kind: str = "call"
 
+    @classmethod
+    def binding(cls, name: str, signature: inspect.Signature, body: Callable[[Any, dict[str, Any]], Any],
+                doc: str, kind: str = "call") -> Helper:
+        """A helper whose plan binds the call's arguments to ``signature`` (a ``TypeError``
+        naming the helper when they do not fit) and calls ``body(client, values)``."""
+
+        def plan(client: Any, *args: Any, **kwargs: Any) -> Any:
+            return body(client, _bind(name, signature, args, kwargs))
+
+        return cls(name, signature, plan, doc, kind)
+
 
 # --- small shared pieces -----------------------------------------------------------------------
 
@@ -284,32 +295,19 @@ def arg_type(res: Resource, kind: str, attr: str | None) -> str:
 # --- CRUD helpers, generated per resource ------------------------------------------------------
 
 def _list_helpers(res: Resource) -> list[Helper]:
-    model = model_for(res)
-    out = []
-
-    def find(client: Any, *args: Any, **kwargs: Any):
-        values = _bind(f"find_{res.attr}", find_sig, args, kwargs)
-        return _find_plan(client, res, values)
-
-    find_sig = inspect.Signature(_FIND_PARAMS, return_annotation=f"list[{model.__name__}]")
-    out.append(Helper(
-        f"find_{res.attr}", find_sig, find,
-        f"Find {res.name}: ``filter``/``page``/``sort`` as in flame-hub-client (one request; the "
-        f"page defaults to the first 50). ``fields`` adds optional fields, ``include`` picks "
-        f"relations (default: all), ``meta=True`` also returns :class:`ResourceListMeta`. "
-        f"For every match use the lazy ``client.{res.attr}`` QuerySet.",
-    ))
+    """``find_<xs>`` and, unless the list needs scope filters, ``get_<xs>``: one list request."""
+    listings = [(f"find_{res.attr}", _FIND_PARAMS,
+                 f"Find {res.name}: ``filter``/``page``/``sort`` as in flame-hub-client (one request; the "
+                 f"page defaults to the first 50). ``fields`` adds optional fields, ``include`` picks "
+                 f"relations (default: all), ``meta=True`` also returns :class:`ResourceListMeta`. "
+                 f"For every match use the lazy ``client.{res.attr}`` QuerySet.")]
     if not any(res.eras[e].required_filters for e in _available_eras(res)):
-        def get_all(client: Any, *args: Any, **kwargs: Any):
-            values = _bind(f"get_{res.attr}", get_sig, args, kwargs)
-            return _find_plan(client, res, values)
-
-        get_sig = inspect.Signature(_READ_PARAMS, return_annotation=f"list[{model.__name__}]")
-        out.append(Helper(
-            f"get_{res.attr}", get_sig, get_all,
-            f"The first 50 {res.name} (one request). For all of them iterate ``client.{res.attr}``.",
-        ))
-    return out
+        listings.append((f"get_{res.attr}", _READ_PARAMS,
+                         f"The first 50 {res.name} (one request). For all of them iterate ``client.{res.attr}``."))
+    returns = f"list[{model_for(res).__name__}]"
+    return [Helper.binding(name, inspect.Signature(params, return_annotation=returns),
+                           lambda client, values: _find_plan(client, res, values), doc)
+            for name, params, doc in listings]
 
 
 def _find_plan(client: Any, res: Resource, values: dict[str, Any]):
@@ -330,12 +328,11 @@ def _get_helper(res: Resource) -> Helper:
     sig = inspect.Signature([_pos(id_name, annotation=ID), *_READ_PARAMS],
                             return_annotation=f"{model.__name__} | None")
 
-    def get_one(client: Any, *args: Any, **kwargs: Any):
-        values = _bind(f"get_{res.singular}", sig, args, kwargs)
+    def get_one(client: Any, values: dict[str, Any]):
         ident = check_id(values.pop(id_name), id_name)
         return _get_plan(client, res, "get", {"id": ident}, values)
 
-    return Helper(
+    return Helper.binding(
         f"get_{res.singular}", sig, get_one,
         f"One {res.singular.replace('_', ' ')} by id (a UUID, a UUID string or a model), or "
         f"``None`` when the Hub answers 404. A malformed id raises ``ValueError`` before sending.",
@@ -347,14 +344,13 @@ def _get_by_name_helper(res: Resource) -> Helper:
     sig = inspect.Signature([_pos("name", annotation="str"), *_READ_PARAMS],
                             return_annotation=f"{model.__name__} | None")
 
-    def get_by_name(client: Any, *args: Any, **kwargs: Any):
-        values = _bind(f"get_{res.singular}_by_name", sig, args, kwargs)
+    def get_by_name(client: Any, values: dict[str, Any]):
         name = values.pop("name")
         if not isinstance(name, str) or not name:
             raise ValueError(f"name must be a non-empty string, not {name!r}")
         return _get_plan(client, res, "get_by_name", {"name": quote(name, safe="")}, values)
 
-    return Helper(
+    return Helper.binding(
         f"get_{res.singular}_by_name", sig, get_by_name,
         f"One {res.singular.replace('_', ' ')} by its unique name (the Hub reads it by name), "
         f"or ``None`` when there is none.",
@@ -415,14 +411,13 @@ def _create_helper(res: Resource) -> Helper:
     params.append(AUTH_PARAM)
     sig = inspect.Signature(params, return_annotation=model_for(res).__name__)
 
-    def create(client: Any, *args: Any, **kwargs: Any):
-        values = _bind(f"create_{res.singular}", sig, args, kwargs)
+    def create(client: Any, values: dict[str, Any]):
         auth = values.pop("auth")
         body = _body(client, res, "create", values, names)
         response = yield Call("POST", _path(_op_path(client, res, "create")), json=body, auth=auth)
         return _parse_record(client, res, response)
 
-    return Helper(
+    return Helper.binding(
         f"create_{res.singular}", sig, create,
         f"Create a {res.singular.replace('_', ' ')}. Only the arguments given are sent (the Hub "
         f"fills in its defaults); ids accept a UUID, a UUID string or a model.",
@@ -483,8 +478,7 @@ def _update_helper(res: Resource) -> Helper:
     params.append(AUTH_PARAM)
     sig = inspect.Signature(params, return_annotation=model_for(res).__name__)
 
-    def update(client: Any, *args: Any, **kwargs: Any):
-        values = _bind(f"update_{res.singular}", sig, args, kwargs)
+    def update(client: Any, values: dict[str, Any]):
         ident = check_id(values.pop(id_name), id_name)
         auth = values.pop("auth")
         body = _body(client, res, "update", values, names)
@@ -492,7 +486,7 @@ def _update_helper(res: Resource) -> Helper:
                               auth=auth)
         return _parse_record(client, res, response)
 
-    return Helper(
+    return Helper.binding(
         f"update_{res.singular}", sig, update,
         f"Update a {res.singular.replace('_', ' ')}: only the arguments given are sent "
         f"(``None`` sends null); returns the updated record.",
@@ -503,14 +497,13 @@ def _delete_helper(res: Resource) -> Helper:
     id_name = f"{res.singular}_id"
     sig = inspect.Signature([_pos(id_name, annotation=ID), AUTH_PARAM], return_annotation="None")
 
-    def delete(client: Any, *args: Any, **kwargs: Any):
-        values = _bind(f"delete_{res.singular}", sig, args, kwargs)
+    def delete(client: Any, values: dict[str, Any]):
         ident = check_id(values[id_name], id_name)
         yield Call("DELETE", _path(_op_path(client, res, "delete"), id=ident), auth=values["auth"])
         return None
 
-    return Helper(f"delete_{res.singular}", sig, delete,
-                  f"Delete a {res.singular.replace('_', ' ')} (raises NotFound if there is none).")
+    return Helper.binding(f"delete_{res.singular}", sig, delete,
+                          f"Delete a {res.singular.replace('_', ' ')} (raises NotFound if there is none).")
 
 
 def crud_helpers(res: Resource) -> list[Helper]:

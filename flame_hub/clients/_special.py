@@ -30,7 +30,6 @@ from ._helpers import (
     DownloadRequest,
     Helper,
     StreamRequest,
-    _bind,
     _kw,
     _parse_record,
     _path,
@@ -99,8 +98,7 @@ def _command_helper(res: Resource, route_name: str) -> Helper:
     sig = inspect.Signature(params, return_annotation=model_for(res).__name__ if returns_record else "None")
     name = f"send_{res.singular}_command"
 
-    def plan(client: Any, *args: Any, **kwargs: Any):
-        values = _bind(name, sig, args, kwargs)
+    def plan(client: Any, values: dict[str, Any]):
         route = _route(client, res, route_name)
         ident = check_id(values.pop(id_name), id_name)
         body: dict[str, Any] = {"command": _check_command(client, res, route, values.pop("command"))}
@@ -114,7 +112,7 @@ def _command_helper(res: Resource, route_name: str) -> Helper:
     doc = (f"Send a command to a {res.singular.replace('_', ' ')}; the command is checked against "
            "the values this Hub era accepts before sending."
            + (f" Returns the updated {res.singular.replace('_', ' ')}." if returns_record else ""))
-    return Helper(name, sig, plan, doc)
+    return Helper.binding(name, sig, plan, doc)
 
 
 def _master_image_command(client: Any, command: str, master_image_id: Any, auth: Any):
@@ -146,14 +144,13 @@ def _get_credentials_helper(res: Resource, route_name: str, model: Any, what: st
                             return_annotation=model.__name__)
     name = f"get_{res.singular}_{route_name}"
 
-    def plan(client: Any, *args: Any, **kwargs: Any):
-        values = _bind(name, sig, args, kwargs)
+    def plan(client: Any, values: dict[str, Any]):
         route = _route(client, res, route_name)
         ident = check_id(values[id_name], id_name)
         response = yield Call(route.method, _path(route.path, id=ident), auth=values["auth"])
         return model.model_validate(parse_json(response))
 
-    return Helper(name, sig, plan, f"The {what} of a {res.singular.replace('_', ' ')} (bare answer, "
+    return Helper.binding(name, sig, plan, f"The {what} of a {res.singular.replace('_', ' ')} (bare answer, "
                                    "not wrapped in an envelope on any Hub).")
 
 
@@ -167,8 +164,7 @@ def _update_credentials_helper(res: Resource) -> Helper:
     )
     name = f"update_{res.singular}_client_credentials"
 
-    def plan(client: Any, *args: Any, **kwargs: Any):
-        values = _bind(name, sig, args, kwargs)
+    def plan(client: Any, values: dict[str, Any]):
         route = _route(client, res, "update_client_credentials")
         ident = check_id(values.pop(id_name), id_name)
         auth = values.pop("auth")
@@ -176,9 +172,9 @@ def _update_credentials_helper(res: Resource) -> Helper:
         response = yield Call(route.method, _path(route.path, id=ident), json=body, auth=auth)
         return ClientCredentials.model_validate(parse_json(response))
 
-    return Helper(name, sig, plan,
-                  f"Change the client credentials of a {res.singular.replace('_', ' ')}; only the "
-                  "arguments given are sent, and ``secret=None`` makes the Hub generate a new secret.")
+    return Helper.binding(name, sig, plan,
+                          f"Change the client credentials of a {res.singular.replace('_', ' ')}; only the "
+                          "arguments given are sent, and ``secret=None`` makes the Hub generate a new secret.")
 
 
 # --- logs ----------------------------------------------------------------------------------------
@@ -195,8 +191,7 @@ def _bulk_delete_helper(res: Resource) -> Helper:
                             return_annotation="None")
     name = f"delete_{res.attr}"
 
-    def plan(client: Any, *pargs: Any, **kwargs: Any):
-        values = _bind(name, sig, pargs, kwargs)
+    def plan(client: Any, values: dict[str, Any]):
         route = _route(client, res, "bulk_delete")
         spec = client.dialect.spec(res)
         params = [(f"filter[{client.dialect.wire_key(to_snake(k))}]",
@@ -206,9 +201,9 @@ def _bulk_delete_helper(res: Resource) -> Helper:
         yield Call(route.method, _path(route.path), params=params, auth=values["auth"])
         return None
 
-    return Helper(name, sig, plan,
-                  f"Delete the {res.name.replace('-', ' ')} of one scope ({', '.join(args)}); never "
-                  "unscoped.")
+    return Helper.binding(name, sig, plan,
+                          f"Delete the {res.name.replace('-', ' ')} of one scope ({', '.join(args)}); never "
+                          "unscoped.")
 
 
 # --- storage: upload, streams, download ----------------------------------------------------------
@@ -282,13 +277,12 @@ def _stream_helper(res: Resource, name: str, doc: str) -> Helper:
                              _pos("chunk_size", _DEFAULT_CHUNK, "int"), AUTH_PARAM],
                             return_annotation="ByteStream")
 
-    def plan(client: Any, *args: Any, **kwargs: Any) -> StreamRequest:
-        values = _bind(name, sig, args, kwargs)
+    def plan(client: Any, values: dict[str, Any]) -> StreamRequest:
         route = _route(client, res, "stream")
         ident = check_id(values[id_name], id_name)
         return StreamRequest(_path(route.path, id=ident), values["auth"], values["chunk_size"])
 
-    return Helper(name, sig, plan, doc, kind="stream")
+    return Helper.binding(name, sig, plan, doc, kind="stream")
 
 
 def _download_helper() -> Helper:
@@ -302,8 +296,7 @@ def _download_helper() -> Helper:
         return_annotation="Path",
     )
 
-    def plan(client: Any, *args: Any, **kwargs: Any) -> DownloadRequest:
-        values = _bind("download_bucket_file", sig, args, kwargs)
+    def plan(client: Any, values: dict[str, Any]) -> DownloadRequest:
         destination = values["path"]
         if not isinstance(destination, (str, os.PathLike)):
             raise ValueError(f"path must be a file path, not {destination!r}")
@@ -314,7 +307,7 @@ def _download_helper() -> Helper:
                               auth=values["auth"])
         return DownloadRequest(request, Path(destination), progress)
 
-    return Helper(
+    return Helper.binding(
         "download_bucket_file", sig, plan,
         "Download a bucket file to ``path`` (streamed in chunks; written to a temporary file "
         "next to it and renamed when complete, so a failed download leaves no partial file). "
