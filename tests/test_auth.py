@@ -123,15 +123,17 @@ class MockAuthup:
         return [g["grant_type"] for g in self.grants]
 
 
+#: the identity and secret each flow presents to MockAuthup
+CREDENTIALS = {
+    PasswordAuth: ("admin", "start123"),
+    ClientAuth: ("system", "start123"),
+    RobotAuth: ("41762b1f-9767-4bcc-851e-d6ec66b6c10a", "x"),
+}
+
+
 def make(hub: MockAuthup, cls=PasswordAuth, **kwargs):
     clock = kwargs.pop("clock", Clock())
-    token_client = httpx.Client(transport=hub.transport())
-    if cls is PasswordAuth:
-        auth = PasswordAuth("admin", "start123", AUTH, token_client, clock=clock, **kwargs)
-    elif cls is ClientAuth:
-        auth = ClientAuth("system", "start123", AUTH, token_client, clock=clock, **kwargs)
-    else:
-        auth = RobotAuth("41762b1f-9767-4bcc-851e-d6ec66b6c10a", "x", AUTH, token_client, clock=clock, **kwargs)
+    auth = cls(*CREDENTIALS[cls], AUTH, httpx.Client(transport=hub.transport()), clock=clock, **kwargs)
     api = httpx.Client(transport=hub.transport(), auth=auth)
     return auth, api, clock
 
@@ -206,18 +208,20 @@ def test_token_transport_error_is_wrapped():
 
 
 # ---------------------------------------------------------------------------- refresh
-def test_refresh_before_expiry_with_margin_and_rotation():
-    hub = MockAuthup(ttl=900)
+@pytest.mark.parametrize(("ttl", "refresh_after"), [(900, 870), (10, 5)], ids=["margin", "half-lifetime"])
+def test_refresh_before_expiry_with_margin_and_rotation(ttl, refresh_after):
+    # refresh 30 s (the margin) before expiry, but never earlier than half the token's lifetime
+    hub = MockAuthup(ttl=ttl)
     auth, api, clock = make(hub, margin=30)
     api.get(API)
-    clock.now += 869
+    clock.now += refresh_after - 1
     api.get(API)
     assert hub.kinds() == ["password"]
-    clock.now += 2  # 871 s: within the 30 s margin
+    clock.now += 2  # just past refresh_at
     api.get(API)
     assert hub.kinds() == ["password", "refresh_token"]
     assert hub.grants[1]["refresh_token"] == "refresh-1"
-    clock.now += 871
+    clock.now += refresh_after + 1
     api.get(API)
     # always the newest refresh token: refresh-1 was used once, so the next one is refresh-2
     assert hub.grants[2] == {"grant_type": "refresh_token", "refresh_token": "refresh-2"}
@@ -225,42 +229,37 @@ def test_refresh_before_expiry_with_margin_and_rotation():
     assert all(hub.refresh_tokens[t] is False for t in ("refresh-1", "refresh-2"))
 
 
-def test_short_lived_token_margin_is_capped_at_half_the_lifetime():
-    hub = MockAuthup(ttl=10)
-    auth, api, clock = make(hub, margin=30)
-    api.get(API)
-    clock.now += 4
-    api.get(API)
-    assert hub.kinds() == ["password"]
-    clock.now += 2
-    api.get(API)
-    assert hub.kinds() == ["password", "refresh_token"]
+def _refresh_token_revoked_then_expired(hub, clock):
+    hub.refresh_tokens["refresh-1"] = False  # e.g. revoked on the server
+    clock.now += 10_000
 
 
-def test_refresh_failure_falls_back_to_password_grant():
+def _session_revoked_on_the_server(hub, clock):
+    hub.expire_tokens()  # the API answers 401 ...
+    hub.refresh_tokens.clear()  # ... and the refresh is refused
+
+
+@pytest.mark.parametrize("revoke", [_refresh_token_revoked_then_expired, _session_revoked_on_the_server])
+def test_failed_refresh_falls_back_to_password_grant(revoke):
     hub = MockAuthup()
     auth, api, clock = make(hub)
     api.get(API)
-    hub.refresh_tokens["refresh-1"] = False  # e.g. revoked on the server
-    clock.now += 10_000
+    revoke(hub, clock)
     assert api.get(API).status_code == 200
     assert hub.kinds() == ["password", "refresh_token", "password"]
     assert hub.api_calls[-1] == "Bearer access-2"
 
 
-def test_client_credentials_without_refresh_token_regrants():
-    hub = MockAuthup()
-    _, api, clock = make(hub, ClientAuth)
+@pytest.mark.parametrize(("ttl", "between"), [
+    (900, lambda auth, clock: setattr(clock, "now", clock.now + 10_000)),  # expired: no refresh token
+    (0, lambda auth, clock: None),  # expires_in 0: renewed before the next request
+    (900, lambda auth, clock: auth.invalidate()),  # invalidate() forces a new grant
+], ids=["expired-without-refresh-token", "zero-lifetime", "invalidate"])
+def test_client_credentials_new_grant(ttl, between):
+    hub = MockAuthup(ttl=ttl)
+    auth, api, clock = make(hub, ClientAuth)
     api.get(API)
-    clock.now += 10_000
-    api.get(API)
-    assert hub.kinds() == ["client_credentials", "client_credentials"]
-
-
-def test_zero_lifetime_is_renewed_before_the_next_request():
-    hub = MockAuthup(ttl=0)
-    _, api, _ = make(hub, ClientAuth)
-    api.get(API)
+    between(auth, clock)
     api.get(API)
     assert hub.kinds() == ["client_credentials", "client_credentials"]
 
@@ -277,12 +276,14 @@ def test_unknown_lifetime_is_used_until_rejected():
 
 
 # ---------------------------------------------------------------------------- 401 recovery
-def test_401_reauthenticates_once_and_retries_once():
+@pytest.mark.parametrize("send", [lambda api: api.get(API), lambda api: api.post(API, json={"name": "x"})],
+                         ids=["GET", "POST-json"])
+def test_401_reauthenticates_once_and_retries_once(send):
     hub = MockAuthup()
     _, api, _ = make(hub)
     api.get(API)
     hub.expire_tokens()
-    assert api.get(API).status_code == 200
+    assert send(api).status_code == 200  # a JSON body is in memory: it can be sent again
     assert hub.kinds() == ["password", "refresh_token"]
     assert hub.api_calls == ["Bearer access-1", "Bearer access-1", "Bearer access-2"]
 
@@ -316,33 +317,6 @@ def test_401_with_unreplayable_body_is_not_retried():
     assert len(hub.api_calls) == 2 and hub.kinds() == ["password"]  # sent once, not retried
     assert not _replayable(httpx.Request("POST", API, content=iter([b"x"])))
     assert _replayable(httpx.Request("POST", API, json={"a": 1}))
-
-
-def test_401_with_json_body_is_retried():
-    hub = MockAuthup()
-    _, api, _ = make(hub)
-    api.get(API)
-    hub.expire_tokens()
-    assert api.post(API, json={"name": "x"}).status_code == 200
-
-
-def test_401_after_revoked_session_falls_back_to_password():
-    hub = MockAuthup()
-    _, api, _ = make(hub)
-    api.get(API)
-    hub.expire_tokens()
-    hub.refresh_tokens.clear()
-    assert api.get(API).status_code == 200
-    assert hub.kinds() == ["password", "refresh_token", "password"]
-
-
-def test_invalidate_forces_a_new_grant():
-    hub = MockAuthup()
-    auth, api, _ = make(hub, ClientAuth)
-    api.get(API)
-    auth.invalidate()
-    api.get(API)
-    assert hub.kinds() == ["client_credentials", "client_credentials"]
 
 
 # ---------------------------------------------------------------------------- robots
@@ -432,45 +406,42 @@ def test_internal_client_is_closed():
 
 
 # ---------------------------------------------------------------------------- concurrency
-def test_twenty_threads_share_one_refresh():
+def in_twenty_threads(get) -> list[int]:
+    """Start 20 threads at once, each calling ``get()``; the status codes they got."""
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def worker():
+        barrier.wait()
+        statuses.append(get().status_code)
+
+    threads = [threading.Thread(target=worker) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
+
+
+def expire_on_the_clock(hub, clock):
+    clock.now += 10_000  # the client knows its token is past refresh_at
+
+
+def expire_on_the_server(hub, clock):
+    hub.expire_tokens()  # the client learns it from a 401
+
+
+EXPIRIES = pytest.mark.parametrize("expire", [expire_on_the_clock, expire_on_the_server],
+                                   ids=["clock", "server"])
+
+
+@EXPIRIES
+def test_twenty_threads_share_one_refresh(expire):
     hub = MockAuthup(delay=0.05)
     auth, api, clock = make(hub)
     api.get(API)
-    clock.now += 10_000  # expired for everyone
-    barrier = threading.Barrier(20)
-    results: list[int] = []
-
-    def worker():
-        barrier.wait()
-        results.append(api.get(API).status_code)
-
-    threads = [threading.Thread(target=worker) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results == [200] * 20
-    assert hub.kinds() == ["password", "refresh_token"]
-
-
-def test_twenty_threads_after_server_side_expiry_one_reauth():
-    hub = MockAuthup(delay=0.05)
-    auth, api, _ = make(hub)
-    api.get(API)
-    hub.expire_tokens()
-    barrier = threading.Barrier(20)
-    results: list[int] = []
-
-    def worker():
-        barrier.wait()
-        results.append(api.get(API).status_code)
-
-    threads = [threading.Thread(target=worker) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results == [200] * 20
+    expire(hub, clock)
+    assert in_twenty_threads(lambda: api.get(API)) == [200] * 20
     assert hub.kinds() == ["password", "refresh_token"]
 
 
@@ -482,8 +453,7 @@ def amake(hub: MockAuthup, cls=PasswordAuth, *, give: str = "async", **kwargs):
         kwargs["async_client"] = httpx.AsyncClient(transport=transport)
     else:
         kwargs["client"] = httpx.Client(transport=transport)
-    creds = ("admin", "start123") if cls is PasswordAuth else ("system", "start123")
-    auth = cls(*creds, AUTH, clock=clock, **kwargs)
+    auth = cls(*CREDENTIALS[cls], AUTH, clock=clock, **kwargs)
     api = httpx.AsyncClient(transport=httpx.MockTransport(hub.ahandler), auth=auth)
     return auth, api, clock
 
@@ -511,23 +481,13 @@ async def test_async_borrows_the_sync_clients_transport():
     await auth.aclose()
 
 
+@EXPIRIES
 @pytest.mark.anyio
-async def test_twenty_tasks_share_one_refresh():
+async def test_twenty_tasks_share_one_refresh(expire):
     hub = MockAuthup(delay=0.05)
     auth, api, clock = amake(hub)
     await api.get(API)
-    clock.now += 10_000
-    statuses = await asyncio.gather(*(api.get(API) for _ in range(20)))
-    assert [r.status_code for r in statuses] == [200] * 20
-    assert hub.kinds() == ["password", "refresh_token"]
-
-
-@pytest.mark.anyio
-async def test_twenty_tasks_after_server_side_expiry_one_reauth():
-    hub = MockAuthup(delay=0.05)
-    auth, api, _ = amake(hub)
-    await api.get(API)
-    hub.expire_tokens()
+    expire(hub, clock)
     statuses = await asyncio.gather(*(api.get(API) for _ in range(20)))
     assert [r.status_code for r in statuses] == [200] * 20
     assert hub.kinds() == ["password", "refresh_token"]
@@ -590,20 +550,17 @@ def test_fake_hub_token_expiry_refreshes_before_use():
                           "GET /core/nodes"]
 
 
-def test_fake_hub_expired_on_the_server_means_one_reauth_and_retry():
-    clock = Clock()  # the client believes its token is still fresh
-    hub, auth, api = fake_setup(token_ttl=1, clock=clock)
-    api.get(hub.core_url + "nodes")
-    time.sleep(1.05)
-    hub.clear_requests()
-    assert api.get(hub.core_url + "nodes").status_code == 200
-    assert trace(hub) == ["GET /core/nodes", "POST /auth/token refresh_token", "GET /core/nodes"]
-
-
-def test_fake_hub_expire_tokens_one_reauth_and_retry():
-    hub, auth, api = fake_setup()
-    api.get(hub.core_url + "nodes")
-    hub.expire_tokens()
+@pytest.mark.parametrize("lifetime", ["expires", "expire_tokens"])
+def test_fake_hub_expired_on_the_server_means_one_reauth_and_retry(lifetime):
+    # the client's clock stands still: it believes its token is fresh until the Hub says 401
+    if lifetime == "expires":
+        hub, auth, api = fake_setup(token_ttl=1, clock=Clock())
+        api.get(hub.core_url + "nodes")
+        time.sleep(1.05)
+    else:
+        hub, auth, api = fake_setup(clock=Clock())
+        api.get(hub.core_url + "nodes")
+        hub.expire_tokens()
     hub.clear_requests()
     assert api.get(hub.core_url + "nodes").status_code == 200
     assert trace(hub) == ["GET /core/nodes", "POST /auth/token refresh_token", "GET /core/nodes"]
@@ -665,46 +622,14 @@ def test_fake_hub_wrong_password_and_robot_grant():
     assert system.get(hub.core_url + "nodes").status_code == 200
 
 
-def test_fake_hub_twenty_threads_one_refresh_grant():
+@EXPIRIES
+def test_fake_hub_twenty_threads_one_refresh_grant(expire):
     clock = Clock()
     hub, auth, api = fake_setup(clock=clock, latency=0.01)
     api.get(hub.core_url + "nodes")
-    clock.now += 10_000
+    expire(hub, clock)
     hub.clear_requests()
-    barrier = threading.Barrier(20)
-    statuses: list[int] = []
-
-    def worker():
-        barrier.wait()
-        statuses.append(api.get(hub.core_url + "nodes").status_code)
-
-    threads = [threading.Thread(target=worker) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert statuses == [200] * 20
-    assert grants(hub) == ["refresh_token"]
-
-
-def test_fake_hub_twenty_threads_after_expire_tokens_one_reauth():
-    hub, auth, api = fake_setup(latency=0.01)
-    api.get(hub.core_url + "nodes")
-    hub.expire_tokens()
-    hub.clear_requests()
-    barrier = threading.Barrier(20)
-    statuses: list[int] = []
-
-    def worker():
-        barrier.wait()
-        statuses.append(api.get(hub.core_url + "nodes").status_code)
-
-    threads = [threading.Thread(target=worker) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert statuses == [200] * 20
+    assert in_twenty_threads(lambda: api.get(hub.core_url + "nodes")) == [200] * 20
     assert grants(hub) == ["refresh_token"]
 
 
