@@ -12,7 +12,7 @@ import pytest
 
 import flame_hub
 from flame_hub import models as m
-from flame_hub.dialects import LEGACY
+from flame_hub.dialects import CURRENT, LEGACY
 
 NODE_ID = "16c9e5fe-546f-4754-974a-59fd1a9719b8"
 REALM_ID = "4b3ca244-c488-4e86-ae3d-a677cd8255c4"
@@ -20,7 +20,9 @@ NODE = {"id": NODE_ID, "name": "n1", "realmId": REALM_ID, "hidden": False, "type
 
 
 class Recorder:
-    """A MockTransport handler answering like the Hub >= 0.13 and recording every request."""
+    """A MockTransport handler answering like the Hub >= 0.13 and recording every request.
+    The clients talking to it are told their dialect (``dialect=CURRENT``), so that they send
+    no version detection (``GET {base}/``) first."""
 
     def __init__(self, answers=None):
         self.requests: list[httpx.Request] = []
@@ -50,7 +52,7 @@ def rec():
 
 @pytest.fixture
 def core(rec):
-    with flame_hub.CoreClient("http://hub.test/core", transport=httpx.MockTransport(rec)) as client:
+    with flame_hub.CoreClient("http://hub.test/core", transport=httpx.MockTransport(rec), dialect=CURRENT) as client:
         yield client
 
 
@@ -69,7 +71,7 @@ def test_default_base_urls_are_the_public_hub():
 def test_client_wins_over_base_url_with_a_warning(rec):
     http = httpx.Client(base_url="http://other.test/core/", transport=httpx.MockTransport(rec))
     with pytest.warns(UserWarning, match="ignored"):
-        core = flame_hub.CoreClient(base_url="http://hub.test/core/", client=http)
+        core = flame_hub.CoreClient(base_url="http://hub.test/core/", client=http, dialect=CURRENT)
     core.get_node(NODE_ID)
     assert rec.last.url.host == "other.test"
     core.close()
@@ -114,7 +116,7 @@ def test_ids_accept_models_and_strings(core, rec):
 def test_get_returns_none_on_any_404(rec, body):
     rec.answers[("GET", f"/core/nodes/{NODE_ID}")] = (404, body)
     rec.answers[("DELETE", f"/core/nodes/{NODE_ID}")] = (404, body)
-    with flame_hub.CoreClient("http://hub.test/core/", transport=httpx.MockTransport(rec)) as core:
+    with flame_hub.CoreClient("http://hub.test/core/", transport=httpx.MockTransport(rec), dialect=CURRENT) as core:
         assert core.get_node(NODE_ID) is None
         with pytest.raises(flame_hub.NotFound):  # only get_<x> turns a 404 into None
             core.delete_node(NODE_ID)
@@ -197,7 +199,7 @@ def test_legacy_dialect_speaks_snake_case(rec):
 
 
 def test_operations_an_era_lacks_raise(rec):
-    with flame_hub.AuthClient("http://hub.test/auth/", transport=httpx.MockTransport(rec)) as auth:
+    with flame_hub.AuthClient("http://hub.test/auth/", transport=httpx.MockTransport(rec), dialect=CURRENT) as auth:
         with pytest.raises(ValueError, match="robots"):
             auth.get_robot(NODE_ID)  # current authup has no robots
     assert rec.requests == []
@@ -254,7 +256,7 @@ def test_upload_keeps_each_part_content_type(rec, tmp_path):
     path.write_text("a,b\n")
     spec = {"file_name": "x.bin", "content": b"\x00\x01", "content_type": "application/x-custom"}
     given = dict(spec)
-    with flame_hub.StorageClient("http://hub.test/storage/", transport=httpx.MockTransport(rec)) as storage:
+    with flame_hub.StorageClient("http://hub.test/storage/", transport=httpx.MockTransport(rec), dialect=CURRENT) as storage:
         files = storage.upload_to_bucket(NODE_ID, spec, path, ("note.txt", "hello"))
     assert [f.name for f in files] == ["a.txt"] and isinstance(files[0], m.BucketFile)
     assert spec == given  # the caller's dict is not changed (upstream bug)
@@ -266,7 +268,7 @@ def test_upload_keeps_each_part_content_type(rec, tmp_path):
 
 
 def test_upload_refuses_unclear_input(rec):
-    with flame_hub.StorageClient("http://hub.test/storage/", transport=httpx.MockTransport(rec)) as storage:
+    with flame_hub.StorageClient("http://hub.test/storage/", transport=httpx.MockTransport(rec), dialect=CURRENT) as storage:
         with pytest.raises(ValueError):
             storage.upload_to_bucket(NODE_ID)
         with pytest.raises(ValueError):
@@ -278,7 +280,7 @@ def test_upload_refuses_unclear_input(rec):
 
 def test_streams_raise_on_error_status_instead_of_yielding_it(rec):
     rec.answers[("GET", f"/storage/bucket-files/{NODE_ID}/stream")] = (404, {"statusCode": 404, "message": "gone"})
-    with flame_hub.StorageClient("http://hub.test/storage/", transport=httpx.MockTransport(rec)) as storage:
+    with flame_hub.StorageClient("http://hub.test/storage/", transport=httpx.MockTransport(rec), dialect=CURRENT) as storage:
         with pytest.raises(flame_hub.NotFound):
             b"".join(storage.stream_bucket_file(NODE_ID))
 
@@ -287,7 +289,7 @@ def test_download_writes_atomically_with_progress(rec, tmp_path):
     payload = b"x" * 200_000
     rec.answers[("GET", f"/storage/bucket-files/{NODE_ID}/stream")] = (200, payload)
     seen = []
-    with flame_hub.StorageClient("http://hub.test/storage/", transport=httpx.MockTransport(rec)) as storage:
+    with flame_hub.StorageClient("http://hub.test/storage/", transport=httpx.MockTransport(rec), dialect=CURRENT) as storage:
         target = storage.download_bucket_file(NODE_ID, tmp_path / "out" / "f.bin",
                                               progress=lambda done, total: seen.append((done, total)),
                                               chunk_size=65536)
@@ -302,7 +304,7 @@ def test_download_writes_atomically_with_progress(rec, tmp_path):
 
 def test_async_client_shares_the_helpers(rec):
     async def main():
-        async with flame_hub.AsyncCoreClient("http://hub.test/core/", transport=httpx.MockTransport(rec)) as core:
+        async with flame_hub.AsyncCoreClient("http://hub.test/core/", transport=httpx.MockTransport(rec), dialect=CURRENT) as core:
             node = await core.get_node(NODE_ID)
             created = await core.create_node("n1", node_type="default")
             found = await core.find_nodes(filter={"name": "n1"})

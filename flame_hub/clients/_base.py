@@ -7,23 +7,33 @@ concrete class is defined, :meth:`_ClientBase.__init_subclass__` installs
 - every helper of :mod:`._helpers` / :mod:`._special`, wrapped by the class's shell: the sync
   shell runs a helper's plan with :func:`._plan.run_sync`, the async shell awaits
   :func:`._plan.run_async`. The plan itself is shared.
+
+Hub versions: a client speaks the :class:`~flame_hub.dialects.Dialect` given as ``dialect=`` or
+``hub_version=``; without either it asks the service once, before its first request that needs
+it (``GET {base}/`` answers ``{"version": ...}``; :func:`detect_plan`). Until then
+:attr:`_ClientBase.dialect` is the current one, so ``repr()`` and query compilation never send
+anything; evaluation detects first, then compiles.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import json
+import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
+import anyio
 import httpx
 
 from .._http import AsyncHubSession, HubSession
-from ..dialects import CURRENT, Dialect
+from ..dialects import CURRENT, LEGACY, Dialect, dialect_for_authup_version, dialect_for_version
 from ..resources import ERAS, REGISTRY, Resource
 from ._helpers import DownloadRequest, Helper, StreamRequest, crud_helpers, fetch_page_plan
-from ._plan import run_async, run_sync
+from ._plan import Call, Plan, run_async, run_sync
 from ._special import DownloadSink, content_length, special_helpers
 
 __all__ = ["SyncClient", "AsyncClient", "helpers_of", "resources_of_service"]
@@ -70,6 +80,111 @@ class _Manager:
         return qs
 
 
+# --- Hub version detection (sans-IO; the shells run the plan) -----------------------------------
+
+#: answers of ``GET {base}/`` that are read (a 4xx, e.g. a gateway that hides the root, is no
+#: version rather than an error; 5xx and connection errors raise, and detection is tried again)
+_ROOT_STATUSES = tuple(range(200, 500))
+
+
+def _root_version(response: httpx.Response) -> str | None:
+    """The ``version`` of a service root answer, if it has one."""
+    if response.status_code != 200:
+        return None
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    version = body.get("version") if isinstance(body, dict) else None
+    return version if isinstance(version, str) and version else None
+
+
+def sibling_core_url(base_url: str) -> str | None:
+    """``http://gw/storage/`` -> ``http://gw/core/``: the core service behind the same gateway."""
+    stripped = base_url.rstrip("/")
+    if not stripped.endswith("/storage"):
+        return None
+    return stripped[: -len("storage")] + "core/"
+
+
+def dialect_from_root(service: str, version: str | None) -> Dialect:
+    """The dialect a service's root version means; without a version: the current one for auth
+    and core, the legacy one for storage (only Hub <= 0.12 storage leaves it out, legacy 131)."""
+    if version is None:
+        return LEGACY if service == "storage" else CURRENT
+    if service == "auth":
+        return dialect_for_authup_version(version)
+    return dialect_for_version(version)
+
+
+def detect_plan(service: str, base_url: str) -> Plan:
+    """Ask the service for its version; returns ``(dialect, version)``. Storage roots of old Hubs
+    carry no version: then the core service behind the same gateway is asked (``.../core/``)."""
+    response = yield Call("GET", "", auth=None, expected=_ROOT_STATUSES)
+    version = _root_version(response)
+    core = sibling_core_url(base_url) if service == "storage" and version is None else None
+    if core is not None:
+        response = yield Call("GET", core, auth=None, expected=_ROOT_STATUSES)
+        version = _root_version(response)
+        if version is not None:
+            return dialect_for_version(version), version
+    return dialect_from_root(service, version), version
+
+
+@functools.lru_cache(maxsize=None)
+def detecting_querysets() -> tuple[type, type]:
+    """The QuerySet classes of the clients' managers: an evaluation first makes sure the client
+    knows its Hub's dialect (``detect_dialect()``), then compiles its first request; ``repr()``
+    and chaining stay I/O-free. They keep the names of the classes they extend (built on first
+    use: :mod:`flame_hub.query` is imported lazily)."""
+    from ..query import AsyncQuerySet, QuerySet
+
+    class SyncDetecting(QuerySet):  # type: ignore[type-arg]
+        __doc__ = QuerySet.__doc__
+
+        def _run(self, op: Any) -> Any:
+            self._backend.detect_dialect()
+            return super()._run(op)
+
+        def pages(self) -> Any:
+            self._backend.detect_dialect()
+            yield from super().pages()
+
+    class AsyncDetecting(AsyncQuerySet):  # type: ignore[type-arg]
+        __doc__ = AsyncQuerySet.__doc__
+
+        async def _run(self, op: Any) -> Any:
+            await self._backend.detect_dialect()
+            return await super()._run(op)
+
+        async def pages(self) -> Any:
+            await self._backend.detect_dialect()
+            async for page in super().pages():
+                yield page
+
+    for cls, base in ((SyncDetecting, QuerySet), (AsyncDetecting, AsyncQuerySet)):
+        cls.__name__ = cls.__qualname__ = base.__name__
+    return SyncDetecting, AsyncDetecting
+
+
+class _Saving:
+    """Writes a streamed download to its destination: commit on success, abort on any error."""
+
+    def __init__(self, request: DownloadRequest) -> None:
+        self.request = request
+        self.path: Path | None = None
+
+    @contextmanager
+    def open(self, response: Any) -> Iterator[DownloadSink]:
+        sink = DownloadSink(self.request, content_length(response))
+        try:
+            yield sink
+        except BaseException:
+            sink.abort()
+            raise
+        self.path = sink.commit()
+
+
 def _method(helper: Helper, shell: Any) -> Any:
     method = shell(helper)
     method.__name__ = method.__qualname__ = helper.name
@@ -107,17 +222,61 @@ class _ClientBase:
         max_retries: int = 2,
         transport: Any = None,
         dialect: Dialect | None = None,
+        hub_version: str | None = None,
     ) -> None:
         if client is None and base_url is None:
             base_url = DEFAULT_BASE_URLS[self.service]
+        if dialect is not None and hub_version is not None:
+            raise ValueError("give dialect= or hub_version=, not both")
+        if dialect is not None and not isinstance(dialect, Dialect):
+            raise ValueError(f"dialect must be a flame_hub.dialects.Dialect, not {dialect!r}")
+        if hub_version is not None:
+            dialect = dialect_for_version(hub_version)  # the Hub's version, also for its authup
         self._session = self._session_class(
             base_url, auth, client=client, timeout=timeout, max_retries=max_retries,
             transport=transport,
         )
-        if dialect is not None and not isinstance(dialect, Dialect):
+        self._dialect: Dialect | None = dialect
+        self._hub_version: str | None = hub_version
+        self._detect_lock = threading.Lock()
+
+    @property
+    def dialect(self) -> Dialect:
+        """The wire conventions of the Hub: given, detected, or — until the first request that
+        needs it detects them — the current ones (``flame_hub.dialects.CURRENT``, Hub >= 0.13)."""
+        return self._dialect or CURRENT
+
+    @dialect.setter
+    def dialect(self, dialect: Dialect) -> None:
+        if not isinstance(dialect, Dialect):
             raise ValueError(f"dialect must be a flame_hub.dialects.Dialect, not {dialect!r}")
-        #: the wire conventions of the Hub (``flame_hub.dialects.CURRENT`` = Hub >= 0.13)
-        self.dialect: Dialect = dialect or CURRENT
+        self._dialect = dialect
+
+    @property
+    def dialect_known(self) -> bool:
+        """True once the dialect was given or detected."""
+        return self._dialect is not None
+
+    @property
+    def hub_version(self) -> str | None:
+        """The version the service reported (or ``hub_version=``); None before detection, or
+        when the service reports none."""
+        return self._hub_version
+
+    def _detected(self, result: tuple[Dialect, str | None]) -> Dialect:
+        self._dialect, self._hub_version = result
+        return self._dialect
+
+    def _detect_plan(self) -> Plan:
+        return detect_plan(self.service, self.base_url)
+
+    def _check_compiled_with(self, provisional: Dialect) -> None:
+        """A page fetch found the dialect unknown: the query was compiled with ``provisional``."""
+        if self.dialect is not provisional:
+            raise RuntimeError(
+                f"this Hub speaks the {self.dialect.name} dialect, but the query was compiled before "
+                "the version was known; evaluate QuerySets of the client's managers, or call "
+                "detect_dialect() first, or pass hub_version= to the client")
 
     @classmethod
     def _shell(cls, helper: Helper) -> Any:  # pragma: no cover - defined by SyncClient/AsyncClient
@@ -145,6 +304,8 @@ class SyncClient(_ClientBase):
     @classmethod
     def _shell(cls, helper: Helper) -> Any:
         if helper.kind == "stream":
+            # stream routes are the same on every era: no detection, so that the stream stays a
+            # plain context manager (``with client.stream_bucket_file(...) as chunks``)
             def stream(self: SyncClient, *args: Any, **kwargs: Any) -> Iterator[bytes]:
                 request: StreamRequest = helper.plan(self, *args, **kwargs)
                 return self._session.stream("GET", request.path, auth=request.auth,
@@ -152,30 +313,39 @@ class SyncClient(_ClientBase):
             return stream
         if helper.kind == "download":
             def download(self: SyncClient, *args: Any, **kwargs: Any) -> Path:
+                self.detect_dialect()
                 request: DownloadRequest = helper.plan(self, *args, **kwargs)
-                s = request.stream
-                with self._session.stream("GET", s.path, auth=s.auth, chunk_size=s.chunk_size) as body:
-                    sink = DownloadSink(request, content_length(body.response))
-                    try:
-                        for chunk in body:
-                            sink.write(chunk)
-                    except BaseException:
-                        sink.abort()
-                        raise
-                return sink.commit()
+                s, saving = request.stream, _Saving(request)
+                with self._session.stream("GET", s.path, auth=s.auth, chunk_size=s.chunk_size) as body, \
+                        saving.open(body.response) as sink:
+                    for chunk in body:
+                        sink.write(chunk)
+                return saving.path
             return download
 
         def call(self: SyncClient, *args: Any, **kwargs: Any) -> Any:
+            self.detect_dialect()
             return run_sync(helper.plan(self, *args, **kwargs), self._session)
         return call
 
-    def _queryset(self, resource: Resource) -> Any:
-        from ..query import QuerySet
+    def detect_dialect(self) -> Dialect:
+        """The Hub's dialect, asking the service once (``GET {base}/``) if it is not known yet.
+        Thread-safe: concurrent first requests send one detection."""
+        if self._dialect is None:
+            with self._detect_lock:
+                if self._dialect is None:
+                    self._detected(run_sync(self._detect_plan(), self._session))
+        return self.dialect
 
-        return QuerySet(resource, self)
+    def _queryset(self, resource: Resource) -> Any:
+        return detecting_querysets()[0](resource, self)
 
     def fetch_page(self, resource: Resource, params: list[tuple[str, str]]) -> tuple[list[Any], dict]:
         """GET one list page (the QuerySet backend protocol): ``(models, meta)``."""
+        if self._dialect is None:  # a QuerySet that compiled without detection
+            provisional = self.dialect
+            self.detect_dialect()
+            self._check_compiled_with(provisional)
         return run_sync(fetch_page_plan(self, resource, params), self._session)
 
     def close(self) -> None:
@@ -203,6 +373,7 @@ class AsyncClient(_ClientBase):
         concurrency = check_concurrency(DEFAULT_PAGE_CONCURRENCY if page_concurrency is None else page_concurrency)
         super().__init__(*args, **kwargs)
         self.page_concurrency: int = concurrency
+        self._adetect_lock: anyio.Lock | None = None
 
     # what help() and inspect show: the sync client's parameters plus page_concurrency
     __init__.__signature__ = inspect.signature(_ClientBase.__init__).replace(parameters=[  # type: ignore[attr-defined]
@@ -212,6 +383,7 @@ class AsyncClient(_ClientBase):
     @classmethod
     def _shell(cls, helper: Helper) -> Any:
         if helper.kind == "stream":
+            # era-independent routes, no detection (see SyncClient._shell)
             def stream(self: AsyncClient, *args: Any, **kwargs: Any) -> AsyncIterator[bytes]:
                 request: StreamRequest = helper.plan(self, *args, **kwargs)
                 return self._session.astream("GET", request.path, auth=request.auth,
@@ -219,31 +391,42 @@ class AsyncClient(_ClientBase):
             return stream
         if helper.kind == "download":
             async def download(self: AsyncClient, *args: Any, **kwargs: Any) -> Path:
+                await self.detect_dialect()
                 request: DownloadRequest = helper.plan(self, *args, **kwargs)
-                s = request.stream
+                s, saving = request.stream, _Saving(request)
                 async with self._session.astream("GET", s.path, auth=s.auth,
                                                  chunk_size=s.chunk_size) as body:
-                    sink = DownloadSink(request, content_length(body.response))
-                    try:
+                    with saving.open(body.response) as sink:
                         async for chunk in body:
                             sink.write(chunk)
-                    except BaseException:
-                        sink.abort()
-                        raise
-                return sink.commit()
+                return saving.path
             return download
 
         async def call(self: AsyncClient, *args: Any, **kwargs: Any) -> Any:
+            await self.detect_dialect()
             return await run_async(helper.plan(self, *args, **kwargs), self._session)
         return call
 
-    def _queryset(self, resource: Resource) -> Any:
-        from ..query import AsyncQuerySet
+    async def detect_dialect(self) -> Dialect:
+        """The Hub's dialect, asking the service once (``GET {base}/``) if it is not known yet.
+        Concurrent first requests (tasks) send one detection."""
+        if self._dialect is None:
+            if self._adetect_lock is None:
+                self._adetect_lock = anyio.Lock()
+            async with self._adetect_lock:
+                if self._dialect is None:
+                    self._detected(await run_async(self._detect_plan(), self._session))
+        return self.dialect
 
-        return AsyncQuerySet(resource, self)
+    def _queryset(self, resource: Resource) -> Any:
+        return detecting_querysets()[1](resource, self)
 
     async def afetch_page(self, resource: Resource, params: list[tuple[str, str]]) -> tuple[list[Any], dict]:
         """GET one list page (the async QuerySet backend protocol): ``(models, meta)``."""
+        if self._dialect is None:  # a QuerySet that compiled without detection
+            provisional = self.dialect
+            await self.detect_dialect()
+            self._check_compiled_with(provisional)
         return await run_async(fetch_page_plan(self, resource, params), self._session)
 
     async def aclose(self) -> None:
