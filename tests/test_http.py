@@ -552,70 +552,70 @@ def calls(hub) -> list[str]:
     return [f"{r.method} {r.path}" for r in hub.requests]
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.anyio
+def sync_and_async(test):
+    """Run ``test(mode)`` with ``mode`` "sync" and "async" (the same flow, either shell)."""
+    return pytest.mark.anyio(pytest.mark.parametrize("mode", ["sync", "async"])(test))
+
+
+async def send(mode: str, sync: HubSession, asyn: AsyncHubSession, method: str, path: str, **kwargs):
+    """``request(method, path, **kwargs)`` on the session ``mode`` names."""
+    if mode == "sync":
+        return sync.request(method, path, **kwargs)
+    return await asyn.request(method, path, **kwargs)
+
+
+@sync_and_async
 async def test_fake_hub_503_twice_then_success(mode):
     hub, sync, asyn, sleeps = fake_sessions()
     hub.fail_next("GET", "/core/nodes", status=503, times=2)
-    response = sync.request("GET", "nodes") if mode == "sync" else await asyn.request("GET", "nodes")
+    response = await send(mode, sync, asyn, "GET", "nodes")
     assert unwrap_list(response)[1]["total"] == 0
     assert calls(hub) == ["GET /core/nodes"] * 3 and sleeps == [0.5, 1.0]
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.anyio
+@sync_and_async
 async def test_fake_hub_503_on_create_is_not_retried(mode):
     hub, sync, asyn, sleeps = fake_sessions()
     hub.fail_next("POST", "/core/nodes", status=503)
     with pytest.raises(ServerError) as info:
-        if mode == "sync":
-            sync.request("POST", "nodes", json={"name": "lab-1"}, expected=(201,))
-        else:
-            await asyn.request("POST", "nodes", json={"name": "lab-1"}, expected=(201,))
+        await send(mode, sync, asyn, "POST", "nodes", json={"name": "lab-1"}, expected=(201,))
     assert calls(hub) == ["POST /core/nodes"] and sleeps == []
     assert info.value.status_code == 503
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.anyio
+@sync_and_async
 async def test_fake_hub_429_retry_after(mode):
     hub, sync, asyn, sleeps = fake_sessions()
     hub.fail_next("GET", "/core/nodes", status=429, headers={"Retry-After": "1"})
-    response = sync.request("GET", "nodes") if mode == "sync" else await asyn.request("GET", "nodes")
+    response = await send(mode, sync, asyn, "GET", "nodes")
     assert response.status_code == 200
     assert sleeps == [1.0] and calls(hub) == ["GET /core/nodes"] * 2
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.anyio
+@sync_and_async
 async def test_fake_hub_dropped_connection_is_retried(mode):
     hub, sync, asyn, sleeps = fake_sessions()
     hub.drop_next("GET", "/core/nodes")
-    response = sync.request("GET", "nodes") if mode == "sync" else await asyn.request("GET", "nodes")
+    response = await send(mode, sync, asyn, "GET", "nodes")
     assert response.status_code == 200 and len(sleeps) == 1
     assert calls(hub) == ["GET /core/nodes"] * 2
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.anyio
+@sync_and_async
 async def test_fake_hub_retries_exhausted(mode):
     hub, sync, asyn, sleeps = fake_sessions()
     hub.fail_next("GET", "/core/nodes", status=502, times=3, body={"message": "bad gateway, third time"})
     with pytest.raises(ServerError, match="third time") as info:
-        if mode == "sync":
-            sync.request("GET", "nodes")
-        else:
-            await asyn.request("GET", "nodes")
+        await send(mode, sync, asyn, "GET", "nodes")
     assert info.value.status_code == 502 and "third time" in info.value.body
     assert calls(hub) == ["GET /core/nodes"] * 3
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.anyio
+@sync_and_async
 async def test_fake_hub_expired_tokens_mid_session(mode):
     hub, sync, asyn, _ = fake_sessions()
     hub.expire_tokens()
-    response = sync.request("GET", "nodes") if mode == "sync" else await asyn.request("GET", "nodes")
+    response = await send(mode, sync, asyn, "GET", "nodes")
     assert response.status_code == 200
     assert calls(hub) == ["GET /core/nodes", "POST /auth/token", "GET /core/nodes"]
 
