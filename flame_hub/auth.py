@@ -258,6 +258,9 @@ class _TokenAuth(httpx.Auth):
             await anyio.sleep(delay)
             delay = min(delay * 2, 0.02)
         try:
+            token = self._fresh_token(stale)
+            if token is not None:
+                return token  # another task renewed it while we waited: no client, no request
             client = self._async_client or self._borrowed_async_client()
             if client is not None:
                 return await self._run_async(client, stale)

@@ -330,3 +330,26 @@ def test_repr_shows_no_secrets():
     core = flame_hub.CoreClient("http://hub.test/core/", auth="secret-token")
     assert "secret-token" not in repr(core) and "hub.test" in repr(core)
     core.close()
+
+
+def test_get_raises_when_the_404_comes_from_the_token_endpoint_not_the_record():
+    """A wrong auth URL must not read as "no such node" (get_<x> returns None only when the
+    record's own URL answered 404)."""
+    import uuid as _uuid
+
+    import httpx as _httpx
+
+    import flame_hub as _fh
+    from flame_hub.testing import FakeHub
+
+    hub = FakeHub()
+    transport = hub.transport()
+    wrong = _fh.auth.PasswordAuth("admin", "start123", base_url=hub.url + "wrong/",
+                                  client=_httpx.Client(transport=transport))
+    with _fh.CoreClient(base_url=hub.core_url, auth=wrong, transport=transport) as core:
+        with pytest.raises(_fh.NotFound, match="token"):
+            core.get_node(_uuid.uuid4())
+    right = _fh.auth.PasswordAuth("admin", "start123", base_url=hub.auth_url,
+                                  client=_httpx.Client(transport=transport))
+    with _fh.CoreClient(base_url=hub.core_url, auth=right, transport=transport) as core:
+        assert core.get_node(_uuid.uuid4()) is None

@@ -42,9 +42,18 @@ class Call:
     def not_found(self, error: NotFound) -> None:
         """What the plan receives when the call raised ``error``: ``None`` for a ``none_on_404``
         call; otherwise the error propagates."""
-        if not self.none_on_404:
+        if not self.none_on_404 or not self._answered_by_api(error):
             raise error
         return None
+
+    def _answered_by_api(self, error: NotFound) -> bool:
+        """Whether the 404 answers this call's own URL — not, say, the token endpoint reached
+        on the way (a wrong auth URL must raise, not read as "no such record")."""
+        try:
+            path = error.response.request.url.path if error.response is not None else None
+        except RuntimeError:  # a response without a request
+            path = None
+        return path is None or path.rstrip("/").endswith("/" + self.path.strip("/"))
 
 
 #: A plan: yields :class:`Call`, receives ``httpx.Response`` (or ``None``), returns the result.
