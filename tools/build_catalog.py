@@ -68,6 +68,9 @@ LEGACY_BODY_RULES = {
 # robot with its ``realm``; its delete answer 043 has none). The recorded ones are embedded by
 # delete answers too (legacy README: project-nodes, analysis-nodes, analyses, bucket-files).
 CREATE_ANSWER_EMBEDS = {("robots", "0.8.5"): ["realm"]}
+# Legacy relations whose schema is not their name (resources.json 0.8.5 notes: "bucket_id here is
+# the ANALYSIS bucket id and external_id the storage bucket-file id").
+LEGACY_RELATION_SCHEMAS = {"analysis-bucket-files": {"bucket": "analysisBucket"}}
 # Legacy record values taken from the token's subject (resources.json 0.8.5 buckets notes:
 # "actor_id/actor_type are set from the token"; 134). On 0.14 they stay null (084).
 LEGACY_RECORD_DEFAULTS = {
@@ -114,6 +117,14 @@ def _body(spec: dict | None, rules: dict | None = None) -> dict:
     return out
 
 
+def _list_query(lq: dict, resource: str, era_name: str) -> dict:
+    out = _pick(lq, KEEP_LIST)
+    renamed = LEGACY_RELATION_SCHEMAS.get(resource) if era_name != CURRENT else None
+    if renamed and "relation_schemas" not in out:
+        out["relation_schemas"] = {r: renamed.get(r, r) for r in out.get("relations", [])}
+    return out
+
+
 def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
     if not era.get("available"):
         return {"available": False}
@@ -132,7 +143,7 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
         "operations": {
             name: _pick(op, KEEP_OPERATION) for name, op in era.get("operations", {}).items()
         },
-        "list_query": _pick(era.get("list_query") or {}, KEEP_LIST),
+        "list_query": _list_query(era.get("list_query") or {}, resource, era_name),
         "create": {
             "required": _body(create.get("required"), rules),
             "optional": _body(create.get("optional"), rules),

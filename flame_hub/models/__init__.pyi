@@ -227,7 +227,7 @@ class AnalysisBucketFile(HubModel):
     external_id: UUID | str | None = None
     analysis: Analysis | None = None
     analysis_bucket: AnalysisBucket | None = None
-    bucket: Bucket | None = None
+    bucket: AnalysisBucket | None = None
 
 class AnalysisNode(HubModel):
     id: UUID | str | None = None

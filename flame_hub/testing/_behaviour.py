@@ -328,7 +328,12 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
                             "The referenced node is not part of the analysis project.")  # notes
 
     def _inherit_analysis(self, ctx: Ctx, values: dict) -> None:
-        bucket = self.store.get("analysis-buckets", values.get(self.w("analysis_bucket_id")))
+        """An analysis bucket file belongs to its analysis bucket's analysis (its foreign key
+        is ``analysisBucketId`` on 0.14, ``bucket_id`` on 0.8.5)."""
+        bucket = next((self.store.get("analysis-buckets", v) for k, v in values.items()
+                       if to_snake(k).endswith("_id")
+                       and self.core.target_of(ctx.resource, to_snake(k)[:-3]) is get_resource("analysis-buckets")),
+                      None)
         if bucket:
             values.setdefault(self.w("analysis_id"), bucket.get(self.w("analysis_id")))
 
