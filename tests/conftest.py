@@ -12,6 +12,14 @@ environment variables win):
 
 ``PYTEST_USE_TESTCONTAINERS=0`` (the original client's switch) means ``external``, ``1`` means
 ``testcontainers``, unless ``PYTEST_HUB`` is set in the environment.
+
+Hub eras: on the fake backend every test that uses the Hub (``hub_env`` and the fixtures built
+on it) runs once per era of :data:`FAKE_ERAS` — ``FakeHub()`` (0.14.0) and
+``FakeHub(version="0.8.5")`` —, ids ``[hub-0.14.0]`` / ``[hub-0.8.5]``. A test that only makes
+sense on some eras says so: ``@pytest.mark.era("0.14.0")`` (several versions may be given);
+:data:`ONE_ERA_MODULES` marks whole modules written for one era. On the other backends the
+deployed Hub's version is read from ``GET {core}/`` and tests of other eras are skipped.
+``PYTEST_HUB_ERAS=0.8.5`` (comma-separated) narrows the fake eras of a run.
 """
 
 from __future__ import annotations
@@ -25,6 +33,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("fake", "external", "testcontainers")
+#: the Hub eras the fake backend runs the suite on (the recorded ones)
+FAKE_ERAS = ("0.14.0", "0.8.5")
+#: modules whose tests run on one era: module name -> era. The query semantics on the Hub (v2
+#: grammar, expression filters) and the 0.14 special operations (client credentials, node logs,
+#: the analysis state machine) exist only there; auth flows, HTTP and fault handling are the same
+#: on every era and are written against 0.14 answers (run once: the suite stays fast).
+ONE_ERA_MODULES: dict[str, str] = {
+    "test_query_hub.py": "0.14.0", "test_clients_special.py": "0.14.0",
+    "test_auth.py": "0.14.0", "test_http.py": "0.14.0", "test_faults.py": "0.14.0",
+}
 
 
 def load_settings(root: Path = ROOT, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -67,6 +85,20 @@ class HubEnv:
     admin_password: str = "start123"
     fake: Any = None  # the FakeHub on the fake backend, else None
     backend: str = "fake"
+    #: the Hub version (``GET {core}/``): the fake's era, or what the deployed Hub reports
+    version: str | None = None
+
+    @property
+    def dialect(self) -> Any:
+        """The wire dialect of this Hub (``flame_hub.dialects``)."""
+        from flame_hub.dialects import CURRENT, dialect_for_version
+
+        return dialect_for_version(self.version) if self.version else CURRENT
+
+    @property
+    def legacy(self) -> bool:
+        """A Hub of the old wire format (snake_case, bare records, robots)."""
+        return not self.dialect.record_envelope
 
 
 def _slash(url: str) -> str:
@@ -89,13 +121,81 @@ def external_env(settings: dict[str, str]) -> HubEnv:
                   backend="external")
 
 
+def fake_eras(settings: dict[str, str]) -> tuple[str, ...]:
+    """The eras the fake backend runs (``PYTEST_HUB_ERAS`` narrows :data:`FAKE_ERAS`)."""
+    wanted = [e.strip() for e in (settings.get("PYTEST_HUB_ERAS") or "").split(",") if e.strip()]
+    unknown = [e for e in wanted if e not in FAKE_ERAS]
+    if unknown:
+        raise ValueError(f"PYTEST_HUB_ERAS: {', '.join(unknown)} not among {', '.join(FAKE_ERAS)}")
+    return tuple(wanted) or FAKE_ERAS
+
+
+def eras_of(node: Any) -> tuple[str, ...] | None:
+    """The eras an item (or a test function's definition) is marked for; None: every era."""
+    marks = [m for m in node.iter_markers("era")]
+    module = ONE_ERA_MODULES.get(Path(str(getattr(node, "path", "") or getattr(node, "fspath", ""))).name)
+    versions = {str(v) for m in marks for v in m.args}
+    if module:
+        versions = versions & {module} if versions else {module}
+    return tuple(sorted(versions)) if marks or module else None
+
+
+def _session_backend(config: Any) -> str:
+    if not hasattr(config, "_flame_hub_backend"):
+        settings = load_settings()
+        try:
+            backend, eras = select_backend(settings), fake_eras(settings)
+        except ValueError:
+            backend, eras = "fake", FAKE_ERAS  # hub_env stops the run with the message
+        config._flame_hub_backend = (backend, eras)
+    return config._flame_hub_backend
+
+
+def pytest_generate_tests(metafunc: Any) -> None:
+    """Run every test that uses the Hub once per era (fake backend) or once (the others)."""
+    if "hub_env" not in metafunc.fixturenames:
+        return
+    backend, eras = _session_backend(metafunc.config)
+    if backend != "fake":
+        metafunc.parametrize("hub_era", [None], indirect=True, scope="session", ids=["hub"])
+        return
+    marked = eras_of(metafunc.definition)
+    chosen = [e for e in eras if marked is None or e in marked]
+    if not chosen:  # marked for an era this run leaves out
+        chosen = [pytest.param(e, marks=pytest.mark.skip(reason=f"runs on Hub {', '.join(marked)} only"))
+                  for e in (marked or ())]
+    metafunc.parametrize("hub_era", chosen, indirect=True, scope="session",
+                         ids=lambda e: f"hub-{e}")
+
+
+def pytest_collection_modifyitems(config: Any, items: list) -> None:
+    """Drop the fake-era variants that an ``era`` mark on a parameter excludes (e.g. a resource
+    that exists on one era only: ``pytest.param("robots", marks=pytest.mark.era("0.8.5"))``)."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        era = callspec.params.get("hub_era") if callspec is not None else None
+        marked = eras_of(item)
+        (drop if era is not None and marked is not None and era not in marked else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
-def hub_env():
+def hub_era(request):
+    """The fake Hub era of this test (None on the external/testcontainers backends)."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture(scope="session")
+def hub_env(hub_era):
     """The Hub of this test session (``.url``, ``.auth_url``, ``.core_url``, ``.storage_url``,
-    ``.admin_username``, ``.admin_password``, ``.fake``)."""
+    ``.admin_username``, ``.admin_password``, ``.fake``, ``.version``, ``.dialect``)."""
     settings = load_settings()
     try:
         backend = select_backend(settings)
+        fake_eras(settings)
     except ValueError as err:
         pytest.exit(str(err), returncode=4)
     if backend == "testcontainers":
@@ -106,13 +206,37 @@ def hub_env():
             env = external_env(settings)
         except ValueError as err:
             pytest.exit(str(err), returncode=4)
+        env.version = _deployed_version(env)
         yield env
         return
     from flame_hub.testing import FakeHub
 
-    with FakeHub() as hub:
+    with FakeHub(version=hub_era or FAKE_ERAS[0]) as hub:
         yield HubEnv(url=hub.url, auth_url=hub.auth_url, core_url=hub.core_url,
-                     storage_url=hub.storage_url, fake=hub, backend="fake")
+                     storage_url=hub.storage_url, fake=hub, backend="fake", version=hub.version)
+
+
+def _deployed_version(env: HubEnv) -> str | None:
+    """What a deployed Hub's core reports as its version (None if it says nothing)."""
+    import httpx
+
+    try:
+        body = httpx.get(env.core_url, timeout=10).json()
+    except (httpx.HTTPError, ValueError) as err:
+        pytest.exit(f"the Hub at {env.core_url} does not answer: {err}", returncode=4)
+    return body.get("version") if isinstance(body, dict) else None
+
+
+@pytest.fixture(autouse=True)
+def _skip_other_eras(request):
+    """On a deployed Hub, a test marked for other eras is skipped (the fake backend does not
+    even generate those)."""
+    if "hub_env" not in request.fixturenames:
+        return
+    marked = eras_of(request.node)
+    env = request.getfixturevalue("hub_env")
+    if marked and env.fake is None and env.version not in marked:
+        pytest.skip(f"runs on Hub {', '.join(marked)} only; this Hub is {env.version}")
 
 
 @pytest.fixture
