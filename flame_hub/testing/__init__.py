@@ -1,7 +1,10 @@
 """``flame_hub.testing``: a faithful, stateful fake FLAME Hub for tests — auth, core and storage.
 
 It answers like a real Hub v0.14.0 with authup 1.0.0-beta.62 (same routes, status codes,
-envelopes, error bodies, query semantics; checked against recorded real exchanges)::
+envelopes, error bodies, query semantics; checked against recorded real exchanges), or — with
+``FakeHub(version="0.8.5")`` — like the old Hub 0.8.5 with authup 1.0.0-beta.24 that the original
+README targets (snake_case, bare records, the v1 filter grammar, robots and the
+``robot_credentials`` grant, its error bodies; checked against that era's recordings)::
 
     from flame_hub.testing import FakeHub
 
@@ -13,7 +16,8 @@ envelopes, error bodies, query semantics; checked against recorded real exchange
     httpx.Client(transport=hub.transport(), base_url=hub.core_url)
 
 Fresh state is a new Hub's: realm ``master``, user ``admin`` / ``start123`` (every permission),
-client ``system`` / secret ``start123``, a few master-image groups and images.
+client ``system`` / secret ``start123`` (0.8.5: no clients, the robots ``system`` and
+``registry``), a few master-image groups and images.
 
 Faults and observation: ``hub.latency`` (seconds added to every request), ``hub.fail_next(...)``
 (error answers), ``hub.drop_next(...)`` (connection closed without a response),
@@ -72,17 +76,20 @@ class FakeHub:
 
     ``with FakeHub() as hub:`` starts a real HTTP server on 127.0.0.1 (``port=0`` picks a free
     port) and stops it on exit; :meth:`transport` reaches the same state in-process and works
-    without starting the server. ``token_ttl`` is the access-token lifetime in seconds;
-    ``version`` the Hub version to imitate ("0.14.0"; the legacy "0.8.5" dialect is partial).
+    without starting the server. ``token_ttl`` is the access-token lifetime in seconds (default:
+    the era's, 900 on 0.14 and 3600 on 0.8.5); ``version`` the Hub version to imitate: "0.14.0"
+    (default) or "0.8.5" (any version maps to the era of its wire dialect; the recorded eras are
+    these two).
 
     Permissions are not modelled: any valid token may do everything.
     """
 
-    def __init__(self, port: int = 0, token_ttl: float = 900, version: str = CURRENT_ERA, *,
+    def __init__(self, port: int = 0, token_ttl: float | None = None, version: str = CURRENT_ERA, *,
                  host: str = "127.0.0.1", quiet: bool = True) -> None:
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an int in 0..65535, not {port!r}")
-        if not isinstance(token_ttl, (int, float)) or token_ttl <= 0:
+        if token_ttl is not None and (not isinstance(token_ttl, (int, float)) or isinstance(token_ttl, bool)
+                                      or token_ttl <= 0):
             raise ValueError(f"token_ttl must be a positive number of seconds, not {token_ttl!r}")
         self._core = HubCore(version=version, token_ttl=token_ttl)
         self._host = host
@@ -155,7 +162,13 @@ class FakeHub:
 
     @property
     def version(self) -> str:
+        """The Hub version the fake imitates (what ``GET /core/`` reports)."""
         return self._core.version
+
+    @property
+    def dialect(self) -> Any:
+        """The wire dialect of the imitated Hub (:mod:`flame_hub.dialects`)."""
+        return self._core.dialect
 
     def transport(self) -> FakeHubTransport:
         """An httpx transport (sync and async) answering from this hub's state, no socket."""

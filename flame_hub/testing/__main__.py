@@ -35,10 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve.add_argument("--latency", type=_non_negative, default=0.0,
                        help="seconds added to every request")
-    serve.add_argument("--token-ttl", type=_positive, default=900,
-                       help="access-token lifetime in seconds (default 900)")
+    serve.add_argument("--token-ttl", type=_positive, default=None,
+                       help="access-token lifetime in seconds (default: the era's, 900 or 3600)")
     serve.add_argument("--hub-version", default=CURRENT_ERA,
-                       help=f"Hub version to imitate (default {CURRENT_ERA})")
+                       help=f"Hub version to imitate (default {CURRENT_ERA}; 0.8.5 for the old Hub)")
     serve.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
