@@ -8,7 +8,10 @@ environment variables win):
 - ``external``: a Hub you run — ``FLAME_HUB_URL`` (gateway base, e.g. ``http://localhost:3000/``)
   or ``FLAME_HUB_AUTH_URL``/``FLAME_HUB_CORE_URL``/``FLAME_HUB_STORAGE_URL``, and
   ``FLAME_HUB_ADMIN_USERNAME``/``FLAME_HUB_ADMIN_PASSWORD`` (default admin/start123);
-- ``testcontainers``: comes in a later issue.
+- ``testcontainers``: the real Hub images (``PYTEST_HUB_VERSION``, default 0.14.0) started by
+  testcontainers behind a gateway with the Hub's path prefixes (plan: ``tests/_containers.py``,
+  gateway configuration: ``tests/containers/nginx.conf``). Without a Docker engine the run stops
+  at once with one message naming the other backends.
 
 ``PYTEST_USE_TESTCONTAINERS=0`` (the original client's switch) means ``external``, ``1`` means
 ``testcontainers``, unless ``PYTEST_HUB`` is set in the environment.
@@ -199,8 +202,8 @@ def hub_env(hub_era):
     except ValueError as err:
         pytest.exit(str(err), returncode=4)
     if backend == "testcontainers":
-        pytest.exit("PYTEST_HUB=testcontainers: the testcontainers backend comes in a later issue; "
-                    "use PYTEST_HUB=fake (default) or PYTEST_HUB=external", returncode=4)
+        yield from _containers_env(settings)
+        return
     if backend == "external":
         try:
             env = external_env(settings)
@@ -214,6 +217,45 @@ def hub_env(hub_era):
     with FakeHub(version=hub_era or FAKE_ERAS[0]) as hub:
         yield HubEnv(url=hub.url, auth_url=hub.auth_url, core_url=hub.core_url,
                      storage_url=hub.storage_url, fake=hub, backend="fake", version=hub.version)
+
+
+NO_DOCKER = ("PYTEST_HUB=testcontainers (or PYTEST_USE_TESTCONTAINERS=1) needs Docker: {problem}. "
+             "Start a Docker engine, or choose another backend: PYTEST_HUB=fake (the shipped fake "
+             "Hub, the default) or PYTEST_HUB=external (a Hub you run; FLAME_HUB_URL and the admin "
+             "credentials in .env).")
+
+
+def pytest_collection(session: Any) -> None:
+    """The testcontainers backend without a Docker engine: stop before collecting, with one
+    message (not a wall of errors, not a silent pass)."""
+    backend, _ = _session_backend(session.config)
+    if backend == "testcontainers":
+        from _containers import docker_problem
+
+        problem = docker_problem()
+        if problem is not None:
+            pytest.exit(NO_DOCKER.format(problem=problem), returncode=4)
+
+
+def _containers_env(settings: dict[str, str]):
+    """Start the Hub of ``PYTEST_HUB_VERSION`` from its images; stop it after the session."""
+    from _containers import HubPlan, docker_problem, plan_for, start_hub
+
+    problem = docker_problem()
+    if problem is not None:  # the engine went away since the session started
+        pytest.exit(NO_DOCKER.format(problem=problem), returncode=4)
+    try:
+        plan = plan_for(settings.get("PYTEST_HUB_VERSION") or FAKE_ERAS[0], settings)
+    except ValueError as err:
+        pytest.exit(f"PYTEST_HUB_VERSION: {err}", returncode=4)
+    running = start_hub(plan)
+    try:
+        urls = HubPlan.urls(running.url)
+        yield HubEnv(url=running.url, auth_url=urls["auth"], core_url=urls["core"],
+                     storage_url=urls["storage"], backend="testcontainers",
+                     version=plan.hub_version)
+    finally:
+        running.stop()
 
 
 def _deployed_version(env: HubEnv) -> str | None:
