@@ -27,6 +27,8 @@ import json
 import os
 import re
 import tarfile
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,6 @@ from flame_hub.testing._validate import js_type
 
 SHARED = Path(os.environ.get("FLAME_HUB_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 EXAMPLES = SHARED / "hub-spec" / "examples"
-FILES = sorted(p.name for p in EXAMPLES.glob("*.json")) if EXAMPLES.is_dir() else []
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # ---------------------------------------------------------------------------------------------
@@ -366,27 +367,57 @@ def _check(number: str, example: dict, resp: httpx.Response, *, artifacts: dict 
         assert body["code"] == rec_body["code"]
 
 
-if not FILES:
-    @pytest.mark.skipif(not os.environ.get("CI"),
-                        reason=f"the recorded Hub exchanges ({EXAMPLES}) are not beside this clone")
-    def test_recordings_are_present():
-        pytest.fail(f"CI run without the recorded exchanges at {EXAMPLES} (set FLAME_HUB_SHARED)")
-else:
-    RECORDED_IDS = recorded_ids(EXAMPLES, FILES)
+@dataclass(frozen=True)
+class Recordings:
+    """One era's recorded exchanges and how to replay each on a fresh fake of that era."""
 
-    def test_every_recording_is_replayed():
-        assert len(FILES) >= 97
-        numbers = {f[:3] for f in FILES}
-        assert set(SETUP) <= numbers and set(ARTIFACTS) <= numbers and RECORDED_EMPTY <= numbers
+    examples: Path
+    version: str
+    world: type[World]
+    setup: dict[str, list[str]]
+    artifacts: dict[str, tuple[int, dict]]
+    recorded_empty: set[str]
+    minimum: int  # how many recordings the folder holds at least
 
-    @pytest.mark.parametrize("name", FILES)
-    def test_recorded_exchange(name: str):
+    @cached_property
+    def files(self) -> list[str]:
+        return sorted(p.name for p in self.examples.glob("*.json")) if self.examples.is_dir() else []
+
+    @cached_property
+    def ids(self) -> dict[str, str]:
+        return recorded_ids(self.examples, self.files)
+
+    def require_present(self) -> None:
+        """The recordings are beside the clone; a CI run without them fails, elsewhere it skips."""
+        if not self.files:
+            if os.environ.get("CI"):
+                pytest.fail(f"CI run without the recorded exchanges at {self.examples} (set FLAME_HUB_SHARED)")
+            pytest.skip(f"the recorded Hub exchanges ({self.examples}) are not beside this clone")
+
+    def check_complete(self) -> None:
+        self.require_present()
+        assert len(self.files) >= self.minimum
+        numbers = {f[:3] for f in self.files}
+        assert set(self.setup) <= numbers and set(self.artifacts) <= numbers and self.recorded_empty <= numbers
+
+    def replay(self, name: str) -> None:
         number = name[:3]
-        example = _load(name)
-        hub = FakeHub()
-        world = World(hub, RECORDED_IDS)
-        for key in SETUP.get(number, []):
+        example = _load(name, self.examples)
+        world = self.world(FakeHub(version=self.version), self.ids)
+        for key in self.setup.get(number, []):
             world.ensure(key)
-        request = _request(example, world, number)
-        resp = world.client.send(request)
-        _check(number, example, resp)
+        resp = world.client.send(_request(example, world, number))
+        _check(number, example, resp, artifacts=self.artifacts, recorded_empty=self.recorded_empty,
+               era=self.version)
+
+
+CURRENT_RECORDINGS = Recordings(EXAMPLES, CURRENT_ERA, World, SETUP, ARTIFACTS, RECORDED_EMPTY, minimum=97)
+
+
+def test_every_recording_is_replayed():
+    CURRENT_RECORDINGS.check_complete()
+
+
+@pytest.mark.parametrize("name", CURRENT_RECORDINGS.files)
+def test_recorded_exchange(name: str):
+    CURRENT_RECORDINGS.replay(name)

@@ -18,16 +18,12 @@ Documented exceptions (kept in the suite, checked against the documented behavio
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from flame_hub.resources import LEGACY_ERA
-from flame_hub.testing import FakeHub
-from test_conformance import SHARED, World, _check, _load, _request, recorded_ids
+from test_conformance import SHARED, Recordings, World, _load
 
 EXAMPLES = SHARED / "hub-spec-legacy" / "0.8.5" / "examples"
-FILES = sorted(p.name for p in EXAMPLES.glob("*.json")) if EXAMPLES.is_dir() else []
 UPLOAD = b"hello from hub-legacy\n"
 
 # ---------------------------------------------------------------------------------------------
@@ -108,7 +104,8 @@ class LegacyWorld(World):
             self._create(key, "storage/buckets", self.body(name=key))
         elif key == "legacy-bucket-2":  # bucket names are not unique (135): the second one
             record = self._create(key, "storage/buckets", self.body(name="legacy-bucket"))
-            second = _load(_file("135"), EXAMPLES)["response"]["body"]["id"]
+            recorded = next(f for f in LEGACY_RECORDINGS.files if f.startswith("135"))
+            second = _load(recorded, EXAMPLES)["response"]["body"]["id"]
             self.ids[second] = record["id"]
         elif key == "hello.txt":
             self._upload(key, "legacy-bucket", UPLOAD)
@@ -157,31 +154,14 @@ class LegacyWorld(World):
         return first.json()["access_token"], first.json()["refresh_token"]
 
 
-def _file(number: str) -> str:
-    return next(f for f in FILES if f.startswith(number))
+LEGACY_RECORDINGS = Recordings(EXAMPLES, LEGACY_ERA, LegacyWorld, SETUP, ARTIFACTS, RECORDED_EMPTY,
+                               minimum=149)
 
 
-if not FILES:
-    @pytest.mark.skipif(not os.environ.get("CI"),
-                        reason=f"the recorded legacy exchanges ({EXAMPLES}) are not beside this clone")
-    def test_legacy_recordings_are_present():
-        pytest.fail(f"CI run without the recorded legacy exchanges at {EXAMPLES} (set FLAME_HUB_SHARED)")
-else:
-    RECORDED_IDS = recorded_ids(EXAMPLES, FILES)
+def test_every_legacy_recording_is_replayed():
+    LEGACY_RECORDINGS.check_complete()
 
-    def test_every_legacy_recording_is_replayed():
-        assert len(FILES) >= 149
-        numbers = {f[:3] for f in FILES}
-        assert set(SETUP) <= numbers and set(ARTIFACTS) <= numbers and RECORDED_EMPTY <= numbers
 
-    @pytest.mark.parametrize("name", FILES)
-    def test_recorded_legacy_exchange(name: str):
-        number = name[:3]
-        example = _load(name, EXAMPLES)
-        world = LegacyWorld(FakeHub(version="0.8.5"), RECORDED_IDS)
-        for key in SETUP.get(number, []):
-            world.ensure(key)
-        resp = world.client.send(_request(example, world, number))
-        _check(number, example, resp, artifacts=ARTIFACTS, recorded_empty=RECORDED_EMPTY,
-               era=LEGACY_ERA)
-
+@pytest.mark.parametrize("name", LEGACY_RECORDINGS.files)
+def test_recorded_legacy_exchange(name: str):
+    LEGACY_RECORDINGS.replay(name)
