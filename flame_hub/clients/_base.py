@@ -21,7 +21,7 @@ import functools
 import inspect
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -282,6 +282,18 @@ class _ClientBase:
     def _shell(cls, helper: Helper) -> Any:  # pragma: no cover - defined by SyncClient/AsyncClient
         raise NotImplementedError
 
+    def _open_stream(self, request: StreamRequest) -> Any:  # pragma: no cover - per shell
+        raise NotImplementedError
+
+    @staticmethod
+    def _stream_shell(helper: Helper) -> Any:
+        """A stream helper: a (sync or async) context manager over the body's chunks. Stream
+        routes are the same on every era, so it does not detect first and stays a plain context
+        manager (``with client.stream_bucket_file(...) as chunks``)."""
+        def stream(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return self._open_stream(helper.plan(self, *args, **kwargs))
+        return stream
+
     @property
     def base_url(self) -> str:
         """The service's base URL (ends with ``/``)."""
@@ -301,23 +313,19 @@ class SyncClient(_ClientBase):
 
     _session_class = HubSession
 
+    def _open_stream(self, request: StreamRequest) -> Any:
+        return self._session.stream("GET", request.path, auth=request.auth, chunk_size=request.chunk_size)
+
     @classmethod
     def _shell(cls, helper: Helper) -> Any:
         if helper.kind == "stream":
-            # stream routes are the same on every era: no detection, so that the stream stays a
-            # plain context manager (``with client.stream_bucket_file(...) as chunks``)
-            def stream(self: SyncClient, *args: Any, **kwargs: Any) -> Iterator[bytes]:
-                request: StreamRequest = helper.plan(self, *args, **kwargs)
-                return self._session.stream("GET", request.path, auth=request.auth,
-                                            chunk_size=request.chunk_size)
-            return stream
+            return cls._stream_shell(helper)
         if helper.kind == "download":
             def download(self: SyncClient, *args: Any, **kwargs: Any) -> Path:
                 self.detect_dialect()
                 request: DownloadRequest = helper.plan(self, *args, **kwargs)
-                s, saving = request.stream, _Saving(request)
-                with self._session.stream("GET", s.path, auth=s.auth, chunk_size=s.chunk_size) as body, \
-                        saving.open(body.response) as sink:
+                saving = _Saving(request)
+                with self._open_stream(request.stream) as body, saving.open(body.response) as sink:
                     for chunk in body:
                         sink.write(chunk)
                 return saving.path
@@ -380,22 +388,19 @@ class AsyncClient(_ClientBase):
         *inspect.signature(_ClientBase.__init__).parameters.values(),
         inspect.Parameter("page_concurrency", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="int | None")])
 
+    def _open_stream(self, request: StreamRequest) -> Any:
+        return self._session.astream("GET", request.path, auth=request.auth, chunk_size=request.chunk_size)
+
     @classmethod
     def _shell(cls, helper: Helper) -> Any:
         if helper.kind == "stream":
-            # era-independent routes, no detection (see SyncClient._shell)
-            def stream(self: AsyncClient, *args: Any, **kwargs: Any) -> AsyncIterator[bytes]:
-                request: StreamRequest = helper.plan(self, *args, **kwargs)
-                return self._session.astream("GET", request.path, auth=request.auth,
-                                             chunk_size=request.chunk_size)
-            return stream
+            return cls._stream_shell(helper)
         if helper.kind == "download":
             async def download(self: AsyncClient, *args: Any, **kwargs: Any) -> Path:
                 await self.detect_dialect()
                 request: DownloadRequest = helper.plan(self, *args, **kwargs)
-                s, saving = request.stream, _Saving(request)
-                async with self._session.astream("GET", s.path, auth=s.auth,
-                                                 chunk_size=s.chunk_size) as body:
+                saving = _Saving(request)
+                async with self._open_stream(request.stream) as body:
                     with saving.open(body.response) as sink:
                         async for chunk in body:
                             sink.write(chunk)
