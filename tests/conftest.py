@@ -98,11 +98,6 @@ class HubEnv:
 
         return dialect_for_version(self.version) if self.version else CURRENT
 
-    @property
-    def legacy(self) -> bool:
-        """A Hub of the old wire format (snake_case, bare records, robots)."""
-        return not self.dialect.record_envelope
-
 
 def _slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"

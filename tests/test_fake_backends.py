@@ -5,10 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from conftest import external_env, load_settings, select_backend
+from conftest import FAKE_ERAS, ONE_ERA_MODULES, eras_of, external_env, fake_eras, load_settings, select_backend
 
 
 @pytest.mark.parametrize("environ, files, expected", [
@@ -46,11 +47,46 @@ def test_external_urls_and_credentials():
         external_env({"FLAME_HUB_CORE_URL": "http://c/"})
 
 
-def test_hub_env_on_the_fake_backend(hub_env, fake_hub):
+def test_hub_env_on_the_fake_backend(hub_env, fake_hub, hub_era):
     if hub_env.fake is None:
         pytest.skip("runs on the fake backend only")
     assert hub_env.fake is fake_hub and fake_hub.running
     assert hub_env.core_url == fake_hub.core_url and hub_env.admin_username == "admin"
+    assert fake_hub.version == hub_env.version == hub_era  # one session hub per era
+    assert hub_env.dialect is fake_hub.dialect
+
+
+def test_fake_eras_and_their_narrowing():
+    assert fake_eras({}) == FAKE_ERAS == ("0.14.0", "0.8.5")
+    assert fake_eras({"PYTEST_HUB_ERAS": " 0.8.5 "}) == ("0.8.5",)
+    with pytest.raises(ValueError, match="0.12.0"):
+        fake_eras({"PYTEST_HUB_ERAS": "0.8.5,0.12.0"})
+
+
+class _Item:
+    """What eras_of reads of a test item: its era marks and its module path."""
+
+    def __init__(self, module: str, *marks: tuple) -> None:
+        self.path = Path("tests") / module
+        self._marks = [pytest.mark.era(*versions).mark for versions in marks]
+
+    def iter_markers(self, name: str):
+        return iter(self._marks if name == "era" else [])
+
+
+def test_era_marks_and_one_era_modules():
+    assert eras_of(_Item("test_clients_crud.py")) is None  # every era
+    assert eras_of(_Item("test_clients_crud.py", ("0.8.5",))) == ("0.8.5",)
+    assert eras_of(_Item("test_clients_crud.py", ("0.14.0", "0.8.5"))) == ("0.14.0", "0.8.5")
+    module, era = next(iter(ONE_ERA_MODULES.items()))
+    assert eras_of(_Item(module)) == (era,)
+    assert eras_of(_Item(module, ("0.8.5",))) == ()  # a module for 0.14 and a test for 0.8.5: none
+
+
+@pytest.mark.era("0.8.5")
+def test_an_era_mark_runs_the_test_on_that_era_only(hub_env, hub_era):
+    assert hub_era in (None, "0.8.5")  # None: a deployed Hub (skipped unless it is 0.8.5)
+    assert hub_env.version == "0.8.5"
 
 
 def test_shipped_pytest_plugin(tmp_path):
