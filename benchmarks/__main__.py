@@ -28,6 +28,7 @@ import cProfile
 import datetime as dt
 import io
 import json
+import os
 import platform
 import pstats
 import subprocess
@@ -44,8 +45,8 @@ import flame_hub
 from . import _report
 from ._measure import RequestLog, Sample, measure, peak_memory, retained_memory, summarize
 from ._server import HubProcess, node_ids
-from ._workloads import (TIMEOUT, Run, Target, async_client_list, client_first, client_get, client_list,
-                         concurrency_api, floor_first, floor_get, floor_list, list_params, token)
+from ._workloads import (TIMEOUT, Run, Target, async_client_list, async_floor_list, client_first, client_get,
+                         client_list, concurrency_api, floor_first, floor_get, floor_list, list_params, token)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -160,6 +161,7 @@ def bench_config(latency_ms: float, n: int, st: dict[str, Any]) -> dict[str, Any
         params = list_params(target)
         runs: dict[str, Run] = {_report.FLOOR: floor_list(target, params), _report.SYNC: client_list(target)}
         for c in st["concurrency"]:
+            runs[_report.async_floor_name(c)] = async_floor_list(target, params, c)
             runs[_report.async_name(c)] = async_client_list(target, c)
         samples = run_group(runs, st["repetitions"], n, hub.cpu_seconds)
         variants = {name: summarize(s) for name, s in samples.items()}
@@ -188,6 +190,9 @@ def bench_config(latency_ms: float, n: int, st: dict[str, Any]) -> dict[str, Any
 
 
 def _commit() -> str:
+    """The commit measured (``BENCH_COMMIT`` when running from an exported snapshot)."""
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                              cwd=Path(__file__).resolve().parent, timeout=10)
@@ -199,8 +204,6 @@ def _commit() -> str:
 
 
 def machine() -> dict[str, Any]:
-    import os
-
     return {"python": platform.python_version(), "platform": platform.platform(terse=True),
             "cpus": os.cpu_count(), "httpx": httpx.__version__, "pydantic": pydantic.VERSION,
             "flame_hub": flame_hub.__version__, "commit": _commit()}
@@ -235,11 +238,16 @@ def main(argv: list[str] | None = None) -> int:
     api = concurrency_api()
     if api is None:
         _say("note: AsyncQuerySet has no concurrency setting yet: every async variant pages sequentially")
+    before = machine()
     configs = [bench_config(lat, n, st) for lat in st["latency_ms"] for n in st["records"]]
+    after = machine()
+    if after["commit"] != before["commit"]:
+        _say(f"warning: the code changed during the run ({before['commit']} -> {after['commit']}); "
+             "run from a snapshot (git archive) for a clean measurement")
     now = dt.datetime.now()
     results: dict[str, Any] = {
         "date": now.strftime("%Y-%m-%d"), "time": now.isoformat(timespec="seconds"),
-        "machine": machine(), "concurrency_api": api,
+        "machine": before, "commit_after": after["commit"], "concurrency_api": api,
         "settings": {**st, "page_size": list_params(Target("http://127.0.0.1/")).page_size},
         "configs": configs,
     }

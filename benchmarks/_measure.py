@@ -24,41 +24,45 @@ __all__ = ["RequestLog", "CountingTransport", "AsyncCountingTransport", "Sample"
 
 
 class RequestLog:
-    """The requests of one run, in order: ``(method, url)``."""
+    """The requests of one run, counted by kind; the URL of the first of each kind is kept
+    (keeping every URL would show up in the memory figures)."""
 
     def __init__(self) -> None:
-        self.entries: list[tuple[str, httpx.URL]] = []
+        self.counts: Counter[str] = Counter()
+        self.firsts: dict[str, httpx.URL] = {}
 
     def add(self, request: httpx.Request) -> None:
-        self.entries.append((request.method, request.url))
+        kind = _kind(request.method, request.url)
+        self.counts[kind] += 1
+        if kind not in self.firsts:
+            self.firsts[kind] = request.url
 
     def clear(self) -> None:
-        self.entries.clear()
+        self.counts.clear()
+        self.firsts.clear()
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return sum(self.counts.values())
 
     def kinds(self) -> dict[str, int]:
-        """Counts per kind: ``token`` (POST .../token), ``list`` (GET of a collection with a
-        ``page[...]`` parameter), ``get`` (GET of one record), ``other``."""
-        out: Counter[str] = Counter()
-        for method, url in self.entries:
-            out[_kind(method, url)] += 1
-        return dict(sorted(out.items()))
+        """Counts per kind: ``token`` (POST .../token), ``detect`` (GET of a service root: the
+        client asking the Hub for its version), ``list`` (GET with a ``page[...]`` parameter),
+        ``get`` (GET of one record), ``other``."""
+        return dict(sorted(self.counts.items()))
 
     def first(self, kind: str) -> httpx.URL | None:
         """The URL of the first request of this kind, or None."""
-        for method, url in self.entries:
-            if _kind(method, url) == kind:
-                return url
-        return None
+        return self.firsts.get(kind)
 
 
 def _kind(method: str, url: httpx.URL) -> str:
     if method == "POST" and url.path.endswith("/token"):
         return "token"
     if method == "GET":
-        return "list" if any(k.startswith("page[") for k in url.params) else "get"
+        if url.path.endswith("/") and not url.query:
+            return "detect"
+        query = url.query  # raw bytes: cheap, no parsing
+        return "list" if b"page[" in query or b"page%5B" in query else "get"
     return "other"
 
 

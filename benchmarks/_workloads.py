@@ -26,7 +26,7 @@ from flame_hub.query import AsyncQuerySet
 
 from ._measure import AsyncCountingTransport, CountingTransport, RequestLog
 
-__all__ = ["Target", "Run", "ListParams", "list_params", "concurrency_api", "floor_list",
+__all__ = ["Target", "Run", "ListParams", "list_params", "concurrency_api", "floor_list", "async_floor_list",
            "client_list", "async_client_list", "floor_get", "client_get", "floor_first", "client_first",
            "token", "http_transport", "async_http_transport"]
 
@@ -139,6 +139,47 @@ def floor_list(target: Target, params: ListParams) -> Run:
                 offset += len(data)
                 if not data or offset >= body["meta"]["total"]:
                     return n
+
+    return run
+
+
+def async_floor_list(target: Target, params: ListParams, concurrency: int) -> Run:
+    """Raw ``httpx.AsyncClient`` + json: the first page gives ``meta.total``, then the remaining
+    pages are fetched ``concurrency`` at a time (``asyncio.gather``) and read in order — what
+    concurrent paging can give on this server at best."""
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be >= 1, not {concurrency!r}")
+
+    async def main(log: RequestLog) -> int:
+        async with httpx.AsyncClient(transport=AsyncCountingTransport(target.async_transport(), log),
+                                     timeout=TIMEOUT) as http:
+            response = await http.post(target.auth_url + "token", json=target.grant())
+            response.raise_for_status()
+            headers = {"Authorization": f"Bearer {json.loads(response.content)['access_token']}"}
+            url = target.core_url + "nodes"
+
+            async def page(offset: int) -> list[Any]:
+                pairs = [*params.base, ("page[limit]", str(params.page_size)), ("page[offset]", str(offset))]
+                answer = await http.get(url, params=pairs, headers=headers)
+                answer.raise_for_status()
+                body = json.loads(answer.content)
+                meta["total"] = body["meta"]["total"]
+                return body["data"]
+
+            meta: dict[str, int] = {}
+            n = 0
+            first = await page(0)
+            for _record in first:
+                n += 1
+            offsets = list(range(len(first), meta["total"], params.page_size)) if first else []
+            for i in range(0, len(offsets), concurrency):
+                for data in await asyncio.gather(*(page(o) for o in offsets[i:i + concurrency])):
+                    for _record in data:
+                        n += 1
+            return n
+
+    def run(log: RequestLog) -> int:
+        return asyncio.run(main(log))
 
     return run
 

@@ -28,8 +28,8 @@ if str(ROOT) not in sys.path:  # `benchmarks` is a top-level folder of the repos
 
 from benchmarks import _report  # noqa: E402
 from benchmarks._measure import RequestLog, Sample, summarize  # noqa: E402
-from benchmarks._workloads import (Target, async_client_list, client_get, client_list,  # noqa: E402
-                                   concurrency_api, floor_get, floor_list, list_params)
+from benchmarks._workloads import (Target, async_client_list, async_floor_list, client_get,  # noqa: E402
+                                   client_list, concurrency_api, floor_get, floor_list, list_params)
 
 PAGE = 50
 SIZES = [0, 1, 50, 51, 120]
@@ -129,21 +129,24 @@ def target(hub: FakeHub) -> Target:
 def test_harness_counts_what_the_hub_receives_and_the_floor_sends_what_the_client_sends(hub, target):
     n = 120
     seeded(hub, n)
-    runs = {"floor": floor_list(target, list_params(target)), "sync": client_list(target),
-            "async c=1": async_client_list(target, 1), "async c=4": async_client_list(target, 4)}
+    params = list_params(target)
+    runs = {"floor": floor_list(target, params), "raw async c=4": async_floor_list(target, params, 4),
+            "sync": client_list(target), "async c=1": async_client_list(target, 1),
+            "async c=4": async_client_list(target, 4)}
     sent = {}
     for name, run in runs.items():
         hub.clear_requests()
         log = RequestLog()
         assert run(log) == n, name
         # our clients ask the Hub for its version once (``GET /core/``) before the first list
-        detection = {} if name == "floor" else {"get": 1}
+        detection = {} if name in ("floor", "raw async c=4") else {"detect": 1}
         assert log.kinds() == {"list": expected_list_requests(n), "token": 1, **detection}, name
         assert len(hub.requests) == len(log), name
         sent[name] = [r.params for r in list_requests(hub)]
     # same parameters, same order, same pages
     assert sent["floor"] == sent["sync"] == sent["async c=1"]
     assert sorted(map(tuple, sent["async c=4"])) == sorted(map(tuple, sent["sync"]))
+    assert sorted(map(tuple, sent["raw async c=4"])) == sorted(map(tuple, sent["sync"]))
 
 
 def test_harness_get_floor_sends_the_same_query_as_get_node(hub, target):
