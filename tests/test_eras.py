@@ -316,3 +316,20 @@ def test_old_hub_filters_and_sorts_through_the_client():
     projects = [core.create_project(name=f"p-{i}") for i in range(3)]
     newest = core.projects.sort("-created_at").first()
     assert newest.id == projects[-1].id
+
+
+def test_ranges_on_one_field_are_refused_on_the_old_hub():
+    core = client(FakeHub(version="0.8.5"), hub_version="0.8.5")
+    with pytest.raises(ValueError, match="expression"):
+        core.projects.filter(name__gte="a", name__lt="b").count()
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_password_auth_renews_expired_tokens_on_both_authups(era):
+    hub = FakeHub(version=era)
+    core = client(hub)
+    core.get_nodes()
+    hub.expire_tokens()
+    assert core.get_nodes() == []
+    grants = [r.json["grant_type"] for r in hub.requests if r.path == "/auth/token"]
+    assert grants == ["password", "refresh_token"]  # one renewal, with the refresh token
