@@ -264,8 +264,9 @@ class _ClientBase:
         return self._hub_version
 
     def _detected(self, result: tuple[Dialect, str | None]) -> Dialect:
-        self._dialect, self._hub_version = result
-        return self._dialect
+        dialect, self._hub_version = result
+        self._dialect = dialect  # last: a set dialect means detection is complete
+        return dialect
 
     def _detect_plan(self) -> Plan:
         return detect_plan(self.service, self.base_url)
