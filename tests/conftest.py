@@ -130,7 +130,7 @@ def fake_eras(settings: dict[str, str]) -> tuple[str, ...]:
 
 def eras_of(node: Any) -> tuple[str, ...] | None:
     """The eras an item (or a test function's definition) is marked for; None: every era."""
-    marks = [m for m in node.iter_markers("era")]
+    marks = list(node.iter_markers("era"))
     module = ONE_ERA_MODULES.get(Path(str(getattr(node, "path", "") or getattr(node, "fspath", ""))).name)
     versions = {str(v) for m in marks for v in m.args}
     if module:
@@ -138,7 +138,8 @@ def eras_of(node: Any) -> tuple[str, ...] | None:
     return tuple(sorted(versions)) if marks or module else None
 
 
-def _session_backend(config: Any) -> str:
+def _session_backend(config: Any) -> tuple[str, tuple[str, ...]]:
+    """The backend and the fake eras of this run (read once per session)."""
     if not hasattr(config, "_flame_hub_backend"):
         settings = load_settings()
         try:
