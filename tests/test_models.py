@@ -279,3 +279,26 @@ def test_recorded_records_parse_without_extras(name, record):
     if "id" in record:
         assert parsed.id == uuid.UUID(record["id"])
     assert model.model_validate(parsed.model_dump(by_alias=True, mode="json")) == parsed
+
+
+@pytest.mark.parametrize(
+    "model, values",
+    [
+        ("Robot", {"name": "r", "secret": "s3cr3t-value"}),
+        ("Client", {"name": "c", "secret": "s3cr3t-value"}),
+        ("Registry", {"name": "reg", "account_secret": "s3cr3t-value"}),
+        ("ClientCredentials", {"secret": "s3cr3t-value"}),
+        ("NodeRegistryCredentials", {"host": "h", "account_secret": "s3cr3t-value"}),
+        ("RefreshToken", {"access_token": "s3cr3t-value", "refresh_token": "s3cr3t-value"}),
+        ("CreateUser", {"name": "u", "email": "u@example.com", "password": "s3cr3t-value"}),
+    ],
+)
+def test_credentials_stay_out_of_repr_but_are_readable(model, values):
+    import flame_hub.models as m
+
+    cls = getattr(m, model)
+    known = {k: v for k, v in values.items() if k in cls.model_fields}
+    assert any(v == "s3cr3t-value" for v in known.values()), f"{model} has no secret field"
+    obj = cls(**known)
+    assert "s3cr3t-value" not in repr(obj) and "s3cr3t-value" not in str(obj)
+    assert "s3cr3t-value" in obj.model_dump_json()  # still sent and readable

@@ -10,6 +10,8 @@ The few facts a mechanical rule cannot derive are the small tables at the top of
 
 from __future__ import annotations
 
+import re
+
 import enum
 import keyword
 from typing import Annotated, Any, Optional, Union
@@ -214,6 +216,15 @@ def _read_type(res: Resource, attr: str, specs: list[FieldSpec], enums: dict) ->
     return _json_type(spec, obj=Any)
 
 
+#: Attributes whose values are credentials: kept out of ``repr()`` (and so out of logs and
+#: tracebacks that print models).
+_SECRET = re.compile(r"(^|_)(secret|password|token)$")
+
+
+def _shown(attr: str) -> bool:
+    return _SECRET.search(attr) is None
+
+
 def _field(wire: str, attr: str, annotation: Any, doc: str) -> tuple[Any, Any]:
     choices = [wire] if wire == attr else [wire, attr]
     snake = to_snake(wire)
@@ -222,7 +233,7 @@ def _field(wire: str, attr: str, annotation: Any, doc: str) -> tuple[Any, Any]:
     return (
         Optional[annotation],
         Field(default=None, validation_alias=AliasChoices(*choices), serialization_alias=wire,
-              description=doc),
+              description=doc, repr=_shown(attr)),
     )
 
 
@@ -363,7 +374,8 @@ def build_request_models(enums: dict) -> dict[str, type[RequestModel]]:
                 default = ... if required else None
                 fields[attr] = (
                     annotation if required else Optional[annotation],
-                    Field(default=default, alias=wire, description=f"wire key `{wire}`"),
+                    Field(default=default, alias=wire, description=f"wire key `{wire}`",
+                          repr=_shown(attr)),
                 )
             name = ("Create" if kind == "create" else "Update") + res.model_name
             out[name] = create_model(  # type: ignore[call-overload]
@@ -383,7 +395,8 @@ def build_special_request_models() -> dict[str, type[RequestModel]]:
         for wire, desc in (spec.body or {}).items():
             annotation = {"string": str, "boolean": bool}.get(desc.get("type"), Any)
             fields[python_attr(wire)] = (Optional[annotation],
-                                         Field(default=None, alias=wire, description=f"wire key `{wire}`"))
+                                         Field(default=None, alias=wire, description=f"wire key `{wire}`",
+                                               repr=_shown(python_attr(wire))))
         out[name] = create_model(  # type: ignore[call-overload]
             name, __base__=RequestModel, __module__="flame_hub.models",
             __doc__=f"Body of ``{spec.method} {spec.path}``; only the fields given are sent.",

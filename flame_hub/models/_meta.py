@@ -30,7 +30,7 @@ class SingleResourceMeta(HubModel):
 class AccessToken(HubModel):
     """Answer of ``POST {auth}/token`` (OAuth keys stay snake_case on every Hub)."""
 
-    access_token: str
+    access_token: str = Field(repr=False)
     expires_in: Optional[int] = None
     token_type: Optional[str] = None
     scope: Optional[str] = None
@@ -39,5 +39,5 @@ class AccessToken(HubModel):
 class RefreshToken(AccessToken):
     """Answer of a password or refresh grant: an access token plus a (single-use) refresh token."""
 
-    refresh_token: Optional[str] = None
+    refresh_token: Optional[str] = Field(default=None, repr=False)
     refresh_token_expires_in: Optional[int] = None
