@@ -33,6 +33,7 @@ import platform
 import pstats
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ import pydantic
 import flame_hub
 
 from . import _report
+from ._canned import Recording, canned_target, recording_target
 from ._measure import RequestLog, Sample, measure, peak_memory, retained_memory, summarize
 from ._server import HubProcess, node_ids
 from ._workloads import (TIMEOUT, Run, Target, async_client_list, async_floor_list, client_first, client_get,
@@ -172,21 +174,53 @@ def bench_config(latency_ms: float, n: int, st: dict[str, Any]) -> dict[str, Any
         cfg: dict[str, Any] = {"latency_ms": latency_ms, "n": n, "seed_seconds": hub.seed_seconds,
                                "seed_method": hub.seed_method, "variants": variants,
                                "page_bytes": page_bytes(target, params.page_size)}
+        ids: list[str] = []
         if st["gets"]:
             _say(f"   {st['gets']} single gets")
             ids = node_ids(target, st["gets"])
-            probe = RequestLog()
-            client_get(target, ids[:1])(probe)
-            url = probe.first("get")
-            assert url is not None, "get_node sent no GET"
-            get_runs = {_report.GET_FLOOR: floor_get(target, ids, list(url.params.multi_items())),
+            get_runs = {_report.GET_FLOOR: floor_get(target, ids, _get_params(target, ids)),
                         _report.GET_SYNC: client_get(target, ids)}
             cfg["gets"] = {name: summarize(s) for name, s in
                            run_group(get_runs, st["repetitions"], len(ids), hub.cpu_seconds).items()}
+        _say("   in memory (recorded answers, no sockets)")
+        cfg["in_memory"] = in_memory(target, params, n, ids, st)
         _say("   setup (default clients, login, first request)")
         setup_runs = {_report.FLOOR: floor_first(target), _report.SYNC: client_first(target)}
         cfg["setup"] = {name: summarize(s) for name, s in run_group(setup_runs, st["repetitions"], 1).items()}
     return cfg
+
+
+def _get_params(target: Target, ids: list[str]) -> list[tuple[str, str]]:
+    """The query ``get_node`` sends (from one probe call)."""
+    probe = RequestLog()
+    client_get(target, ids[:1])(probe)
+    url = probe.first("get")
+    if url is None:
+        raise RuntimeError("get_node sent no GET")
+    return list(url.params.multi_items())
+
+
+def in_memory(target: Target, params: Any, n: int, ids: list[str], st: dict[str, Any]) -> dict[str, Any]:
+    """The listing and single-get variants once more, answered from memory: every answer is
+    recorded on the way through the real server once, then replayed (``httpx.MockTransport``),
+    so only the client-side work above the transport is left."""
+    recording = Recording()
+    rec = recording_target(target, recording)
+    floor_list(rec, params)(RequestLog())
+    client_list(rec)(RequestLog())
+    if ids:
+        floor_get(rec, ids, _get_params(rec, ids))(RequestLog())
+    canned = canned_target(target, recording)
+    runs: dict[str, Run] = {_report.FLOOR: floor_list(canned, params), _report.SYNC: client_list(canned),
+                            _report.async_floor_name(1): async_floor_list(canned, params, 1),
+                            _report.async_name(1): async_client_list(canned, 1)}
+    out: dict[str, Any] = {"variants": {name: summarize(s) for name, s in
+                                        run_group(runs, st["repetitions"], n).items()}}
+    if ids:
+        get_runs = {_report.GET_FLOOR: floor_get(canned, ids, _get_params(canned, ids)),
+                    _report.GET_SYNC: client_get(canned, ids)}
+        out["gets"] = {name: summarize(s) for name, s in run_group(get_runs, st["repetitions"], len(ids)).items()}
+    return out
 
 
 def _commit() -> str:
@@ -209,23 +243,50 @@ def machine() -> dict[str, Any]:
             "flame_hub": flame_hub.__version__, "commit": _commit()}
 
 
-def profile(st: dict[str, Any], top: int = 30) -> str:
-    """cProfile of one sync listing and one floor listing (first N, first latency)."""
+_GROUPS = (("flame_hub/", "flame_hub"), ("pydantic", "pydantic"), ("/httpx/", "httpx"),
+           ("/httpcore/", "httpcore + h11"), ("/h11/", "httpcore + h11"), ("json/", "json"),
+           ("_socket", "socket syscalls"), ("select", "socket syscalls"), ("benchmarks/", "benchmark"))
+
+
+def _group(filename: str, name: str) -> str:
+    where = f"{filename}:{name}"
+    for needle, group in _GROUPS:
+        if needle in where:
+            return group
+    return "other (stdlib, uuid, ...)"
+
+
+def profile(st: dict[str, Any], top: int = 25) -> str:
+    """cProfile of one sync listing and one floor listing (first N, first latency), answered from
+    memory (recorded answers, no sockets: the profile's clock then measures client CPU): CPU per
+    record by package, the top functions, and flame_hub's own functions."""
     n, latency = st["records"][0], st["latency_ms"][0]
     out = io.StringIO()
     with HubProcess(latency=latency / 1000, nodes=n) as hub:
-        target = hub.target
-        runs: dict[str, Callable[[RequestLog], int]] = {
-            "floor": floor_list(target, list_params(target)), "sync": client_list(target)}
-        for name, run in runs.items():
-            run(RequestLog())  # warm-up
-            prof = cProfile.Profile()
-            sample = measure(lambda log: prof.runcall(run, log))
-            out.write(f"\n===== {name}: N={n:,}, {latency:g} ms, CPU under the profiler {sample.cpu:.3f} s "
-                      f"({sample.cpu / n * 1e6:.1f} µs/record)\n")
-            stats = pstats.Stats(prof, stream=out)
-            stats.sort_stats("tottime").print_stats(top)
-            stats.sort_stats("cumulative").print_stats(top)
+        recording = Recording()
+        rec = recording_target(hub.target, recording)
+        params = list_params(rec)
+        floor_list(rec, params)(RequestLog())
+        client_list(rec)(RequestLog())
+        canned = canned_target(hub.target, recording)
+    runs: dict[str, Callable[[RequestLog], int]] = {"floor": floor_list(canned, params), "sync": client_list(canned)}
+    for name, run in runs.items():
+        run(RequestLog())  # warm-up
+        plain = min(measure(run).cpu for _ in range(5))
+        prof = cProfile.Profile()
+        prof.runcall(run, RequestLog())
+        stats = pstats.Stats(prof, stream=out)
+        groups: dict[str, float] = {}
+        for (filename, _line, func), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+            key = _group(filename, func)
+            groups[key] = groups.get(key, 0.0) + tottime
+        total = sum(groups.values())
+        out.write(f"\n===== {name}: N={n:,}, in memory: {plain * 1e6 / n:.1f} µs CPU per record without the "
+                  f"profiler (best of 5), {total * 1e6 / n:.1f} µs with it; by package:\n")
+        for key, value in sorted(groups.items(), key=lambda kv: -kv[1]):
+            out.write(f"  {key:28s} {value * 1e6 / n:7.2f} µs/record  {value / total:6.1%}\n")
+        stats.sort_stats("tottime").print_stats(top)
+        stats.sort_stats("cumulative").print_stats(r"flame_hub", top)
     return out.getvalue()
 
 

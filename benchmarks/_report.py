@@ -108,6 +108,17 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
     cpu_target("CPU, single get", 1.15, pick_get)
 
+    def pick_mem(kind: str, ours: str, floor: str) -> Any:
+        def pick(c: dict[str, Any]) -> Any:
+            rows = (c.get("in_memory") or {}).get(kind)
+            if not rows or c["latency_ms"] != configs[0]["latency_ms"]:
+                return None
+            return rows[ours], rows[floor]
+        return pick
+
+    cpu_target("CPU, sync full listing, in memory", 1.15, pick_mem("variants", SYNC, FLOOR))
+    cpu_target("CPU, single get, in memory", 1.15, pick_mem("gets", GET_SYNC, GET_FLOOR))
+
     # async speed-up at the highest latency and largest N
     c1, c4 = async_name(1), async_name(4)
     cands = [c for c in configs if c1 in c["variants"] and c4 in c["variants"] and c["latency_ms"] > 0]
@@ -207,6 +218,25 @@ def markdown(results: dict[str, Any]) -> str:
                     f"{_median(v, 'cpu') / max(1, v['records']) * 1e6:.0f} | "
                     f"{_fmt_ratio(_ratio(_median(v, 'cpu'), _median(floor, 'cpu')))} | {_requests(v['requests'])} | "
                     f"{_server(v)} |")
+    mems = [c for c in results["configs"] if c.get("in_memory")]
+    if mems:
+        out += ["", "## In memory: the same runs answered from recorded responses (no sockets, no server)", "",
+                "Only the work above the transport is left (building requests, auth, parsing, validation, "
+                "paging), so these CPU ratios are what the client adds, free of kernel and network noise.", "",
+                "| N | variant | CPU s | CPU µs/record | CPU × floor |", "|---:|---|---|---:|---:|"]
+        for cfg in mems:
+            if cfg["latency_ms"] != mems[0]["latency_ms"]:
+                continue  # no latency without a server: one table per N is enough
+            for table in ("variants", "gets"):
+                rows = cfg["in_memory"].get(table)
+                if not rows:
+                    continue
+                floor = rows[FLOOR if table == "variants" else GET_FLOOR]
+                for name, v in rows.items():
+                    label = name if table == "variants" else f"{name} ({v['records']} gets)"
+                    out.append(f"| {cfg['n']:,} | {label} | {_span(v['cpu'], digits=4)} | "
+                               f"{_median(v, 'cpu') / max(1, v['records']) * 1e6:.1f} | "
+                               f"{_fmt_ratio(_ratio(_median(v, 'cpu'), _median(floor, 'cpu')))} |")
     setups = [c for c in results["configs"] if c.get("setup")]
     if setups:
         out += ["", "## Setup: default clients + login + first request (`core.nodes.first()` vs raw httpx)", "",
