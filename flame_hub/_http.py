@@ -14,6 +14,7 @@ and a failed create may have half happened (hub-spec README, "Rate limits").
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import time
@@ -458,6 +459,7 @@ class _Session(Generic[_ClientT, _ResponseT]):
     ) -> None:
         self._core = _Core(max_retries, retry_policy, jitter)
         self._sleep = sleep or type(self)._default_sleep
+        self._timeout: httpx.Timeout | None = None  # per-request override (with_options)
         self._client: _ClientT
         if client is not None:
             if not isinstance(client, self._client_class):
@@ -483,6 +485,18 @@ class _Session(Generic[_ClientT, _ResponseT]):
         """Retries of idempotent requests unless a call says otherwise."""
         return self._core.policy.max_retries
 
+    def with_options(self, *, max_retries: int | None = None,
+                     timeout: httpx.Timeout | float | None = None) -> Any:
+        """A session over the same connections, auth and client with other retry or timeout
+        settings (it never closes the shared connections)."""
+        clone = copy.copy(self)
+        clone._owns_client = False
+        if max_retries is not None:
+            clone._core = _Core(max_retries, self._core.policy, self._core.jitter)
+        if timeout is not None:
+            clone._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        return clone
+
     def _flow(self, method: str, path: str, expected: Collection[int], max_retries: int | None,
               auth: AuthArg, stream: bool, build: dict[str, Any]) -> Generator[_Step, Any, httpx.Response]:
         """The checked arguments of one call, as the :meth:`_Core.flow` the shell carries out."""
@@ -490,7 +504,8 @@ class _Session(Generic[_ClientT, _ResponseT]):
         resolved = self._core.resolve_auth(auth)
 
         def send() -> _Send:
-            return _Send(_build(self._client, method, path, **build), resolved, stream)
+            return _Send(_build(self._client, method, path, timeout=self._timeout, **build),
+                         resolved, stream)
 
         return self._core.flow(method, expected, self._core.max_retries(max_retries), send)
 

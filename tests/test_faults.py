@@ -291,6 +291,23 @@ async def test_max_retries_per_client(drv, hub, monkeypatch):
     assert calls(hub) == ["GET /core/nodes"] and s.sleeps == []
 
 
+async def test_max_retries_per_call(s):
+    """``client.with_options(max_retries=...)`` changes one call; the client keeps its own."""
+    s.hub.fail_next("GET", NODES, status=503, times=3)
+    with pytest.raises(ServerError):
+        await s.drv.call(s.core.with_options(max_retries=0).get_nodes)
+    assert calls(s.hub) == ["GET /core/nodes"]
+    s.hub.clear_requests()
+    assert await s.drv.call(s.core.get_nodes) == []  # default 2 retries: 503, 503, then 200
+    assert calls(s.hub) == ["GET /core/nodes"] * 3
+    s.hub.clear_requests()
+    s.hub.fail_next("GET", NODES, status=503, times=4)
+    assert await s.drv.call(s.core.with_options(max_retries=4).nodes.count) == 0
+    assert calls(s.hub) == ["GET /core/nodes"] * 5
+    with pytest.raises(ValueError, match="max_retries"):
+        s.core.with_options(max_retries=-1)
+
+
 async def test_a_retried_delete_that_finds_nothing_is_done(s):
     node = await s.drv.call(s.core.create_node, name="gone-twice")
     s.hub.clear_requests()

@@ -632,3 +632,20 @@ def test_fake_hub_errors_and_delete_after_lost_answer():
     hub.drop_next("DELETE", f"/core/nodes/{node['id']}")  # the delete is lost (not applied)
     assert sync.request("DELETE", f"nodes/{node['id']}", expected=(202,)).status_code == 202
     assert calls(hub) == [f"DELETE /core/nodes/{node['id']}"] * 2
+
+
+def test_with_options_sets_a_per_request_timeout_and_keeps_the_connections_open():
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200, json={"ok": True})
+
+    session = HubSession("http://hub.test/core/", transport=httpx.MockTransport(handler), timeout=7)
+    quick = session.with_options(timeout=1.5, max_retries=0)
+    quick.request("GET", "nodes")
+    quick.close()  # must not close the shared client
+    session.request("GET", "nodes")
+    assert seen[0]["read"] == 1.5 and seen[1]["read"] == 7
+    assert quick.max_retries == 0 and session.max_retries == 2
+    session.close()

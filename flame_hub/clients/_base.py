@@ -17,6 +17,7 @@ anything; evaluation detects first, then compiles.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import json
@@ -239,6 +240,21 @@ class _ClientBase:
         self._dialect: Dialect | None = dialect
         self._hub_version: str | None = hub_version
         self._detect_lock = threading.Lock()
+
+    def with_options(self, *, max_retries: int | None = None,
+                     timeout: httpx.Timeout | float | None = None) -> Any:
+        """The same client for a few calls with other retry or timeout settings::
+
+            core.with_options(max_retries=0).get_nodes()          # fail fast, this call only
+            core.with_options(timeout=120).download_bucket_file(file, "big.tar")
+
+        The copy shares connections, auth and the Hub's dialect with this client; closing it
+        leaves them open."""
+        if max_retries is not None and (not isinstance(max_retries, int) or max_retries < 0):
+            raise ValueError(f"max_retries must be a non-negative int, not {max_retries!r}")
+        clone = copy.copy(self)
+        clone._session = self._session.with_options(max_retries=max_retries, timeout=timeout)
+        return clone
 
     @property
     def dialect(self) -> Dialect:
