@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
 import tarfile
 from dataclasses import dataclass
@@ -35,13 +34,13 @@ from typing import Any
 import httpx
 import pytest
 
+from _shared import EXAMPLES, require
+
 from flame_hub.dialects import dialect_for_version
 from flame_hub.resources import CURRENT_ERA, get_resource
 from flame_hub.testing import FakeHub
 from flame_hub.testing._validate import js_type
 
-SHARED = Path(os.environ.get("FLAME_HUB_SHARED") or Path(__file__).resolve().parents[2] / "shared")
-EXAMPLES = SHARED / "hub-spec" / "examples"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # ---------------------------------------------------------------------------------------------
@@ -390,9 +389,8 @@ class Recordings:
     def require_present(self) -> None:
         """The recordings are beside the clone; a CI run without them fails, elsewhere it skips."""
         if not self.files:
-            if os.environ.get("CI"):
-                pytest.fail(f"CI run without the recorded exchanges at {self.examples} (set FLAME_HUB_SHARED)")
-            pytest.skip(f"the recorded Hub exchanges ({self.examples}) are not beside this clone")
+            require(self.examples)
+            pytest.fail(f"no recorded exchanges in {self.examples}")
 
     def check_complete(self) -> None:
         self.require_present()

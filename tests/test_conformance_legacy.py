@@ -21,9 +21,9 @@ from __future__ import annotations
 import pytest
 
 from flame_hub.resources import LEGACY_ERA
-from test_conformance import SHARED, Recordings, World, _load
+from _shared import LEGACY_EXAMPLES as EXAMPLES
+from test_conformance import Recordings, World, _load
 
-EXAMPLES = SHARED / "hub-spec-legacy" / "0.8.5" / "examples"
 UPLOAD = b"hello from hub-legacy\n"
 
 # ---------------------------------------------------------------------------------------------

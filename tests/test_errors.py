@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import email.utils
 import json
-import os
-from pathlib import Path
 
 import httpx
 import pytest
+
+from _shared import EXAMPLES, LEGACY_EXAMPLES, require
 
 from flame_hub import errors
 from flame_hub.errors import (
@@ -33,21 +33,10 @@ from flame_hub.errors import (
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXNlY3JldA"
 
 
-def _shared() -> Path | None:
-    env = os.environ.get("FLAME_HUB_SHARED")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
-    return path if (path / "hub-spec" / "examples").is_dir() else None
-
-
-SHARED = _shared()
 
 
 def _recording(name: str, legacy: bool = False) -> dict:
-    if SHARED is None:
-        if os.environ.get("CI"):
-            pytest.fail("the shared hub-spec recordings are missing (set FLAME_HUB_SHARED)")
-        pytest.skip("the shared hub-spec recordings are not available here (set FLAME_HUB_SHARED)")
-    folder = SHARED / ("hub-spec-legacy/0.8.5/examples" if legacy else "hub-spec/examples")
+    folder = require(LEGACY_EXAMPLES if legacy else EXAMPLES)
     (path,) = folder.glob(f"{name}-*.json")
     return json.loads(path.read_text())
 

@@ -6,23 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from pathlib import Path
 
 import pytest
 
+from _shared import EXAMPLES, LEGACY_EXAMPLES, needs
+
 from flame_hub.resources import CURRENT_ERA, LEGACY_ERA, get_resource
 from flame_hub.testing._rapiq import ListQuery, QueryError, _coerce, _js_number
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("FLAME_HUB_SHARED", ROOT.parent / "shared"))
-EXAMPLES = SHARED / "hub-spec" / "examples"
-LEGACY_EXAMPLES = SHARED / "hub-spec-legacy" / "0.8.5" / "examples"
-needs_shared = pytest.mark.skipif(
-    not EXAMPLES.exists() and not os.environ.get("CI"),
-    reason=f"the recorded Hub exchanges ({EXAMPLES}) are not beside this clone",
-)
+needs_shared = needs(EXAMPLES)
 
 NODES = get_resource("nodes").era(CURRENT_ERA)
 LEGACY_NODES = get_resource("nodes").era(LEGACY_ERA)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import datetime
 from pathlib import Path
 
 import pydantic
 import pytest
+
+from _shared import EXAMPLES, SHARED, needs
 
 import flame_hub.models as m
 from flame_hub.dialects import CURRENT, LEGACY
@@ -34,8 +35,7 @@ SNAKE_NODE = {
 
 
 def _shared() -> Path | None:
-    root = Path(os.environ.get("FLAME_HUB_SHARED") or Path(__file__).resolve().parents[2] / "shared")
-    return root if (root / "hub-spec" / "examples").is_dir() else None
+    return SHARED if EXAMPLES.is_dir() else None
 
 
 # --- generation --------------------------------------------------------------------------------
@@ -270,7 +270,7 @@ def _recorded_records():
     return out
 
 
-@pytest.mark.skipif(_shared() is None, reason="../shared/hub-spec (recordings) is not present")
+@needs(EXAMPLES)
 @pytest.mark.parametrize(("name", "record"), _recorded_records())
 def test_recorded_records_parse_without_extras(name, record):
     model = m.model_for(name)

@@ -8,7 +8,6 @@ review the diff of ``snapshots/test_query_compile/``.
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from pathlib import Path
@@ -18,13 +17,14 @@ from typing import Any, Callable
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from _shared import HUB_SPEC, needs, require
+
 from flame_hub.dialects import CURRENT, LEGACY, TRANSITIONAL, Dialect
 from flame_hub.query import Q, QuerySet, queryset_from_find_kwargs
 from flame_hub.resources import get_resource
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("FLAME_HUB_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-SCHEMAS = SHARED / "hub-spec" / "list-schemas.json"
+SCHEMAS = HUB_SPEC / "list-schemas.json"
 
 
 class RepoSnapshots(JSONSnapshotExtension):
@@ -306,8 +306,7 @@ def _check_pairs(schemas: dict[str, dict], schema: dict, pairs: list[tuple[str, 
             raise AssertionError(f"unexpected query key {key!r}")
 
 
-@pytest.mark.skipif(not SCHEMAS.exists() and not os.environ.get("CI"),
-                    reason=f"the recorded meta.schema allow-lists ({SCHEMAS}) are not beside this clone")
+@needs(SCHEMAS)
 def test_compiled_keys_are_allowed_by_recorded_schema() -> None:
     schemas = _schemas()
     checked = 0
@@ -325,8 +324,7 @@ def test_compiled_keys_are_allowed_by_recorded_schema() -> None:
 
 def test_schema_check_can_fail() -> None:
     """The checker itself rejects keys outside the allow-lists."""
-    if not SCHEMAS.exists():
-        pytest.skip("recorded schemas absent")
+    require(SCHEMAS)
     schemas = _schemas()
     for bad in ([("filter[createdAt]", "x")], [("sort", "id")], [("include", "realm")],
                 [("fields", "+secret")], [("filter", "eq(foo,'x')")], [("page[limit]", "51")]):

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
+from _shared import HUB_SPEC, needs
+
 from flame_hub.dialects import CURRENT, LEGACY, TRANSITIONAL, dialect_for_version
 from flame_hub.resources import CURRENT_ERA, LEGACY_ERA, REGISTRY, get_resource, resources_of
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("FLAME_HUB_SHARED", ROOT.parent / "shared"))
-SOURCE = SHARED / "hub-spec" / "resources.json"
-needs_shared = pytest.mark.skipif(
-    not SOURCE.exists() and not os.environ.get("CI"),
-    reason=f"the recorded Hub catalog ({SOURCE}) is not beside this clone",
-)
+SOURCE = HUB_SPEC / "resources.json"
+needs_shared = needs(SOURCE)
 
 
 @needs_shared
@@ -34,7 +31,7 @@ def test_packaged_catalog_is_a_fresh_build_of_the_recorded_one():
 
 @needs_shared
 def test_allow_lists_match_recorded_meta_schema():
-    schemas = json.loads((SHARED / "hub-spec" / "list-schemas.json").read_text())
+    schemas = json.loads((HUB_SPEC / "list-schemas.json").read_text())
     checked = 0
     for res in REGISTRY.values():
         spec = res.era(CURRENT_ERA)
