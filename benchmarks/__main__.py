@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help=f"results folder (default {RESULTS})")
     p.add_argument("--no-plot", action="store_true", help="do not draw the PNG")
     p.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
+    p.add_argument("--report", type=Path, default=None, metavar="JSON",
+                   help="only render the Markdown and the plot again from a results JSON")
     p.add_argument("--profile", action="store_true",
                    help="print a cProfile of the sync listing and the floor (first N, first latency)")
     return p
@@ -293,6 +295,15 @@ def profile(st: dict[str, Any], top: int = 25) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     st = _settings(args)
+    if args.report is not None:
+        results = json.loads(args.report.read_text())
+        results["targets"] = _report.targets(results)
+        args.report.write_text(json.dumps(results, indent=2) + "\n")
+        args.report.with_suffix(".md").write_text(_report.markdown(results))
+        _say(f"{args.report.with_suffix('.md')} written")
+        if not args.no_plot:
+            _say(_report.plot(results, args.report.with_suffix(".png")))
+        return 0
     if args.profile:
         print(profile(st))
         return 0

@@ -275,7 +275,7 @@ def plot(results: dict[str, Any], path: Path, latency_ms: float = 20.0) -> str:
     chosen = latency_ms if latency_ms in latencies else latencies[-1]
     rows = sorted((c for c in configs if c["latency_ms"] == chosen), key=lambda c: c["n"])
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
-    for name, style in ((FLOOR, "o-"), (SYNC, "s-"), (async_name(4), "^-")):
+    for name, style in ((FLOOR, "o-"), (SYNC, "s-"), (async_name(4), "^-"), (async_floor_name(4), "v:")):
         pts = [(c["n"], c["variants"][name]["wall"]) for c in rows if name in c["variants"]]
         if not pts:
             continue
