@@ -33,7 +33,6 @@ import platform
 import pstats
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
