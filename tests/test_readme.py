@@ -30,7 +30,7 @@ def test_readme_has_the_sections_users_look_for():
     titles = re.findall(r"^## (.+)$", README.read_text(), re.M)
     for wanted in ("Quick start", "Using the clients", "Queries", "Errors",
                    "Async", "Retries and timeouts", "Compatibility", "Hub versions",
-                   "Testing against a real Hub",
+                   "Testing against a real Hub", "Performance",
                    "The fake Hub: test your scripts without a Hub"):
         assert wanted in titles
 
