@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from pydantic import ValidationError
 from uuid import UUID
 
 from .._http import DEFAULT, parse_json, unwrap_list, unwrap_record
@@ -31,6 +33,7 @@ from ..models import (
     coerce_id,
     list_adapter,
     model_for,
+    page_adapter,
     request_model,
 )
 from ..models._generate import python_attr, request_fields
@@ -235,12 +238,29 @@ def _record_meta(response: Any) -> SingleResourceMeta:
     return SingleResourceMeta.model_validate(meta if isinstance(meta, dict) else {})
 
 
+def parse_list(res: Resource, response: Any) -> tuple[list[Any], dict[str, Any]]:
+    """``(models, raw meta)`` of a list answer.
+
+    The usual ``{"data": [...], "meta": {...}}`` body (every era) is parsed and validated in one
+    pass from the raw bytes (:func:`~flame_hub.models.page_adapter`). Anything else — a bare
+    list, a body that is not JSON, a record that does not validate — takes the tolerant path
+    (:func:`~flame_hub._http.unwrap_list`, then the list adapter), which accepts or reports it
+    exactly as before.
+    """
+    model = model_for(res)
+    try:
+        page = page_adapter(model).validate_json(response.content)
+    except ValidationError:
+        data, meta = unwrap_list(response)
+        return list_adapter(model).validate_python(data), meta
+    return page.data, page.meta if isinstance(page.meta, dict) else {}
+
+
 def fetch_page_plan(client: Any, res: Resource, params: list[tuple[str, str]]):
     """GET one list page; returns ``(models, meta)`` (the QuerySet backend protocol)."""
     response = yield Call("GET", _path(_op_path(client, res, "list")), params=list(params),
                           expected=(200,))
-    data, meta = unwrap_list(response)
-    return list_adapter(model_for(res)).validate_python(data), meta
+    return parse_list(res, response)
 
 
 def _bind(name: str, sig: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Any]:
@@ -317,8 +337,7 @@ def _find_plan(client: Any, res: Resource, values: dict[str, Any]):
     params = list(_queryset(client, res, **values).params())
     response = yield Call("GET", _path(_op_path(client, res, "list")), params=params, auth=auth,
                           expected=(200,))
-    data, raw_meta = unwrap_list(response)
-    items = list_adapter(model_for(res)).validate_python(data)
+    items, raw_meta = parse_list(res, response)
     return (items, ResourceListMeta.model_validate(raw_meta)) if meta else items
 
 

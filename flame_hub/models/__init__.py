@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import TypeAdapter
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, create_model
 
 from ..resources import Resource
 from ._base import UNSET, HubModel, IdLike, RequestModel, UnsetType, coerce_id
@@ -59,6 +61,26 @@ def list_adapter(model: type[HubModel]) -> TypeAdapter:
     return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
+class _Page(BaseModel):
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
+
+
+@lru_cache(maxsize=None)
+def page_adapter(model: type[HubModel]) -> TypeAdapter:
+    """A cached adapter for a whole list answer, ``{"data": [<model>, ...], "meta": ...}``.
+
+    ``page_adapter(Node).validate_json(response.content)`` parses and validates a page in one
+    pass (no intermediate Python objects); the result has ``.data`` (the models) and ``.meta``
+    (whatever the Hub sent, ``None`` when absent). Other envelope keys are ignored. Anything that
+    does not fit raises ``pydantic.ValidationError``: callers fall back to the tolerant path.
+    """
+    page = create_model(  # type: ignore[call-overload]
+        f"{model.__name__}Page", __base__=_Page, __module__=__name__,
+        data=(list[model], ...), meta=(Any, None),  # type: ignore[valid-type]
+    )
+    return TypeAdapter(page)
+
+
 def request_model(resource: Resource | str, kind: str) -> type[RequestModel]:
     """``Create<X>`` (``kind="create"``) or ``Update<X>`` (``kind="update"``) of a resource."""
     if isinstance(resource, str):
@@ -84,8 +106,8 @@ __all__ = sorted(
     + [
         "UNSET", "UnsetType", "HubModel", "RequestModel", "IdLike", "coerce_id",
         "MasterImageCommandArgument", "ResourceListMeta", "SingleResourceMeta", "AccessToken",
-        "RefreshToken", "model_for", "list_adapter", "request_model", "ENUMS", "READ_MODELS",
-        "REQUEST_MODELS",
+        "RefreshToken", "model_for", "list_adapter", "page_adapter", "request_model", "ENUMS",
+        "READ_MODELS", "REQUEST_MODELS",
     ]
 )
 
