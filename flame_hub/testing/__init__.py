@@ -24,10 +24,15 @@ Faults and observation: ``hub.latency`` (seconds added to every request), ``hub.
 ``hub.expire_tokens()``, ``hub.requests`` / ``hub.clear_requests()``, ``hub.reset()``,
 ``hub.seed(resource, n, **fields)`` for bulk data.
 
+Rate limits: every answer carries the Hub's ``ratelimit-limit``/``-remaining``/``-reset`` headers,
+counted like the Hub counts (per client address and service, fixed windows; see
+:mod:`flame_hub.testing._ratelimit`). By default nothing is refused; ``FakeHub(rate_limit=...)``
+or ``hub.rate_limit = ...`` (``RateLimit(100, window=1.0)``, ``"100/1"``, or an int per 60 s)
+enforces a limit: beyond it the Hub's 429 with ``Retry-After``.
+
 Not modelled: permissions beyond "a valid token may do everything" (any valid token acts as an
-admin), rate limiting beyond the ``ratelimit-*`` headers (no 429 unless injected), the log store
-of analysis logs beyond what is posted to it, and the registry/build machinery behind analysis
-commands (their state changes are immediate).
+admin), the log store of analysis logs beyond what is posted to it, and the registry/build
+machinery behind analysis commands (their state changes are immediate).
 """
 
 from __future__ import annotations
@@ -41,10 +46,11 @@ import httpx
 from .._naming import to_snake
 from ..resources import CURRENT_ERA, get_resource
 from ._core import Fault, HubCore
+from ._ratelimit import RateLimit, RateLimitArg, RateLimiter
 from ._shells import FakeHubTransport, ServerThread, make_wsgi_app
 from ._wire import FakeRequest
 
-__all__ = ["FakeHub", "FakeHubTransport", "RecordedRequest"]
+__all__ = ["FakeHub", "FakeHubTransport", "RateLimit", "RecordedRequest"]
 
 
 @dataclass(frozen=True)
@@ -79,19 +85,19 @@ class FakeHub:
     without starting the server. ``token_ttl`` is the access-token lifetime in seconds (default:
     the era's, 900 on 0.14 and 3600 on 0.8.5); ``version`` the Hub version to imitate: "0.14.0"
     (default) or "0.8.5" (any version maps to the era of its wire dialect; the recorded eras are
-    these two).
+    these two). ``rate_limit`` enforces a request limit (see :attr:`rate_limit`; default: none).
 
     Permissions are not modelled: any valid token may do everything.
     """
 
     def __init__(self, port: int = 0, token_ttl: float | None = None, version: str = CURRENT_ERA, *,
-                 host: str = "127.0.0.1", quiet: bool = True) -> None:
+                 host: str = "127.0.0.1", quiet: bool = True, rate_limit: RateLimitArg = None) -> None:
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an int in 0..65535, not {port!r}")
         if token_ttl is not None and (not isinstance(token_ttl, (int, float)) or isinstance(token_ttl, bool)
                                       or token_ttl <= 0):
             raise ValueError(f"token_ttl must be a positive number of seconds, not {token_ttl!r}")
-        self._core = HubCore(version=version, token_ttl=token_ttl)
+        self._core = HubCore(version=version, token_ttl=token_ttl, rate_limit=RateLimit.coerce(rate_limit))
         self._host = host
         self._port = port
         self._quiet = quiet
@@ -170,9 +176,32 @@ class FakeHub:
         """The wire dialect of the imitated Hub (:mod:`flame_hub.dialects`)."""
         return self._core.dialect
 
-    def transport(self) -> FakeHubTransport:
-        """An httpx transport (sync and async) answering from this hub's state, no socket."""
-        return FakeHubTransport(self._core, lambda: self._latency)
+    def transport(self, address: str = "127.0.0.1") -> FakeHubTransport:
+        """An httpx transport (sync and async) answering from this hub's state, no socket;
+        its requests come from the client ``address`` (rate limits count per address)."""
+        if not isinstance(address, str) or not address:
+            raise ValueError(f"address must be a non-empty string, not {address!r}")
+        return FakeHubTransport(self._core, lambda: self._latency, address)
+
+    # ------------------------------------------------------------------ rate limit
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The enforced limit, or None (the default: headers only, nothing refused).
+
+        Set it at any time (thread-safe) to a :class:`RateLimit`, an int (requests per 60 s) or
+        ``"LIMIT/SECONDS"``; ``None`` lifts it. Setting it restarts the counting: every counter
+        starts at zero in a window that begins now (as when the Hub restarts with a new
+        configuration). A limit counts per client address and service; beyond it the request is
+        answered 429 (body ``Too many requests, please try again later.``, ``Retry-After``: the
+        window length) without reaching its route.
+        """
+        return self._core.limiter.config
+
+    @rate_limit.setter
+    def rate_limit(self, value: RateLimitArg) -> None:
+        config = RateLimit.coerce(value)
+        with self._core.lock:
+            self._core.limiter = RateLimiter(config)
 
     # ------------------------------------------------------------------ faults
     @property
@@ -248,7 +277,7 @@ class FakeHub:
 
     def reset(self) -> None:
         """Back to a new Hub's state; also drops queued faults, recorded requests, tokens and
-        the latency."""
+        the latency, and restarts the rate-limit counting (the limit itself stays)."""
         self._core.reset()
         self._latency = 0.0
 

@@ -1,13 +1,16 @@
 """``python -m flame_hub.testing serve --port 3000``: run the fake Hub in the foreground.
 
 Serves auth, core and storage under ``/auth/``, ``/core/``, ``/storage/`` like the Hub's gateway,
-prints the URL and runs until interrupted (Ctrl-C).
+prints the URL and runs until interrupted (Ctrl-C). ``--rate-limit 100/1`` enforces 100 requests
+per second per client address and service (the Hub's 429 beyond it); ``--seed nodes=10000``
+inserts records before serving (fast, without going through the API or its rate limit).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from ..resources import CURRENT_ERA
 
@@ -26,6 +29,22 @@ def _positive(text: str) -> float:
     return value
 
 
+def _rate_limit(text: str) -> Any:
+    from ._ratelimit import RateLimit  # noqa: PLC0415
+
+    try:
+        return RateLimit.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seed(text: str) -> tuple[str, int]:
+    resource, sep, count = text.partition("=")
+    if not sep or not resource.strip() or not count.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected RESOURCE=N (e.g. nodes=10000), not {text!r}")
+    return resource.strip(), int(count)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m flame_hub.testing",
                                      description="The fake FLAME Hub (auth, core, storage).")
@@ -39,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="access-token lifetime in seconds (default: the era's, 900 or 3600)")
     serve.add_argument("--hub-version", default=CURRENT_ERA,
                        help=f"Hub version to imitate (default {CURRENT_ERA}; 0.8.5 for the old Hub)")
+    serve.add_argument("--rate-limit", type=_rate_limit, default=None, metavar="LIMIT[/SECONDS]",
+                       help="enforce LIMIT requests per window of SECONDS (default 60) per client address "
+                            "and service, answering 429 beyond it (default: no limit, headers only)")
+    serve.add_argument("--seed", type=_seed, action="append", default=[], metavar="RESOURCE=N",
+                       help="insert N records of RESOURCE before serving (repeatable; e.g. nodes=10000)")
     serve.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
@@ -50,11 +74,20 @@ def main(argv: list[str] | None = None) -> int:
     hub = FakeHub(port=args.port, token_ttl=args.token_ttl, version=args.hub_version,
                   host=args.host, quiet=not args.verbose)
     hub.latency = args.latency
+    try:
+        for resource, count in args.seed:
+            hub.seed(resource, count)
+    except ValueError as exc:
+        print(f"--seed: {exc}", file=sys.stderr)
+        return 2
+    hub.rate_limit = args.rate_limit  # after seeding: the counting starts now
 
     def ready(hub: FakeHub) -> None:
+        limit = hub.rate_limit
+        limited = f"; rate limit {limit.limit} per {limit.window:g} s" if limit else ""
         print(f"Fake FLAME Hub {hub.version} serving {hub.url} "
               f"(auth {hub.auth_url}, core {hub.core_url}, storage {hub.storage_url}); "
-              "admin/start123; Ctrl-C to stop", flush=True)
+              f"admin/start123{limited}; Ctrl-C to stop", flush=True)
 
     try:
         hub.serve_forever(ready)

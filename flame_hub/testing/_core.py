@@ -24,15 +24,12 @@ from .._naming import to_snake
 from ..dialects import Dialect, dialect_for_authup_version, dialect_for_version
 from ..resources import _ERA_INFO, CURRENT_ERA, REGISTRY, EraSpec, Resource, get_resource, resources_of
 from ._eras import ERAS, FakeEra
+from ._ratelimit import RateLimit, RateLimiter
 from ._store import Store
 from ._tokens import Actor, TokenTable
 from ._wire import FakeError, FakeRequest, FakeResponse, error_body, generic_error
 
 SERVICES = ("auth", "core", "storage")
-# ratelimit-limit per window as recorded (README "Rate limits"; 001 auth, 026 anonymous, 028 core)
-RATE_LIMIT_ANONYMOUS = 1200
-RATE_LIMIT_TOKEN = 6000
-RATE_WINDOW = 60.0
 RECORDED_REQUESTS = 50_000
 
 
@@ -89,7 +86,8 @@ def _template_regex(template: str) -> re.Pattern:
 class HubCore:
     """State and request handling of one fake Hub (auth + core + storage)."""
 
-    def __init__(self, *, version: str = CURRENT_ERA, token_ttl: float | None = None) -> None:
+    def __init__(self, *, version: str = CURRENT_ERA, token_ttl: float | None = None,
+                 rate_limit: RateLimit | None = None) -> None:
         from ._behaviour import Behaviour  # noqa: PLC0415 (cycle: behaviour uses the core)
 
         self.version = version
@@ -108,6 +106,8 @@ class HubCore:
         # the most recent requests (a long-running ``serve`` must not grow without bound)
         self.requests: deque = deque(maxlen=RECORDED_REQUESTS)
         self.faults: list[Fault] = []
+        #: counts requests per address and service; refuses beyond ``rate_limit`` (None: never)
+        self.limiter = RateLimiter(rate_limit)
         self.behaviour = Behaviour(self)
         self.routes = self._build_routes()
         self.reset()
@@ -120,7 +120,7 @@ class HubCore:
             self.tokens = TokenTable(access_ttl=self.token_ttl)
             self.requests.clear()
             self.faults.clear()
-            self._rate: dict[tuple[str, str], tuple[float, int]] = {}
+            self.limiter = RateLimiter(self.limiter.config)
             self._last_ms = 0
             self.behaviour.seed()
 
@@ -328,23 +328,39 @@ class HubCore:
             service, rest = _split_service(req.path)
             if service is None:
                 return self._route_missing()
+            # who asks first (a bad token fails before the limiter on legacy core: 048, 049), then
+            # the limiter (before any route: a refused create has no effect), then the route
             actor: Actor | None = None
-            rate_limited = True
+            refused: FakeError | None = None
+            route, args = self._match(service, req.method, rest)
             try:
-                route, args = self._match(service, req.method, rest)
                 if route is None:
                     actor = self._identify(req)  # the rate-limit class follows the token (legacy 097)
+                else:
+                    actor = self._authenticate(req, service, required=False)
+            except FakeError as err:
+                refused = err
+            rate_headers: list[tuple[str, str]] = []
+            if (refused is None or refused.rate_limited) and not (actor is not None and actor.kind == "robot"):
+                # robot tokens are not rate limited (legacy 041)
+                rate_headers, over = self.limiter.hit(service, req.client, actor.kind if actor else None)
+                if over:
+                    body, headers = self.limiter.refusal_body()
+                    return FakeResponse(429, body, [*headers, *rate_headers])
+            try:
+                if refused is not None:
+                    raise refused
+                if route is None:
                     resp = self._route_missing()
                 else:
-                    actor = self._authenticate(req, service, required=not route.public)
+                    if actor is None and not route.public:
+                        raise self._unauthorized(service)
                     resp = route.handler(Ctx(req, service, args, route.resource, actor))
             except FakeError as err:
                 resp = FakeResponse.json(err.status, self.error_body(err, service), err.headers)
-                rate_limited = err.rate_limited
             except Exception as err:  # the query engine's 400s, or a bug: answer like the Hub
                 resp = self._unexpected(err, service)
-            if rate_limited:
-                resp.headers.extend(self._rate_headers(service, actor))
+            resp.headers.extend(rate_headers)
             return resp
 
     def error_body(self, err: FakeError, service: str) -> dict:
@@ -413,21 +429,6 @@ class HubCore:
 
     def _unauthorized(self, service: str) -> FakeError:
         return FakeError(401, "identity_unauthorized", "Authentication required.")  # 026, 082
-
-    def _rate_headers(self, service: str, actor: Actor | None) -> list[tuple[str, str]]:
-        if actor is not None and actor.kind == "robot":
-            return []  # robot tokens are not rate limited (legacy 041)
-        limit = RATE_LIMIT_ANONYMOUS if actor is None or service == "auth" else RATE_LIMIT_TOKEN
-        key = (service, actor.id if actor else "anonymous")
-        now = time.monotonic()
-        start, count = self._rate.get(key, (now, 0))
-        if now - start >= RATE_WINDOW:
-            start, count = now, 0
-        count += 1
-        self._rate[key] = (start, count)
-        reset = max(1, int(round(RATE_WINDOW - (now - start))))
-        return [("ratelimit-limit", str(limit)), ("ratelimit-remaining", str(max(0, limit - count))),
-                ("ratelimit-reset", str(reset))]
 
     # ------------------------------------------------------------------ helpers for shells
     @staticmethod

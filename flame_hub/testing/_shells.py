@@ -28,11 +28,13 @@ class FakeHubTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     One object serves both ``httpx.Client(transport=...)`` and ``httpx.AsyncClient(transport=...)``.
     The host of the URL is ignored; the path must carry the service prefix (``/core/nodes``).
+    ``address`` is the client address the requests come from (the rate limiter counts per address).
     """
 
-    def __init__(self, core: HubCore, latency: Callable[[], float]) -> None:
+    def __init__(self, core: HubCore, latency: Callable[[], float], address: str = "127.0.0.1") -> None:
         self._core = core
         self._latency = latency
+        self._address = address
 
     def _answer(self, request: httpx.Request, body: bytes) -> FakeResponse:
         req = FakeRequest(
@@ -41,6 +43,7 @@ class FakeHubTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             params=HubCore.parse_query(request.url.query),
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
+            client=self._address,
         )
         return self._core.handle(req)
 
@@ -78,6 +81,7 @@ def make_wsgi_app(core: HubCore, latency: Callable[[], float]):
             params=HubCore.parse_query(environ.get("QUERY_STRING", "")),
             headers={k.lower(): v for k, v in request.headers.items()},
             body=request.get_data(cache=False),  # always read completely (keep-alive relies on it)
+            client=environ.get("REMOTE_ADDR") or "127.0.0.1",
         )
         resp = core.handle(req)
         delay = latency()

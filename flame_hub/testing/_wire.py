@@ -38,6 +38,8 @@ class FakeRequest:
     params: list[tuple[str, str]]
     headers: dict[str, str]  # lower-cased names
     body: bytes = b""
+    #: the client's address (the rate limiter counts per address, like the Hub)
+    client: str = "127.0.0.1"
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
