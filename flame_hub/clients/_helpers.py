@@ -17,15 +17,17 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 from pydantic import ValidationError
-from uuid import UUID
 
 from .._http import DEFAULT, parse_json, unwrap_list, unwrap_record
 from .._naming import to_snake
+from ..dialects import Dialect
 from ..models import (
     UNSET,
     ResourceListMeta,
@@ -37,7 +39,7 @@ from ..models import (
     request_model,
 )
 from ..models._generate import python_attr, request_fields
-from ..resources import ERAS, EraSpec, Resource, SpecialRoute
+from ..resources import ERAS, EraSpec, Resource, SpecialRoute, get_resource
 from ._plan import Call
 
 # --- tables: the original client's argument names and positional order -----------------------
@@ -140,8 +142,10 @@ class Helper:
         """A helper whose plan binds the call's arguments to ``signature`` (a ``TypeError``
         naming the helper when they do not fit) and calls ``body(client, values)``."""
 
+        bind = _Binder(name, signature)
+
         def plan(client: Any, *args: Any, **kwargs: Any) -> Any:
-            return body(client, _bind(name, signature, args, kwargs))
+            return body(client, bind(args, kwargs))
 
         return cls(name, signature, plan, doc, kind)
 
@@ -228,6 +232,52 @@ def _queryset(client: Any, res: Resource, **find: Any) -> Any:
     return queryset_from_find_kwargs(client._queryset(res), **find)
 
 
+@dataclass(frozen=True)
+class _DialectOnly:
+    """The smallest QuerySet backend: enough to compile a query (nothing is sent through it)."""
+
+    dialect: Dialect
+
+
+def _hashable(value: Any) -> Any:
+    """``value`` as a cache key part (a list of names becomes a tuple), or ``_UNCACHED``."""
+    if value is None or isinstance(value, str) or value is ALL_RELATIONS:
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return _UNCACHED
+
+
+_UNCACHED = object()
+
+
+def _record_params(dialect: Dialect, res: Resource, include: Any, fields: Any) -> tuple[tuple[str, str], ...]:
+    """The ``include``/``fields`` pairs of a single-record read, compiled once per (dialect,
+    resource, include, fields): a get then costs no query compilation. Unusual argument types
+    (anything but names, a list or tuple of names, ``None``) are compiled on every call, so
+    their errors are the compiler's own."""
+    key_include, key_fields = _hashable(include), _hashable(fields)
+    if key_include is _UNCACHED or key_fields is _UNCACHED:
+        return _compile_record_params(dialect, res, include, fields)
+    return _cached_record_params(dialect, res.name, key_include, key_fields)
+
+
+def _compile_record_params(dialect: Dialect, res: Resource, include: Any,
+                           fields: Any) -> tuple[tuple[str, str], ...]:
+    from ..query import QuerySet, queryset_from_find_kwargs
+
+    if include is ALL_RELATIONS:
+        include = [to_snake(r) for r in dialect.spec(res).relations] or None
+    qs = queryset_from_find_kwargs(QuerySet(res, _DialectOnly(dialect)), fields=fields, include=include)
+    return tuple(qs.record_params())
+
+
+@lru_cache(maxsize=1024)
+def _cached_record_params(dialect: Dialect, name: str, include: Any,
+                          fields: Any) -> tuple[tuple[str, str], ...]:
+    return _compile_record_params(dialect, get_resource(name), include, fields)
+
+
 def _parse_record(client: Any, res: Resource, response: Any) -> Any:
     return model_for(res).model_validate(unwrap_record(response, client.dialect))
 
@@ -270,6 +320,46 @@ def _bind(name: str, sig: inspect.Signature, args: tuple, kwargs: dict) -> dict[
         raise TypeError(f"{name}(): {exc}") from None
     bound.apply_defaults()
     return dict(bound.arguments)
+
+
+_EMPTY = inspect.Parameter.empty
+_PLAIN_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+class _Binder:
+    """``_bind`` for one signature, without ``inspect``'s cost on the usual call.
+
+    Every argument in signature order, defaults filled in — exactly what ``_bind`` returns.
+    A call that does not fit plainly (too many positional arguments, an unknown or repeated
+    name, a missing required one), or a signature with ``*args``/``**kwargs``, goes through
+    ``_bind``, so every ``TypeError`` is the one ``inspect`` words.
+    """
+
+    def __init__(self, name: str, sig: inspect.Signature) -> None:
+        self.name = name
+        self.sig = sig
+        params = list(sig.parameters.values())
+        self.plain = all(p.kind in _PLAIN_KINDS for p in params)
+        self.positional = tuple(p.name for p in params if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        self.params = tuple((p.name, p.default) for p in params)
+        self.names = frozenset(p.name for p in params)
+
+    def __call__(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self.plain and len(args) <= len(self.positional) and self.names.issuperset(kwargs):
+            given = dict(zip(self.positional, args))
+            if not any(key in kwargs for key in given):
+                given.update(kwargs)
+                out: dict[str, Any] = {}
+                for param, default in self.params:
+                    if param in given:
+                        out[param] = given[param]
+                    elif default is _EMPTY:
+                        break  # missing: let inspect word the error
+                    else:
+                        out[param] = default
+                else:
+                    return out
+        return _bind(self.name, self.sig, args, kwargs)
 
 
 def _kw(name: str, default: Any = UNSET, annotation: Any = inspect.Parameter.empty) -> inspect.Parameter:
@@ -382,8 +472,7 @@ def _get_plan(client: Any, res: Resource, operation: str, path_values: dict[str,
     auth = values.pop("auth", DEFAULT)
     if meta and not client.dialect.record_envelope:
         raise ValueError(f"meta=True needs Hub >= 0.13: the {client.dialect.name} era sends bare records")
-    include = _includes(client, res, values.get("include"))
-    params = list(_queryset(client, res, fields=values.get("fields"), include=include).record_params())
+    params = list(_record_params(client.dialect, res, values.get("include"), values.get("fields")))
     response = yield Call("GET", _path(_op_path(client, res, operation), **path_values),
                           params=params, auth=auth, expected=(200,), none_on_404=True)
     if response is None:
