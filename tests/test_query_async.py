@@ -226,3 +226,23 @@ def test_sync_iteration_stays_one_request_at_a_time_and_lazy() -> None:
     for _ in range(60):
         next(it)
     assert len(b.calls) == 2  # page 2 only once it is needed
+
+
+@pytest.mark.anyio
+async def test_async_for_walks_pages_like_iterator_and_honours_an_overridden_pages() -> None:
+    """``async for`` skips ``iterator()`` (one generator layer less per record) but must yield
+    the same records and still go through ``pages()`` (the clients' QuerySets detect the Hub's
+    version there)."""
+    seen: list[str] = []
+
+    class Watched(AsyncQuerySet):
+        async def pages(self):
+            seen.append("pages")
+            async for page in super().pages():
+                yield page
+
+    b = SlowBackend(120, delay=0)
+    via_iterator = [r.name async for r in Watched(NODES, b).iterator()]
+    assert seen == ["pages"]
+    assert [r.name async for r in Watched(NODES, b)] == via_iterator == [f"n{i:04d}" for i in range(120)]
+    assert seen == ["pages", "pages"]

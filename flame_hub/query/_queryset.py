@@ -564,8 +564,10 @@ class AsyncQuerySet(BaseQuerySet[T]):
             for item in self._result_cache:
                 yield item
             return
-        async for item in self.iterator():
-            yield item
+        # what iterator() yields, one async generator layer less per record (the hot loop)
+        async for page in self.pages():
+            for item in page.items:
+                yield item
 
     async def list(self) -> builtins.list[T]:
         """Every record (evaluates once, then cached)."""
