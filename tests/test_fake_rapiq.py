@@ -412,6 +412,23 @@ def test_sort_compares_datetimes_as_instants():
     assert names(run(NODES, [("sort", "createdAt")], records)[0]) == ["early", "late"]
 
 
+def test_sort_keys_are_cached_per_text_and_kind_without_changing_the_order():
+    """Sort keys of strings are memoised (a 10,000-record list re-sorts on every request): the
+    same text must still order as a date under a date-time key and as text under a string key,
+    and repeated runs must give the same order."""
+    from flame_hub.testing._rapiq import _order_key
+
+    text = "2026-01-01T01:00:00+02:00"
+    assert _order_key(text, "datetime")[0] == 2 and _order_key(text, "string")[0] == 3
+    assert _order_key(text, "datetime") is _order_key(text, "datetime")  # one parse
+    records = [node("late", created="2026-01-01T00:30:00Z"), node("early", created=text),
+               node("none", created=None), node("odd", created="not a date")]
+    first = names(run(NODES, [("sort", "-createdAt")], records)[0])
+    assert first == names(run(NODES, [("sort", "-createdAt")], records)[0])
+    assert first.index("late") < first.index("early")  # compared as instants
+    assert first[0] == "none"  # v2: NULL is the largest, first when descending
+
+
 def test_default_sort_applies_without_a_usable_sort():
     spec = spec_of("analyses")  # default updatedAt DESC
     records = [{"id": i, "name": i, "updatedAt": f"2026-01-0{i}T00:00:00Z"} for i in "132"]
