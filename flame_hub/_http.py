@@ -343,16 +343,17 @@ class RatePacer:
                 return
             ends = now + reset
             floor = sent + reset - 1.0
+            # more than rounding and the round trip explain: counted in a later window
+            later = ends >= self._ends + 1.0 + (now - sent)
+            if later or now >= self._ends:
+                self._advance(now)  # the window is over
             keep_after = self._floor - 1.0  # older answers cannot matter when this window ends
             if now >= keep_after:
                 recent = self._recent
                 recent.append((now, ends, floor))
                 while recent[0][0] < keep_after:
                     recent.popleft()
-            if now >= self._ends or ends >= self._ends + 1.0 + (now - sent):
-                # the window is over (by the clock, or this answer can only come from a later one)
-                self._advance(now)
-            if ticket != self._epoch:
+            if ticket != self._epoch and not later:
                 # sent in an earlier window: it may count in this one
                 if 0 < self._remaining < _UNLIMITED:
                     self._remaining -= 1

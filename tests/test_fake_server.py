@@ -111,21 +111,44 @@ def test_cli_arguments_are_validated():
     parser = build_parser()
     args = parser.parse_args(["serve", "--port", "4000", "--latency", "0.5", "--token-ttl", "60"])
     assert (args.port, args.latency, args.token_ttl, args.host) == (4000, 0.5, 60, "127.0.0.1")
-    for bad in (["serve", "--latency", "-1"], ["serve", "--token-ttl", "0"], []):
+    assert (args.rate_limit, args.seed) == (None, [])
+    args = parser.parse_args(["serve", "--rate-limit", "100/1", "--seed", "nodes=10", "--seed", "projects=2"])
+    assert (args.rate_limit.limit, args.rate_limit.window) == (100, 1.0)
+    assert args.seed == [("nodes", 10), ("projects", 2)]
+    for bad in (["serve", "--latency", "-1"], ["serve", "--token-ttl", "0"], [],
+                ["serve", "--rate-limit", "0"], ["serve", "--rate-limit", "fast"], ["serve", "--seed", "nodes"],
+                ["serve", "--seed", "nodes=-1"]):
         with pytest.raises(SystemExit):
             parser.parse_args(bad)
+
+
+def test_cli_refuses_to_seed_what_the_hub_lacks(capsys):
+    from flame_hub.testing.__main__ import main
+
+    assert main(["serve", "--port", "0", "--seed", "bogus=1"]) == 2
+    assert main(["serve", "--port", "0", "--seed", "robots=1"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown Hub resource 'bogus'" in err and "robots does not exist on Hub 0.14.0" in err
 
 
 def test_cli_serves_in_the_foreground_until_terminated():
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "flame_hub.testing", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "flame_hub.testing", "serve", "--port", str(port),
+                             "--seed", "nodes=120", "--rate-limit", "3/60"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = proc.stdout.readline()
         assert f"http://127.0.0.1:{port}/" in line, line + proc.stderr.read()
-        resp = httpx.get(f"http://127.0.0.1:{port}/core/", timeout=5)
+        assert "rate limit 3 per 60 s" in line
+        base = f"http://127.0.0.1:{port}/"
+        resp = httpx.get(base + "core/", timeout=5)
         assert resp.status_code == 200 and resp.json()["version"] == "0.14.0"
+        bearer = httpx.post(base + "auth/token", json=ADMIN, timeout=5).json()["access_token"]
+        nodes = httpx.get(base + "core/nodes", params={"page[limit]": "1"}, timeout=5,
+                          headers={"Authorization": f"Bearer {bearer}"})
+        assert nodes.json()["meta"]["total"] == 120  # seeded before serving, not through the limit
+        assert [httpx.get(base + "core/", timeout=5).status_code for _ in range(2)] == [200, 429]
     finally:
         proc.terminate()
         proc.wait(timeout=10)

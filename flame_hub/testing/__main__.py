@@ -77,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for resource, count in args.seed:
             hub.seed(resource, count)
-    except ValueError as exc:
-        print(f"--seed: {exc}", file=sys.stderr)
+    except (KeyError, ValueError) as exc:
+        print(f"--seed: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     hub.rate_limit = args.rate_limit  # after seeding: the counting starts now
 
