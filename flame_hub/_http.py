@@ -554,7 +554,8 @@ def _build(client: httpx.Client | httpx.AsyncClient, method: str, path: str, **k
 # ---------------------------------------------------------------------------- response helpers
 def parse_json(response: httpx.Response) -> Any:
     """The decoded JSON body of a successful answer (``None`` for an empty body)."""
-    if not response.content.strip():
+    content = response.content
+    if not content or content.isspace():  # no copy of the body just to look at it
         return None
     try:
         return response.json()

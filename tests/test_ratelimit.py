@@ -452,3 +452,11 @@ async def test_pacing_waits_are_cancellable():
         await core.get_nodes()  # waits for a window that ends in a minute
     assert scope.cancelled_caught and core.session.pacer.in_flight == 0
     await core.aclose()
+
+
+def test_clients_take_pace_and_hand_it_to_their_session():
+    import flame_hub as _fh
+
+    for cls in (_fh.CoreClient, _fh.AsyncStorageClient, _fh.AuthClient):
+        assert cls(base_url="http://hub.test/x/").session.pace is True
+        assert cls(base_url="http://hub.test/x/", pace=False).session.pace is False

@@ -224,6 +224,7 @@ class _ClientBase:
         transport: Any = None,
         dialect: Dialect | None = None,
         hub_version: str | None = None,
+        pace: bool = True,
     ) -> None:
         if client is None and base_url is None:
             base_url = DEFAULT_BASE_URLS[self.service]
@@ -235,7 +236,7 @@ class _ClientBase:
             dialect = dialect_for_version(hub_version)  # the Hub's version, also for its authup
         self._session = self._session_class(
             base_url, auth, client=client, timeout=timeout, max_retries=max_retries,
-            transport=transport,
+            transport=transport, pace=pace,
         )
         self._dialect: Dialect | None = dialect
         self._hub_version: str | None = hub_version
