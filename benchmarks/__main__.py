@@ -42,8 +42,9 @@ import pydantic
 
 import flame_hub
 
-from . import _report
+from . import _ratelimit, _report
 from ._canned import Recording, canned_target, recording_target
+from ._ratelimit import RateLimitSettings, bench_ratelimit
 from ._measure import RequestLog, Sample, measure, peak_memory, retained_memory, summarize
 from ._server import HubProcess, node_ids
 from ._workloads import (TIMEOUT, Run, Target, async_client_list, async_floor_list, client_first, client_get,
@@ -99,6 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
     p.add_argument("--report", type=Path, default=None, metavar="JSON",
                    help="only render the Markdown and the plot again from a results JSON")
+    p.add_argument("--only", choices=("ratelimit",), default=None,
+                   help="run one scenario alone: 'ratelimit' (merged into an existing <date>.json of --out)")
+    p.add_argument("--no-ratelimit", action="store_true", help="skip the rate-limit scenario")
+    p.add_argument("--rl-records", type=_positive, default=None,
+                   help="rate-limit scenario: nodes to list (default 10000; --quick 1000)")
+    p.add_argument("--rl-limit", type=_positive, default=None,
+                   help="rate-limit scenario: requests per window (default 100)")
+    p.add_argument("--rl-window", type=float, default=None,
+                   help="rate-limit scenario: window in seconds (default 2)")
+    p.add_argument("--rl-latency", type=float, default=None,
+                   help="rate-limit scenario: fake-Hub latency in ms (default 20)")
+    p.add_argument("--rl-concurrency", type=_int_list, default=None,
+                   help="rate-limit scenario: async page concurrencies (default 4,8)")
     p.add_argument("--profile", action="store_true",
                    help="print a cProfile of the sync listing and the floor (first N, first latency)")
     return p
@@ -114,6 +128,48 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "gets": (20 if quick else 200) if args.gets is None else max(0, args.gets),
         "memory": not args.no_memory,
     }
+
+
+def _rl_settings(args: argparse.Namespace, st: dict[str, Any]) -> RateLimitSettings:
+    quick = args.quick
+    return RateLimitSettings(
+        records=args.rl_records or (1000 if quick else 10_000),
+        latency_ms=20.0 if args.rl_latency is None else args.rl_latency,
+        limit=args.rl_limit or (10 if quick else 100),
+        window=(1.0 if quick else 2.0) if args.rl_window is None else args.rl_window,
+        concurrency=tuple(args.rl_concurrency or ([4] if quick else [4, 8])),
+        repetitions=1 if quick else st["repetitions"])
+
+
+def _write(results: dict[str, Any], stem: Path, plot: bool) -> None:
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    stem.with_suffix(".md").write_text(_report.markdown(results))
+    _say(f"results written to {stem}.json and {stem}.md")
+    if plot and results.get("configs"):
+        _say(_report.plot(results, stem.with_suffix(".png")))
+
+
+def only_ratelimit(args: argparse.Namespace, st: dict[str, Any]) -> int:
+    """``--only ratelimit``: the scenario alone; with ``--out`` (or by default) its results are
+    merged into that folder's results of today (or written as a results file of their own)."""
+    rl = bench_ratelimit(_rl_settings(args, st))
+    print("\n".join(_ratelimit.markdown(rl)))
+    print("\n" + json.dumps(_ratelimit.target_row(rl), ensure_ascii=False))
+    out = args.out if args.out is not None else (None if args.quick else RESULTS)
+    if out is None:
+        return 0
+    out.mkdir(parents=True, exist_ok=True)
+    date = dt.datetime.now().strftime("%Y-%m-%d")
+    stem = out / date
+    path = stem.with_suffix(".json")
+    results = json.loads(path.read_text()) if path.exists() else {
+        "date": date, "time": dt.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
+        "settings": {**st, "page_size": 50}, "configs": []}
+    results["ratelimit"] = rl
+    results["ratelimit_machine"] = machine()
+    results["targets"] = _report.targets(results)
+    _write(results, stem, plot=not args.no_plot)
+    return 0
 
 
 def _say(msg: str) -> None:
@@ -306,11 +362,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         print(profile(st))
         return 0
+    if args.only == "ratelimit":
+        return only_ratelimit(args, st)
     api = concurrency_api()
     if api is None:
         _say("note: AsyncQuerySet has no concurrency setting yet: every async variant pages sequentially")
     before = machine()
     configs = [bench_config(lat, n, st) for lat in st["latency_ms"] for n in st["records"]]
+    rl = None if args.no_ratelimit else bench_ratelimit(_rl_settings(args, st))
     after = machine()
     if after["commit"] != before["commit"]:
         _say(f"warning: the code changed during the run ({before['commit']} -> {after['commit']}); "
@@ -322,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {**st, "page_size": list_params(Target("http://127.0.0.1/")).page_size},
         "configs": configs,
     }
+    if rl is not None:
+        results["ratelimit"] = rl
     results["targets"] = _report.targets(results)
     text = _report.markdown(results)
     print(text)

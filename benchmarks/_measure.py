@@ -30,6 +30,8 @@ class RequestLog:
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self.firsts: dict[str, httpx.URL] = {}
+        #: HTTP status codes of the answers (429s show a client running into a rate limit)
+        self.statuses: Counter[int] = Counter()
 
     def add(self, request: httpx.Request) -> None:
         kind = _kind(request.method, request.url)
@@ -40,6 +42,7 @@ class RequestLog:
     def clear(self) -> None:
         self.counts.clear()
         self.firsts.clear()
+        self.statuses.clear()
 
     def __len__(self) -> int:
         return sum(self.counts.values())
@@ -75,7 +78,9 @@ class CountingTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self._log.add(request)
-        return self._inner.handle_request(request)
+        response = self._inner.handle_request(request)
+        self._log.statuses[response.status_code] += 1
+        return response
 
     def close(self) -> None:
         self._inner.close()
@@ -90,7 +95,9 @@ class AsyncCountingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self._log.add(request)
-        return await self._inner.handle_async_request(request)
+        response = await self._inner.handle_async_request(request)
+        self._log.statuses[response.status_code] += 1
+        return response
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -2,7 +2,8 @@
 
 The results dict (written as JSON) has ``configs``: one entry per (latency, N) with
 ``variants`` (name -> summary from :func:`~._measure.summarize` plus ``peak_memory``) and
-``gets`` (the single-record reads), ``page_bytes`` (what one page of 50 records holds).
+``gets`` (the single-record reads), ``page_bytes`` (what one page of 50 records holds); and
+``ratelimit`` (optional): the async listing under a rate limit (:mod:`._ratelimit`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Any
+
+from . import _ratelimit
 
 __all__ = ["FLOOR", "SYNC", "GET_FLOOR", "GET_SYNC", "async_name", "async_floor_name", "targets", "markdown", "plot"]
 
@@ -145,6 +148,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         add("Peak memory, sync iteration", "≤ 3 pages' worth (one page = 50 validated models), flat in N",
             f"{peak / 1024:.0f} KiB = {peak / page:.1f} pages of {page / 1024:.0f} KiB at N={big['n']}; "
             f"{flat:.2f}× the N={small['n']} peak", peak <= 3 * page and flat <= 1.25)
+    if results.get("ratelimit"):
+        out.append(_ratelimit.target_row(results["ratelimit"]))
     return out
 
 
@@ -251,6 +256,8 @@ def markdown(results: dict[str, Any]) -> str:
         p = pages[0]
         out += ["", f"One page of 50 nodes held in memory: {p['models'] / 1024:.0f} KiB as validated models, "
                     f"{p['json'] / 1024:.0f} KiB as parsed JSON (floor)."]
+    if results.get("ratelimit"):
+        out += _ratelimit.markdown(results["ratelimit"])
     out += ["", "## Issue-6 targets", "", "| target | goal | measured | met |", "|---|---|---|---|"]
     for t in results.get("targets") or targets(results):
         met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]

@@ -37,11 +37,12 @@ class HubProcess:
     """``python -m flame_hub.testing serve --port 0 --latency <s>`` as a child process.
 
     ``with HubProcess(latency=0.02, nodes=1000) as hub: hub.target`` — started, seeded with
-    ``nodes`` nodes, stopped (SIGINT, then SIGKILL) on exit.
+    ``nodes`` nodes, stopped (SIGINT, then SIGKILL) on exit. ``rate_limit="150/2"`` makes it
+    enforce a limit (``serve --rate-limit``).
     """
 
     def __init__(self, latency: float = 0.0, nodes: int = 0, *, python: str = sys.executable,
-                 start_timeout: float = 60.0, seed_workers: int = 16) -> None:
+                 start_timeout: float = 60.0, seed_workers: int = 16, rate_limit: str | None = None) -> None:
         if latency < 0:
             raise ValueError(f"latency must be >= 0 seconds, not {latency!r}")
         if nodes < 0:
@@ -51,6 +52,8 @@ class HubProcess:
         self.python = python
         self.start_timeout = start_timeout
         self.seed_workers = seed_workers
+        #: ``serve --rate-limit`` (e.g. "150/2": 150 requests per 2 s window), None: no limit
+        self.rate_limit = rate_limit
         #: seconds the seeding took, and how ("cli" or "http")
         self.seed_seconds = 0.0
         self.seed_method = ""
@@ -69,6 +72,8 @@ class HubProcess:
         cli_seed = self.nodes > 0 and "--seed" in _serve_help(self.python)
         if cli_seed:
             cmd += ["--seed", f"nodes={self.nodes}"]
+        if self.rate_limit is not None:
+            cmd += ["--rate-limit", self.rate_limit]
         self._stderr = tempfile.TemporaryFile("w+")
         t0 = time.perf_counter()
         self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, text=True,

@@ -204,9 +204,10 @@ def client_list(target: Target) -> Run:
     return run
 
 
-def async_client_list(target: Target, concurrency: int | None) -> Run:
+def async_client_list(target: Target, concurrency: int | None, *, pace: bool = True) -> Run:
     """Our async client: ``async for node in core.nodes`` with this page concurrency (when the
-    client has a way to set it, see :func:`concurrency_api`; ``None``: the client's default)."""
+    client has a way to set it, see :func:`concurrency_api`; ``None``: the client's default).
+    ``pace=False`` turns the session's rate-limit pacing off (``core.session.pace``)."""
     api = concurrency_api()
 
     async def main(log: RequestLog) -> int:
@@ -219,6 +220,8 @@ def async_client_list(target: Target, concurrency: int | None) -> Run:
             async with flame_hub.AsyncCoreClient(
                     base_url=target.core_url, auth=auth,
                     transport=AsyncCountingTransport(target.async_transport(), log), **client_kwargs) as core:
+                if not pace:
+                    core.session.pace = False
                 qs = core.nodes
                 if concurrency is not None and api == "queryset":
                     qs = qs.concurrency(concurrency)
