@@ -7,6 +7,8 @@ variants for ``--repetitions`` rounds after one warm-up run each:
 - listing every node: the floor (raw httpx + json paging with the same parameters), our sync
   client (``for node in core.nodes``), our async client with each ``--concurrency``;
 - ``--gets`` single-record reads: ``core.get_node(id)`` vs raw ``GET /nodes/<id>`` + json;
+- an async listing of 10,000 nodes under a rate limit (150 requests per 3 s, 20 ms), paced and
+  with ``pace=False`` (``--only ratelimit`` runs it alone, ``--rl-*`` configure it);
 
 recording wall time, client CPU time, the requests on the wire and (in one extra, untimed run)
 the peak Python memory, then writes ``benchmarks/results/<date>.json``, ``<date>.md`` and
@@ -19,6 +21,7 @@ Examples::
     python -m benchmarks --quick
     python -m benchmarks -n 500 --latency 0,50 --repetitions 7 --concurrency 1,4
     python -m benchmarks --profile -n 10000
+    python -m benchmarks --only ratelimit --rl-limit 100 --rl-window 2
 """
 
 from __future__ import annotations
@@ -106,9 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rl-records", type=_positive, default=None,
                    help="rate-limit scenario: nodes to list (default 10000; --quick 1000)")
     p.add_argument("--rl-limit", type=_positive, default=None,
-                   help="rate-limit scenario: requests per window (default 100)")
+                   help="rate-limit scenario: requests per window (default 150)")
     p.add_argument("--rl-window", type=float, default=None,
-                   help="rate-limit scenario: window in seconds (default 2)")
+                   help="rate-limit scenario: window in seconds (default 3)")
     p.add_argument("--rl-latency", type=float, default=None,
                    help="rate-limit scenario: fake-Hub latency in ms (default 20)")
     p.add_argument("--rl-concurrency", type=_int_list, default=None,
@@ -135,8 +138,8 @@ def _rl_settings(args: argparse.Namespace, st: dict[str, Any]) -> RateLimitSetti
     return RateLimitSettings(
         records=args.rl_records or (1000 if quick else 10_000),
         latency_ms=20.0 if args.rl_latency is None else args.rl_latency,
-        limit=args.rl_limit or (10 if quick else 100),
-        window=(1.0 if quick else 2.0) if args.rl_window is None else args.rl_window,
+        limit=args.rl_limit or (10 if quick else 150),
+        window=(1.0 if quick else 3.0) if args.rl_window is None else args.rl_window,
         concurrency=tuple(args.rl_concurrency or ([4] if quick else [4, 8])),
         repetitions=1 if quick else st["repetitions"])
 

@@ -39,8 +39,8 @@ class RateLimitSettings:
 
     records: int = 10_000
     latency_ms: float = 20.0
-    limit: int = 100
-    window: float = 2.0
+    limit: int = 150
+    window: float = 3.0
     concurrency: tuple[int, ...] = (4, 8)
     repetitions: int = 3
 
