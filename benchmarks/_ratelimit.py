@@ -119,7 +119,7 @@ def bench_ratelimit(st: RateLimitSettings) -> dict[str, Any]:
     """Run the scenario; returns the settings, the unlimited reference and, per concurrency, the
     paced and unpaced runs with their 429 counts, wall times and the wall the limit allows."""
     out: dict[str, Any] = {"settings": dataclasses.asdict(st), "unlimited": {}, "runs": {}}
-    _say(f"== rate limit {st.spec} (requests/s), N = {st.records:,}, {st.latency_ms:g} ms: unlimited reference")
+    _say(f"== rate limit {st.spec} (requests/seconds), N = {st.records:,}, {st.latency_ms:g} ms: unlimited reference")
     with HubProcess(latency=st.latency_ms / 1000, nodes=st.records) as hub:
         for c in st.concurrency:
             run = async_client_list(hub.target, c)
