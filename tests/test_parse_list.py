@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pydantic
 import pytest
-from _shared import EXAMPLES, LEGACY_EXAMPLES
+from _shared import EXAMPLES, LEGACY_EXAMPLES, require
 
 import flame_hub.clients._helpers as helpers
 from flame_hub._http import unwrap_list
@@ -59,8 +59,7 @@ def _same(got: tuple[list, dict], want: tuple[list, dict]) -> None:
 
 
 def test_recorded_list_answers_are_found():
-    if not EXAMPLES.is_dir():
-        pytest.skip("no recorded Hub material")
+    require(EXAMPLES)
     params = _recorded_lists()
     assert len(params) > 20
     assert any(p.id.startswith("0.8.5") for p in params) == LEGACY_EXAMPLES.is_dir()
