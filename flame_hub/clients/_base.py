@@ -254,6 +254,10 @@ class _ClientBase:
         if max_retries is not None and (not isinstance(max_retries, int) or max_retries < 0):
             raise ValueError(f"max_retries must be a non-negative int, not {max_retries!r}")
         clone = copy.copy(self)
+        # QuerySets that ``_Manager`` cached on this client are bound to its session: the copy
+        # builds its own on first use
+        for name in [n for n in vars(clone) if isinstance(getattr(type(clone), n, None), _Manager)]:
+            del clone.__dict__[name]
         clone._session = self._session.with_options(max_retries=max_retries, timeout=timeout)
         return clone
 
