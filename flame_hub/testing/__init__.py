@@ -347,8 +347,10 @@ class FakeHub:
             self._core.requests.clear()
 
     def reset(self) -> None:
-        """Back to a new Hub's state; also drops queued faults, recorded requests, tokens and
-        the latency, and restarts the rate-limit counting (the limit itself stays)."""
+        """Back to a new Hub's state; also drops queued faults, recorded requests, tokens, the
+        latency, the pending asynchronous work and its automatic progression, and restarts the
+        rate-limit counting (the limit itself stays)."""
+        self.auto_progress(None)
         self._core.reset()
         self._latency = 0.0
 

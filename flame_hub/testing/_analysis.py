@@ -300,7 +300,7 @@ class AnalysisMachine:
     def _analysis_nodes(self, a: dict) -> list[dict]:
         return [self.store.get("nodes", self._g(an, "node_id")) or {} for an in self._analysis_links(a)]
 
-    def recalc_analysis(self, a: dict, links: list[dict]) -> None:
+    def recalc_analysis(self, a: dict, links: list[dict], entrypoint: bool) -> None:
         """The Hub's analysis, node and file recalculators (``analysis*/recalculator.ts``)."""
         nodes = [self.store.get("nodes", self._g(an, "node_id")) or {} for an in links]
         approved = sum(1 for an in links if self._g(an, "approval_status") == "approved")
@@ -314,17 +314,16 @@ class AnalysisMachine:
         self._set(a, "build_nodes_valid",
                   bool(links) and (self.skip_analysis_approval or approved == len(links)))
         self._set(a, "configuration_image_valid", bool(self._g(a, "master_image_id")))
-        self._set(a, "configuration_entrypoint_valid", self._has_entrypoint(a))
+        self._set(a, "configuration_entrypoint_valid", entrypoint)
         if links:
             progress = sum(self._g(an, "execution_progress") or 0 for an in links)
             self._set(a, "execution_progress", math.floor(progress / len(links)))
             self._set(a, "execution_status",
                       min_process_status([self._g(an, "execution_status") for an in links]))
 
-    def _has_entrypoint(self, a: dict) -> bool:
-        """``findRootCodeFile``: a root analysis-bucket-file in the analysis's CODE bucket."""
-        code = {b["id"] for b in self.store.iter("analysis-buckets")
-                if b.get("type") == ENTRYPOINT_BUCKET and self._g(b, "analysis_id") == a["id"]}
-        return any(f.get("root") and self._g(f, "analysis_bucket_id") in code
-                   for f in self.store.iter("analysis-bucket-files"))
-
+    def analyses_with_entrypoint(self) -> set[str]:
+        """``findRootCodeFile``: the analyses with a root analysis-bucket-file in their CODE bucket."""
+        code = {b["id"]: self._g(b, "analysis_id") for b in self.store.iter("analysis-buckets")
+                if b.get("type") == ENTRYPOINT_BUCKET}
+        return {code[f.get(self.w("analysis_bucket_id"))] for f in self.store.iter("analysis-bucket-files")
+                if f.get("root") and f.get(self.w("analysis_bucket_id")) in code}

@@ -483,5 +483,6 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
         children: dict[str, list[dict]] = {}
         for an in self.store.iter("analysis-nodes"):
             children.setdefault(an.get(w("analysis_id")), []).append(an)
+        entrypoints = self.analyses_with_entrypoint()
         for a in self.store.iter("analyses"):
-            self.recalc_analysis(a, children.get(a["id"], []))
+            self.recalc_analysis(a, children.get(a["id"], []), a["id"] in entrypoints)
