@@ -408,3 +408,14 @@ def test_legacy_commands_follow_the_0_8_5_rules():
     # unlocking an unlocked analysis answers it unchanged; spinUp/tearDown/buildStatus only publish
     for command in ("configurationUnlock", "spinUp", "tearDown", "buildStatus"):
         assert api.command(analysis, command)["configuration_locked"] is False
+
+
+def test_the_served_fake_can_progress_by_itself():
+    from flame_hub.testing.__main__ import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["serve"]).progression is None
+    assert parser.parse_args(["serve", "--progression", "0.5"]).progression == 0.5
+    for bad in ("0", "-1", "soon"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["serve", "--progression", bad])
