@@ -6,9 +6,11 @@ What the Hub does beyond storing a record is written down here, once, keyed by r
 - a node gets an authup client (its ``clientId``) and, when the Hub has exactly one registry, a
   registry project (``registryId``/``registryProjectId``, a generated ``externalName``); deleting
   the node deletes both (resources.json notes, 030, 056);
-- an analysis gets an authup client with the ``analysis_self_*`` permissions and its three
-  analysis buckets (CODE, RESULT, TEMP) with their storage buckets; deleting it deletes the client
-  (071 answers ``clientId: null``) and the buckets;
+- an analysis gets an authup client with the ``analysis_self_*`` permissions and (delivered by
+  the message broker, :mod:`._progress`) its three analysis buckets (CODE, RESULT, TEMP) with
+  their storage buckets; deleting it deletes the client (071 answers ``clientId: null``) and the
+  buckets;
+- analysis commands, and the work they start, follow the Hub's state machine (:mod:`._analysis`);
 - project/analysis counters (``project.nodes``, ``project.analyses``, ``analysis.nodes``,
   ``nodesApproved``) and the analysis ``configuration*Valid`` flags follow their children (062, 064);
 - projects and analyses created without a name get a generated one (notes);
