@@ -419,3 +419,30 @@ def test_the_served_fake_can_progress_by_itself():
     for bad in ("0", "-1", "soon"):
         with pytest.raises(SystemExit):
             parser.parse_args(["serve", "--progression", bad])
+
+
+def test_legacy_build_runs_to_finished_and_stops():
+    hub = FakeHub(version="0.8.5")
+    api = Api(hub)
+    api.create("core/registries", name="legacy-registry", host="legacy.example.org")
+    image = api.ok("GET", "core/master-images")[0]
+    project = api.create("core/projects", name="proj-legacy-build", master_image_id=image["id"])
+    analysis = api.create("core/analyses", project_id=project["id"], master_image_id=image["id"])
+    code = api.create("core/analysis-buckets", type="CODE", analysis_id=analysis["id"])
+    stored = api.upload(api.create("storage/buckets", name="legacy-code")["id"])
+    api.refused(analysis, "configurationLock",
+                "At least one code file must be uploaded and at least one entrypoint file is required.")
+    entry = api.create("core/analysis-bucket-files", bucket_id=code["id"], name="main.py", external_id=stored["id"])
+    api.ok("POST", f"core/analysis-bucket-files/{entry['id']}", 202, json={"root": True})  # 0.8.5: root by update
+    api.refused(analysis, "configurationLock", "At least one aggregator node has to be part of the analysis.")
+    api.attach(project, analysis, api.node("aggregator"))
+    locked = api.command(analysis, "configurationLock")
+    assert locked["configuration_locked"] is True
+    assert api.command(analysis, "configurationLock")["configuration_locked"] is True  # no refusal on 0.8.5
+    assert api.command(analysis, "configurationUnlock")["configuration_locked"] is True  # approval is skipped
+    assert api.command(analysis, "buildStart")["build_status"] == "starting"
+    hub.progress(analysis, complete=True)
+    built = api.analysis(analysis)
+    assert built["build_status"] == "finished" and built["registry_id"]
+    assert api.command(analysis, "buildStop")["build_status"] == "stopping"
+    assert api.command(analysis, "buildStop")["build_status"] == "stopped"
