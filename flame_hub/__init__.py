@@ -52,6 +52,9 @@ from .errors import (
     RateLimited,
     ServerError,
     Unauthorized,
+    WaitError,
+    WaitFailed,
+    WaitTimeout,
 )
 
 __version__ = "2.0.0.dev0"
@@ -64,6 +67,7 @@ __all__ = [
     "auth", "errors", "models", "types",
     "HubError", "HubAPIError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
     "RateLimited", "ServerError", "HubConnectionError", "HubTimeout", "MultipleObjectsReturned",
+    "WaitError", "WaitTimeout", "WaitFailed",
 ]
 
 # Imported on first use: ``testing`` is the fake Hub (its server needs the ``testing`` extra).

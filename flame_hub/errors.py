@@ -36,6 +36,9 @@ __all__ = [
     "HubConnectionError",
     "HubTimeout",
     "MultipleObjectsReturned",
+    "WaitError",
+    "WaitTimeout",
+    "WaitFailed",
     "ErrorResponse",
     "error_from_response",
     "connection_error_from",
@@ -349,6 +352,26 @@ class HubTimeout(HubConnectionError):
 
 class MultipleObjectsReturned(HubError):
     """A query expected to match one record matched several."""
+
+
+class WaitError(HubError):
+    """A wait for the Hub's asynchronous work (``wait_for``, ``wait_for_records``) ended without
+    the awaited state. ``last`` is what the Hub answered last (a record, or the list of records
+    found), ``expected`` what was awaited."""
+
+    def __init__(self, message: str, *, last: Any = None, expected: Any = None) -> None:
+        super().__init__(message)
+        self.last = last
+        self.expected = expected
+
+
+class WaitTimeout(WaitError, TimeoutError):
+    """The awaited state did not come within the timeout; the message says the last state seen."""
+
+
+class WaitFailed(WaitError):
+    """The record reached a terminal failure state (``buildStatus`` failed, an approval
+    rejected, ...) or disappeared: the awaited state cannot come any more."""
 
 
 _BY_STATUS: dict[int, type[HubAPIError]] = {

@@ -20,10 +20,15 @@ def factory(auth_client, core_client, storage_client):
 
 
 def _configured_analysis(f: Factory):
-    """An analysis with one approved aggregator and one approved default node."""
-    core = f.clients["core"]
-    project = f.make("projects")
-    analysis = None
+    """An analysis that configurationLock accepts (additions/226-252): a project with a master
+    image, an approved aggregator and default node, and an entrypoint (a root file in the CODE
+    bucket)."""
+    core, storage = f.clients["core"], f.clients["storage"]
+    image = core.get_master_images()[0]
+    if not core.get_registries():  # distribution needs one, and nodes join it when created
+        core.create_registry(unique_name(), f"{unique_name()}.example.org", account_name="robot",
+                             account_secret="secret")
+    project = f.make("projects", master_image_id=image.id)
     nodes = [f.make("nodes", node_type="aggregator"), f.make("nodes", node_type="default")]
     for node in nodes:
         core.create_project_node(project, node)
@@ -31,20 +36,28 @@ def _configured_analysis(f: Factory):
     for node in nodes:
         link = core.create_analysis_node(analysis, node)
         core.update_analysis_node(link, approval_status="approved")
+    bucket = f.code_bucket(analysis)
+    [stored] = storage.upload_to_bucket(bucket.bucket_id, ("main.py", b"print('hi')\n", "text/x-python"))
+    core.create_analysis_bucket_file("main.py", bucket_file_id=stored, bucket_id=bucket.bucket_id,
+                                     analysis_bucket_id=bucket, is_entrypoint=True)
     return analysis
 
 
-def test_analysis_commands_walk_the_state_machine(core_client, factory):
+def test_analysis_commands_walk_the_state_machine(core_client, factory, fake_hub):
     analysis = _configured_analysis(factory)
     with pytest.raises(flame_hub.BadRequest, match="not locked"):
         core_client.send_analysis_command(analysis, "buildStart")
     locked = core_client.send_analysis_command(analysis.id, m.AnalysisCommand.CONFIGURATION_LOCK)
     assert isinstance(locked, m.Analysis) and locked.configuration_locked is True
-    assert core_client.send_analysis_command(analysis, "buildStart").build_status == "started"
-    built = core_client.send_analysis_command(analysis, "buildCheck")
+    assert core_client.send_analysis_command(analysis, "buildStart").build_status == "starting"
+    assert core_client.send_analysis_command(analysis, "buildCheck").build_status == "starting"
+    fake_hub.progress(analysis, complete=True)  # the worker builds it
+    built = core_client.get_analysis(analysis)
     assert built.build_status is m.ProcessStatus.EXECUTED and built.build_progress == 100
-    assert core_client.send_analysis_command(analysis, "distributionStart").distribution_status == "started"
+    assert core_client.send_analysis_command(analysis, "distributionStart").distribution_status == "starting"
+    fake_hub.progress(analysis, complete=True)  # distributed, and run by the nodes
     assert core_client.send_analysis_command(analysis, "distributionCheck").distribution_status == "executed"
+    assert core_client.get_analysis(analysis).execution_status == "executed"
     assert core_client.send_analysis_command(analysis, "storageCheck").id == analysis.id
     assert core_client.get_analysis(analysis).configuration_locked is True
 
@@ -54,7 +67,7 @@ def test_analysis_command_refused_before_sending(core_client, factory, fake_hub)
     fake_hub.clear_requests()
     with pytest.raises(ValueError, match="allowed"):
         core_client.send_analysis_command(analysis, "nonsense")
-    with pytest.raises(flame_hub.BadRequest, match="aggregator"):
+    with pytest.raises(flame_hub.BadRequest, match="default node"):
         core_client.send_analysis_command(analysis, "configurationLock")
     assert [r.path for r in fake_hub.requests if r.method == "POST"] == [f"/core/analyses/{analysis.id}/command"]
 
@@ -98,13 +111,15 @@ def test_registry_commands(core_client, factory):
         core_client.send_registry_command(uuid.uuid4(), "setup")
 
 
-def test_master_image_sync_and_build(core_client):
+def test_master_image_sync_and_build(core_client, fake_hub):
     assert core_client.sync_master_images() is None
     image = core_client.get_master_images()[0]
     assert isinstance(image, m.MasterImage)
     assert core_client.get_master_image(image.id).id == image.id
     assert core_client.get_master_image_group(core_client.get_master_image_groups()[0]) is not None
     assert core_client.build_master_image(image) is None
+    assert core_client.get_master_image(image).build_status == "starting"
+    fake_hub.progress(image, complete=True)  # the worker builds it
     assert core_client.get_master_image(image).build_status == "executed"
     with pytest.raises(flame_hub.NotFound):
         core_client.build_master_image(uuid.uuid4())

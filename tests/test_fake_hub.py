@@ -252,7 +252,7 @@ def test_unique_names_and_names_as_addresses(client):
     assert unknown.status_code == 404  # 038 is a recorded artifact (500)
 
 
-def test_projects_and_analyses(client):
+def test_projects_and_analyses(hub, client):
     project = data(client.post("core/projects", json={}), 201)
     assert project["name"]  # generated when left out (notes)
     default = data(client.post("core/nodes", json={"name": "node-default"}), 201)
@@ -282,11 +282,21 @@ def test_projects_and_analyses(client):
     current = data(client.get(f"core/analyses/{analysis['id']}"))
     assert current["nodes"] == 2 and current["configurationNodesValid"] is True
     assert command("buildStart").status_code == 400  # not locked
+    assert command("configurationLock").json()["message"] == "An entrypoint must be selected."
+    code = next(b for b in buckets if b["type"] == "CODE")
+    files = {"file": ("main.py", b"print(1)\n", "text/x-python")}
+    stored = data(client.post(f"storage/buckets/{code['bucketId']}/upload", files=files), 201)[0]
+    data(client.post("core/analysis-bucket-files", json={
+        "analysisBucketId": code["id"], "bucketId": code["bucketId"], "bucketFileId": stored["id"],
+        "path": "main.py", "root": True}), 201)
+    assert command("configurationLock").json()["message"] == "A master image must be assigned to the analysis."
+    image = data(client.get("core/master-images"))[0]
+    data(client.post(f"core/analyses/{analysis['id']}", json={"masterImageId": image["id"]}), 202)
     assert data(command("configurationLock"), 202)["configurationLocked"] is True
-    assert data(command("buildStart"), 202)["buildStatus"] == "started"
+    assert data(command("buildStart"), 202)["buildStatus"] == "starting"
+    hub.progress(analysis, complete=True)
     assert data(command("buildCheck"), 202)["buildStatus"] == "executed"
-    assert data(command("distributionStart"), 202)["distributionStatus"] == "started"
-    assert data(command("distributionCheck"), 202)["distributionStatus"] == "executed"
+    assert command("distributionStart").json()["message"] == "No docker registry is defined."
 
     perms = client.get(f"core/analyses/{analysis['id']}/client/permissions").json()["data"]
     assert len(perms) == 2

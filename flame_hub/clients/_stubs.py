@@ -76,6 +76,9 @@ def _params(sig: inspect.Signature, meta: str | None) -> str:
             parts.append(f"*{p.name}: {annotation}")
             star_done = True
             continue
+        if p.kind is p.VAR_KEYWORD:
+            parts.append(f"**{p.name}: {annotation}")
+            continue
         if p.kind is p.KEYWORD_ONLY and not star_done:
             parts.append("*")
             star_done = True

@@ -6,9 +6,11 @@ What the Hub does beyond storing a record is written down here, once, keyed by r
 - a node gets an authup client (its ``clientId``) and, when the Hub has exactly one registry, a
   registry project (``registryId``/``registryProjectId``, a generated ``externalName``); deleting
   the node deletes both (resources.json notes, 030, 056);
-- an analysis gets an authup client with the ``analysis_self_*`` permissions and its three
-  analysis buckets (CODE, RESULT, TEMP) with their storage buckets; deleting it deletes the client
-  (071 answers ``clientId: null``) and the buckets;
+- an analysis gets an authup client with the ``analysis_self_*`` permissions and (delivered by
+  the message broker, :mod:`._progress`) its three analysis buckets (CODE, RESULT, TEMP) with
+  their storage buckets; deleting it deletes the client (071 answers ``clientId: null``) and the
+  buckets;
+- analysis commands, and the work they start, follow the Hub's state machine (:mod:`._analysis`);
 - project/analysis counters (``project.nodes``, ``project.analyses``, ``analysis.nodes``,
   ``nodesApproved``) and the analysis ``configuration*Valid`` flags follow their children (062, 064);
 - projects and analyses created without a name get a generated one (notes);
@@ -31,28 +33,32 @@ from ..resources import FieldSpec, Resource, get_resource, resources_of
 from . import _seed
 from ._authup import AuthupRoutes
 from ._core import Ctx, HubCore
-from ._special import _ENTRYPOINT_BUCKET, SpecialRoutes
+from ._analysis import AnalysisMachine
+from ._progress import Progression
+from ._special import SpecialRoutes
 from ._tokens import Actor
 from ._validate import validate
 from ._wire import FakeError, FakeResponse, not_found
 
-_ANALYSIS_BUCKET_TYPES = ("CODE", "RESULT", "TEMP")
 
-
-class Behaviour(SpecialRoutes, AuthupRoutes):
+class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
     """Handlers and side effects over one :class:`HubCore`'s state."""
 
     def __init__(self, core: HubCore) -> None:
         self.core = core
+        #: the worker's, broker's and nodes' pending work (:mod:`._progress`)
+        self.progression = Progression(self)
+        #: the Hub's ``SKIP_ANALYSIS_APPROVAL`` (on in both recorded deployments, 240)
+        self.skip_analysis_approval = True
         self._before_create: dict[str, Callable[[Ctx, dict], None]] = {
-            "projects": self._generate_name, "analyses": self._generate_name,
+            "projects": self._generate_name, "analyses": self._analysis_defaults,
             "analysis-nodes": self._check_analysis_node, "clients": self._client_secret,
             "robots": self._robot_defaults,
             "analysis-bucket-files": self._inherit_analysis, "analysis-node-logs": self._log_entry,
         }
         self._after_write: dict[str, Callable[[Ctx | None, dict, str, dict], None]] = {
             "nodes": self._node_created, "analyses": self._analysis_created,
-            "project-nodes": self._recount, "analysis-nodes": self._recount,
+            "project-nodes": self._recount, "analysis-nodes": self._analysis_node_written,
             "analysis-bucket-files": self._bucket_file_written, "users": self._user_written,
             "clients": self._principal_written, "analysis-node-logs": self._log_written,
         }
@@ -119,6 +125,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
     def seed(self) -> None:
         """Create what a new Hub holds (see :mod:`._seed`)."""
         era = self.core.fake_era
+        self.progression.clear()
         realm = self.insert("realms", self.vals(name="master", built_in=True))
         realm_id = realm["id"]
         admin = self.insert("users", self.vals(
@@ -138,10 +145,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
                                         self.w("realm_id"): realm_id})
         for name in era.robots:  # legacy 036
             self.insert("robots", self.vals(name=name, secret=self.core.secret(64), realm_id=realm_id))
-        for g in _seed.MASTER_IMAGE_GROUPS:
-            self.insert("master-image-groups", self.vals(**{to_snake(k): v for k, v in g.items()}))
-        for m in _seed.MASTER_IMAGES:
-            self.insert("master-images", self.vals(**{to_snake(k): v for k, v in m.items()}))
+        self.sync_master_images()
 
     def realm(self, name: str = "master") -> dict:
         return self.store.find("realms", "name", name)
@@ -278,6 +282,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
     def remove(self, res: Resource, record: dict, ctx: Ctx | None = None) -> None:
         """Delete a record, then what cannot live without it (same service), then its effects."""
         self.store.remove(res.name, record["id"])
+        self.progression.forget(record["id"])
         removing = self._on_remove.get(res.name)
         if removing:
             removing(ctx, record)
@@ -307,6 +312,14 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             values[key] = f"{random.choice(_seed.ADJECTIVES)}-{random.choice(_seed.NOUNS)}-" \
                           f"{random.getrandbits(24):06x}"
 
+    def _analysis_defaults(self, ctx: Ctx, values: dict) -> None:
+        """A generated name; on 0.14 the project's master image unless one is given (229)."""
+        self._generate_name(ctx, values)
+        key = self.w("master_image_id")
+        if self.core.fake_era.analysis_provisioning and not values.get(key):
+            project = self.store.get("projects", values.get(self.w("project_id"))) or {}
+            values[key] = project.get(key)
+
     def _client_secret(self, ctx: Ctx, values: dict) -> None:
         key = self.w("secret")
         if values.get(key) is None:
@@ -321,6 +334,9 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
     def _check_analysis_node(self, ctx: Ctx, values: dict) -> None:
         analysis = self.store.get("analyses", values.get(self.w("analysis_id")))
         node_id = values.get(self.w("node_id"))
+        if analysis and analysis.get(self.w("configuration_locked")) and self.core.fake_era.analysis_provisioning:
+            raise FakeError(400, "bad_request", "The analysis has already been locked and can "
+                            "therefore no longer be modified.")  # server-core AnalysisNodeService
         project_id = analysis.get(self.w("project_id")) if analysis else None
         if not any(pn.get(self.w("project_id")) == project_id and pn.get(self.w("node_id")) == node_id
                    for pn in self.store.iter("project-nodes")):
@@ -414,12 +430,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
                     self.insert("client-permissions", self.vals(
                         client_id=client["id"], client_realm_id=realm_id,
                         permission_id=permission["id"]), actor)
-            for kind in _ANALYSIS_BUCKET_TYPES:
-                bucket = self.insert("buckets", self.vals(
-                    name=f"{kind.lower()}-{analysis['id']}", realm_id=realm_id), actor)
-                self.insert("analysis-buckets", self.vals(
-                    type=kind, bucket_id=bucket["id"], analysis_id=analysis["id"], realm_id=realm_id),
-                    actor)
+            self.queue_analysis_buckets(analysis)  # storage's buckets, via the broker
         self._recount()
 
     def _log_written(self, ctx: Ctx | None, entry: dict, event: str, values: dict) -> None:
@@ -430,14 +441,19 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
                 entry[self.w(attr)] = values[self.w(attr)]
 
     def _bucket_file_written(self, ctx: Ctx | None, record: dict, event: str, values: dict) -> None:
-        if event == "delete":
-            return
-        bucket = self.store.get("analysis-buckets", record.get(self.w("analysis_bucket_id")))
-        analysis = self.store.get("analyses", record.get(self.w("analysis_id")))
-        if analysis and bucket and bucket.get("type") == _ENTRYPOINT_BUCKET:
-            entry = any(f.get("root") and f.get(self.w("analysis_id")) == analysis["id"]
-                        for f in self.store.iter("analysis-bucket-files"))
-            self._set(analysis, "configuration_entrypoint_valid", entry)
+        """A root file in the CODE bucket is the entrypoint: recalculated at once (248)."""
+        if event != "delete":
+            self._recount()
+
+    def _analysis_node_written(self, ctx: Ctx | None, link: dict, event: str, values: dict) -> None:
+        """Unless the Hub skips approval, a non-aggregator node is asked to approve (its answer
+        comes with the progression); then the analysis's counters and flags follow."""
+        if event == "create" and not self.skip_analysis_approval:
+            node = self.store.get("nodes", link.get(self.w("node_id"))) or {}
+            if node.get("type") != "aggregator":
+                link[self.w("approval_status")] = None
+                self.queue_approval(link)
+        self._recount()
 
     def _user_written(self, ctx: Ctx | None, record: dict, event: str, values: dict) -> None:
         if event in ("create", "update") and values.get("password"):
@@ -469,17 +485,6 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         children: dict[str, list[dict]] = {}
         for an in self.store.iter("analysis-nodes"):
             children.setdefault(an.get(w("analysis_id")), []).append(an)
+        entrypoints = self.analyses_with_entrypoint()
         for a in self.store.iter("analyses"):
-            links = children.get(a["id"], [])
-            nodes = [self.store.get("nodes", an.get(w("node_id"))) or {} for an in links]
-            approved = sum(1 for an in links if an.get(w("approval_status")) == "approved")
-            default_ok = any(n.get("type") == "default" for n in nodes)
-            aggregator_ok = sum(1 for n in nodes if n.get("type") == "aggregator") == 1
-            self._set(a, "nodes", len(links))
-            self._set(a, "nodes_approved", approved)
-            self._set(a, "configuration_node_default_valid", default_ok)
-            self._set(a, "configuration_node_aggregator_valid", aggregator_ok)
-            self._set(a, "configuration_nodes_valid", default_ok and aggregator_ok)
-            self._set(a, "build_nodes_valid", bool(links) and approved == len(links))
-            if links and a.get(w("execution_progress")) is None:
-                self._set(a, "execution_progress", 0)
+            self.recalc_analysis(a, children.get(a["id"], []), a["id"] in entrypoints)
