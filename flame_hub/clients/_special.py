@@ -380,11 +380,11 @@ def _stream_helper(res: Resource, name: str, doc: str) -> Helper:
     return Helper.binding(name, sig, plan, doc, kind="stream")
 
 
-def _download_helper() -> Helper:
-    res = REGISTRY["bucket-files"]
-    stream = _stream_helper(res, "stream_bucket_file", "")
+def _download_helper(res: Resource, name: str, stream: Helper, what: str) -> Helper:
+    """``download_<x>(id, path, progress=)``: a stream helper's body saved to a file."""
+    id_name = f"{res.singular}_id"
     sig = inspect.Signature(
-        [_pos("bucket_file_id", annotation="UuidIdentifiable"),
+        [_pos(id_name, annotation="UuidIdentifiable"),
          _pos("path", annotation="str | os.PathLike[str]"),
          _kw("progress", None, "ProgressArg"),
          _kw("chunk_size", _DEFAULT_CHUNK, "int"), AUTH_PARAM],
@@ -396,13 +396,12 @@ def _download_helper() -> Helper:
         if not isinstance(destination, (str, os.PathLike)):
             raise ValueError(f"path must be a file path, not {destination!r}")
         progress = progress_callback(values["progress"])
-        request = stream.plan(client, values["bucket_file_id"], values["chunk_size"],
-                              auth=values["auth"])
+        request = stream.plan(client, values[id_name], values["chunk_size"], auth=values["auth"])
         return DownloadRequest(request, Path(destination), progress)
 
     return Helper.binding(
-        "download_bucket_file", sig, plan,
-        "Download a bucket file to ``path`` (streamed in chunks; written to a temporary file "
+        name, sig, plan,
+        f"Download {what} to ``path`` (streamed in chunks; written to a temporary file "
         "next to it and renamed when complete, so a failed download leaves no partial file). "
         "``progress(bytes_done, bytes_total)`` is called after each chunk (``bytes_total`` is "
         "``None`` when the Hub sends no length); a tqdm bar works too. Returns the path.",
@@ -471,15 +470,18 @@ def special_helpers(service: str) -> list[Helper]:
         out.append(_bulk_delete_helper(res))
     if service == "storage":
         out.append(_from(upload_to_bucket))
-        out.append(_stream_helper(
+        tarball = _stream_helper(
             REGISTRY["buckets"], "stream_bucket_tarball",
             "The whole bucket as a tar archive, as an iterator of byte chunks. An error status "
-            "raises before the first chunk (never yielded as file content)."))
-        out.append(_stream_helper(
+            "raises before the first chunk (never yielded as file content).")
+        file = _stream_helper(
             REGISTRY["bucket-files"], "stream_bucket_file",
             "One bucket file's content as an iterator of byte chunks; an error status raises "
-            "before the first chunk."))
-        out.append(_download_helper())
+            "before the first chunk.")
+        out += [tarball, file,
+                _download_helper(REGISTRY["bucket-files"], "download_bucket_file", file, "a bucket file"),
+                _download_helper(REGISTRY["buckets"], "download_bucket_tarball", tarball,
+                                 "a whole bucket as a tar archive")]
     return out
 
 
