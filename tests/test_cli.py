@@ -95,6 +95,14 @@ def test_help_on_every_level_shows_examples(env, capsys):
     assert module.returncode == 0 and module.stdout == root.stdout
 
 
+def test_readme_shows_the_current_help(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = in_process(capsys, "--help")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    shown = readme.split("$ flame-hub --help\n", 1)[1].split("```", 1)[0]
+    assert code == 0 and shown == out
+
+
 def test_without_the_cli_extra_the_install_hint(env):
     blocked = ("import runpy, sys; sys.modules['click'] = None; sys.argv = ['flame-hub', '--help']; "
                "runpy.run_module('flame_hub', run_name='__main__')")

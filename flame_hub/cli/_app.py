@@ -290,10 +290,25 @@ def _title(res: Resource) -> str:
     return res.name.replace("-", " ")
 
 
+def _example_options(res: Resource, *, sort: bool = True) -> str:
+    """A ``--filter``/``--sort`` example this resource's allow-lists accept (current Hub)."""
+    spec = res.eras[next(e for e in ERAS if res.eras[e].available)]
+    filters = [to_snake(k) for k in spec.filters]
+    sorts = [to_snake(k) for k in spec.sorts]
+    parts = []
+    if "name" in filters:
+        parts.append("--filter name__startswith=lab-")
+    elif filters:
+        parts.append(f"--filter {filters[0]}=...")
+    if sorts and sort:
+        parts.append(f"--sort -{'created_at' if 'created_at' in sorts else sorts[0]}")
+    return " ".join(parts)
+
+
 def _list_command(res: Resource) -> click.Command:
     @click.command("list", context_settings=CONTEXT, epilog=(
         f"\b\nExamples:\n  flame-hub {res.name} list --limit 20\n"
-        f"  flame-hub {res.name} list --filter created_at__gte=2026-01-01 --sort -created_at --format csv"))
+        f"  flame-hub {res.name} list {_example_options(res)} --format csv"))
     @query_options
     @format_option
     @click.pass_obj
@@ -307,7 +322,7 @@ def _list_command(res: Resource) -> click.Command:
 
 def _count_command(res: Resource) -> click.Command:
     @click.command("count", context_settings=CONTEXT,
-                   epilog=f"\b\nExample:\n  flame-hub {res.name} count --filter created_at__gte=2026-01-01")
+                   epilog=f"\b\nExample:\n  flame-hub {res.name} count {_example_options(res, sort=False)}")
     @filter_option
     @click.pass_obj
     def command(state: State, filters: tuple[str, ...]) -> None:
