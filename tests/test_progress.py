@@ -87,3 +87,16 @@ def test_bad_progress_is_refused_before_sending(hub, bucket):
         hub.storage.upload_to_bucket(bucket, ("a.txt", b"x"), progress="yes")
     with pytest.raises(ValueError, match="progress must be"):
         hub.storage.download_bucket_file(bucket.id, "x", progress=42)
+
+
+def test_tarball_download_with_progress(hub, bucket, tmp_path):
+    import tarfile
+
+    hub.storage.upload_to_bucket(bucket, ("a.bin", DATA), ("b.txt", b"hello"))
+    calls = []
+    path = hub.storage.download_bucket_tarball(bucket, tmp_path / "all.tar",
+                                               progress=lambda d, t: calls.append((d, t)))
+    assert path == tmp_path / "all.tar" and calls[-1][0] == path.stat().st_size > len(DATA)
+    with tarfile.open(path) as tar:
+        assert sorted(m.name.rsplit("/", 1)[-1] for m in tar.getmembers() if m.isfile()) == ["a.bin", "b.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["all.tar"]      # no temporary file left
