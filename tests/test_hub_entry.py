@@ -82,6 +82,23 @@ def test_async_hub_serves_three_services_with_one_token_grant(fake):
     assert _paths(fake, "POST").count("/auth/token") == 1
 
 
+def test_hub_over_a_given_transport(monkeypatch):
+    fake = FakeHub()                            # no server: its in-process transport
+    transport = fake.transport()
+    with flame_hub.Hub("http://hub.test/", username="admin", password="start123", transport=transport) as hub:
+        _use_all_three(hub)
+    assert _paths(fake, "POST").count("/auth/token") == 1
+
+    async def main():
+        async with flame_hub.AsyncHub("http://hub.test/", token="x", transport=transport) as ahub:
+            with pytest.raises(flame_hub.Unauthorized):
+                await ahub.core.nodes.count()
+
+    anyio.run(main)
+    with flame_hub.Hub("http://hub.test/", username="admin", password="start123", transport=transport) as hub:
+        assert hub.core.nodes.count() >= 0      # the hub did not close the transport it was given
+
+
 def test_hub_on_every_era(hub_env):
     with flame_hub.Hub(hub_env.url, username=hub_env.admin_username,
                        password=hub_env.admin_password) as hub:

@@ -57,7 +57,7 @@ from ._base import SyncClient as SyncClient
 from ._base import helpers_of as helpers_of
 from ._helpers import ALL_RELATIONS as ALL_RELATIONS
 from ._helpers import check_id as check_id
-from ._special import UploadSource
+from ._special import ProgressArg, UploadSource
 
 __all__ = [
     "CoreClient", "StorageClient", "AuthClient",
