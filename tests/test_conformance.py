@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 import pytest
 
-from _shared import EXAMPLES, require
+from _shared import ADDITIONS, EXAMPLES
 
 from flame_hub.dialects import dialect_for_version
 from flame_hub.resources import CURRENT_ERA, get_resource
@@ -68,6 +68,19 @@ SETUP: dict[str, list[str]] = {
     "086": BUCKET, "087": BUCKET, "088": BUCKET, "089": [*BUCKET, "hello.txt"],
     "090": [*BUCKET, "hello.txt"], "091": [*BUCKET, "hello.txt"], "092": BUCKET, "093": BUCKET,
 }
+
+
+def session(first: int, last: int, *before: str) -> dict[str, list[str]]:
+    """Recordings ``first..last`` made one after the other on one Hub (additions/): each replays
+    after the ones before it (and the world steps ``before``), the fake's ids taking the place
+    of the recorded ones."""
+    numbers = [f"{n:03d}" for n in range(first, last + 1)]
+    return {n: [*before, *numbers[:i]] for i, n in enumerate(numbers)}
+
+
+SETUP.update({
+    **session(207, 213), **session(214, 223), **session(226, 265), **session(266, 275),
+})
 BAD_TOKEN = {"009", "027"}  # "Authorization: Bearer <access_token>" stands for an invalid token here
 ARTIFACTS = {  # number -> (status, body) the fake answers instead (hub-spec README)
     "027": (401, {"statusCode": 401, "code": "identity_unauthorized",
@@ -209,6 +222,26 @@ class World:
             assert resp.status_code == 200, resp.text
         return grant["refresh_token"]
 
+    def follow(self, recorded: Any, resp: httpx.Response) -> None:
+        """Learn the fake's ids for the records an earlier recording of a session created: every
+        ``id`` of the recorded answer maps to the ``id`` at the same place of the fake's."""
+        try:
+            actual = resp.json()
+        except ValueError:
+            return
+
+        def walk(rec: Any, act: Any) -> None:
+            if isinstance(rec, dict) and isinstance(act, dict):
+                if isinstance(rec.get("id"), str) and isinstance(act.get("id"), str):
+                    self.ids.setdefault(rec["id"], act["id"])
+                for key in rec.keys() & act.keys():
+                    walk(rec[key], act[key])
+            elif isinstance(rec, list) and isinstance(act, list):
+                for r, a in zip(rec, act):
+                    walk(r, a)
+
+        walk(recorded, actual)
+
     def rewrite(self, text: str) -> str:
         return UUID.sub(lambda m: self.ids.get(m.group(0), m.group(0)), text)
 
@@ -224,14 +257,27 @@ class World:
             body = {**body, "refresh_token": self.refresh_token(used="used" in body["refresh_token"])}
         return body
 
-    def upload_body(self, content_type: str) -> bytes:
-        """The recorded multipart upload (one text file), with the recorded boundary."""
+    def upload_body(self, number: str, content_type: str) -> bytes:
+        """The recorded multipart upload with the recorded boundary: the parts of ``UPLOADS``
+        (file name, part content type, content), by default one text file."""
         boundary = content_type.split("boundary=", 1)[1].encode()
-        return (b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"file\"; "
-                b"filename=\"hello.txt\"\r\nContent-Type: text/plain\r\n\r\n" + self.UPLOAD +
-                b"\r\n--" + boundary + b"--\r\n")
+        body = b""
+        for filename, part_type, content in self.UPLOADS.get(number, [("hello.txt", "text/plain", self.UPLOAD)]):
+            body += (b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"file\"; "
+                     b"filename=\"" + filename.encode() + b"\"\r\nContent-Type: " + part_type.encode() +
+                     b"\r\n\r\n" + content + b"\r\n")
+        return body + b"--" + boundary + b"--\r\n"
 
     UPLOAD = UPLOAD
+    #: the files of a recorded upload whose body is a placeholder (additions: contents as the
+    #: recorded streams answer them; the part content types as the descriptions give them)
+    UPLOADS: dict[str, list[tuple[str, str, bytes]]] = {
+        "246": [("main.py", "text/x-python", b"print('hello from rec')\n")],
+        "267": [("data.csv", "text/csv", b"a,b\n1,2\n"),
+                ("payload.rec", "application/x-custom", b"rec custom payload\n")],
+        "268": [("table.csv", "application/x-custom", b"x,y\n3,4\n"),
+                ("readme", "text/csv", b"plain readme\n")],
+    }
 
 
 def _request(example: dict, world: World, number: str) -> httpx.Request:
@@ -246,7 +292,7 @@ def _request(example: dict, world: World, number: str) -> httpx.Request:
     if isinstance(body, str) and content_type.startswith("application/x-www-form-urlencoded"):
         content = FORM_BODY.encode()
     elif isinstance(body, str) and content_type.startswith("multipart/form-data"):
-        content = world.upload_body(content_type)
+        content = world.upload_body(number, content_type)
     elif body is not None:
         content = world.rewrite(json.dumps(world.json_body(number, body))).encode()
     if content is not None:
@@ -368,48 +414,66 @@ def _check(number: str, example: dict, resp: httpx.Response, *, artifacts: dict 
 
 @dataclass(frozen=True)
 class Recordings:
-    """One era's recorded exchanges and how to replay each on a fresh fake of that era."""
+    """One era's recorded exchanges (``examples/`` and ``additions/``, numbered apart) and how to
+    replay each on a fresh fake of that era."""
 
-    examples: Path
+    folders: tuple[Path, ...]
     version: str
     world: type[World]
     setup: dict[str, list[str]]
     artifacts: dict[str, tuple[int, dict]]
     recorded_empty: set[str]
-    minimum: int  # how many recordings the folder holds at least
+    minimum: int  # how many recordings the folders hold at least
+
+    @cached_property
+    def paths(self) -> dict[str, Path]:
+        """File name -> path, over every folder."""
+        return {p.name: p for folder in self.folders for p in sorted(folder.glob("*.json"))}
 
     @cached_property
     def files(self) -> list[str]:
-        return sorted(p.name for p in self.examples.glob("*.json")) if self.examples.is_dir() else []
+        return sorted(self.paths)
+
+    @cached_property
+    def numbers(self) -> dict[str, str]:
+        """Recording number -> file name."""
+        return {name[:3]: name for name in self.files}
 
     @cached_property
     def ids(self) -> dict[str, str]:
-        return recorded_ids(self.examples, self.files)
+        found: dict[str, str] = {}
+        for folder in self.folders:
+            for name, value in recorded_ids(folder, [p.name for p in sorted(folder.glob("*.json"))]).items():
+                found.setdefault(name, value)
+        return found
 
-    def require_present(self) -> None:
-        """The recordings are beside the clone; a CI run without them fails, elsewhere it skips."""
-        if not self.files:
-            require(self.examples)
-            pytest.fail(f"no recorded exchanges in {self.examples}")
+    def load(self, name: str) -> dict:
+        return json.loads(self.paths[name].read_text())
 
     def check_complete(self) -> None:
-        self.require_present()
-        assert len(self.files) >= self.minimum
-        numbers = {f[:3] for f in self.files}
-        assert set(self.setup) <= numbers and set(self.artifacts) <= numbers and self.recorded_empty <= numbers
+        assert len(self.files) >= self.minimum, [str(f) for f in self.folders]
+        numbers = [f[:3] for f in self.files]
+        assert len(numbers) == len(set(numbers)), "two recordings share a number"
+        assert set(self.setup) <= set(numbers) and set(self.artifacts) <= set(numbers)
+        assert self.recorded_empty <= set(numbers)
 
     def replay(self, name: str) -> None:
         number = name[:3]
-        example = _load(name, self.examples)
+        example = self.load(name)
         world = self.world(FakeHub(version=self.version), self.ids)
-        for key in self.setup.get(number, []):
-            world.ensure(key)
+        for step in self.setup.get(number, []):
+            if step in self.numbers:  # an earlier recording of the same session, replayed as is
+                earlier = self.load(self.numbers[step])
+                world.follow(earlier["response"]["body"], world.client.send(_request(earlier, world, step)))
+            else:
+                world.ensure(step)
         resp = world.client.send(_request(example, world, number))
         _check(number, example, resp, artifacts=self.artifacts, recorded_empty=self.recorded_empty,
                era=self.version)
 
 
-CURRENT_RECORDINGS = Recordings(EXAMPLES, CURRENT_ERA, World, SETUP, ARTIFACTS, RECORDED_EMPTY, minimum=97)
+CURRENT_RECORDINGS = Recordings((EXAMPLES, ADDITIONS), CURRENT_ERA, World, SETUP, ARTIFACTS, RECORDED_EMPTY,
+                                minimum=97 + 94)
 
 
 def test_every_recording_is_replayed():

@@ -235,15 +235,22 @@ class HubCore:
         embed = [k for k in relations.get(embeds or "", ())
                  if k not in spec.record_keys
                  and record.get(self.w(to_snake(k) + "_id"), True) is not None]
+        def embedded(rel: str) -> Any:  # an embedded record without its hidden columns (legacy 332)
+            value = related(rel, record)
+            target = self.target_of(resource, rel)
+            hidden = self.spec(target).hidden_fields if target else ()
+            return {k: v for k, v in value.items() if k not in hidden} if isinstance(value, dict) else value
+
         for key, value in record.items():
             if embeds == "delete" and key in spec.hidden_fields:
                 continue
             out[key] = value
             for rel in embed:
                 if key == self.w(to_snake(rel) + "_id"):
-                    out[rel] = related(rel, record)
+                    out[rel] = embedded(rel)
         for rel in embed:
-            out.setdefault(rel, related(rel, record))
+            if rel not in out:
+                out[rel] = embedded(rel)
         for key in spec.write_answer_only_keys:
             out.setdefault(key, None)
         return out
