@@ -37,6 +37,9 @@ from ._validate import branch_keys, validate, validate_one_of
 from ._wire import FakeError, FakeResponse, not_found
 
 _ANALYSIS_BUCKET_TYPES = ("CODE", "RESULT", "TEMP")
+#: record keys the Hub recalculates after a write (debounced), so a create answer shows them as
+#: inserted (additions 229)
+_RECALCULATED = {"analyses": ("executionProgress", "execution_progress")}
 
 
 class Behaviour(SpecialRoutes, AuthupRoutes):
@@ -45,7 +48,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
     def __init__(self, core: HubCore) -> None:
         self.core = core
         self._before_create: dict[str, Callable[[Ctx, dict], None]] = {
-            "projects": self._generate_name, "analyses": self._generate_name,
+            "projects": self._generate_name, "analyses": self._analysis_defaults,
             "analysis-nodes": self._check_analysis_node, "clients": self._client_secret,
             "robots": self._robot_defaults,
             "analysis-bucket-files": self._inherit_analysis, "analysis-node-logs": self._log_entry,
@@ -54,7 +57,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             "nodes": self._node_created, "analyses": self._analysis_created,
             "project-nodes": self._recount, "analysis-nodes": self._recount,
             "analysis-bucket-files": self._bucket_file_written, "users": self._user_written,
-            "clients": self._principal_written, "analysis-node-logs": self._log_written,
+            "clients": self._principal_written,
         }
         self._before_delete: dict[str, Callable[[Ctx, dict], None]] = {"buckets": self._bucket_deletable}
         self._on_remove: dict[str, Callable[[Ctx | None, dict], None]] = {
@@ -209,6 +212,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             branch, attributes = validate_one_of(self._body(ctx), spec.create_one_of,
                                                  legacy=self.core.dialect_of(ctx.service).legacy_errors)
         self._check_references(res, values, {**spec.create_required, **spec.create_optional})
+        sent = dict(values)  # what the body set (the answer embeds its relations)
         hook = self._before_create.get(res.name)
         if hook:
             hook(ctx, values)
@@ -222,9 +226,12 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
                     record.pop(key)
         self._check_unique(res, record, None)
         self.store.insert(res.name, record)
+        inserted = {k: record[k] for k in _RECALCULATED.get(res.name, ()) if k in record}
         self._after(ctx, res, record, "create", values)
         op = spec.operations["create"]
-        answer = self.core.answer_record(res, record, embeds="create")
+        # the Hub recalculates counters and flags later (debounced): the create answer has the
+        # values as inserted (229: executionProgress null, 236: 0)
+        answer = self.core.answer_record(res, {**record, **inserted}, embeds="create", sent=sent)
         if branch is not None:  # no write-only null for another branch's attribute (207: no user)
             branch_only = self._branch_only(spec)
             answer = {k: v for k, v in answer.items() if k in record or k not in branch_only}
@@ -248,7 +255,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             record.update(changes)
             record[self.w("updated_at")] = self.core.now()
         self._after(ctx, res, record, "update", values)
-        answer = self.core.answer_record(res, record, embeds=None)
+        answer = self.core.answer_record(res, record, embeds=None, sent=values)
         return FakeResponse.json(spec.operations["update"].status or 202, self.core.envelope(answer))
 
     def delete(self, ctx: Ctx) -> FakeResponse:
@@ -289,9 +296,11 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         addresses (``GET /realms/{name}``), the required key pair of nameless resources with a
         recorded 409 (project-nodes). Bucket names are not unique (duplicate 201)."""
         spec = self.core.spec(res)
+        for group in spec.unique:  # each key group on its own (registries: name, host; 215, 216)
+            self._refuse_duplicate(res, values, own_id, list(group))
         op = spec.operations.get("create")
         duplicate = op.duplicate_status if op else None
-        if duplicate is not None and duplicate < 400:
+        if spec.unique or (duplicate is not None and duplicate < 400):
             return
         if res.name_key:
             if duplicate != 409 and not spec.supports("get_by_name"):
@@ -303,6 +312,10 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             keys = list(spec.create_required)
         else:
             return
+        self._refuse_duplicate(res, values, own_id, keys)
+
+    def _refuse_duplicate(self, res: Resource, values: dict, own_id: str | None, keys: list[str]) -> None:
+        """409 when another record has the same values of ``keys`` (the first one not null)."""
         if any(values.get(k) is None for k in keys[:1]):
             return
         for other in self.store.iter(res.name):
@@ -353,6 +366,15 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         if not values.get("name"):
             values["name"] = f"robot-{self.core.secret(12)}"
 
+    def _analysis_defaults(self, ctx: Ctx, values: dict) -> None:
+        """A generated name where the era has them; the project's master image unless the body
+        names one (additions 229)."""
+        self._generate_name(ctx, values)
+        key = self.w("master_image_id")
+        if key not in values and key in self.core.spec(ctx.resource).record_keys:
+            project = self.store.get("projects", values.get(self.w("project_id"))) or {}
+            values[key] = project.get(key)
+
     def _check_analysis_node(self, ctx: Ctx, values: dict) -> None:
         analysis = self.store.get("analyses", values.get(self.w("analysis_id")))
         node_id = values.get(self.w("node_id"))
@@ -373,8 +395,11 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             values.setdefault(self.w("analysis_id"), bucket.get(self.w("analysis_id")))
 
     def _log_entry(self, ctx: Ctx, values: dict) -> None:
-        labels = dict(values.get("labels") or {})
-        for attr in ("analysis_id", "node_id", "status", "code"):
+        """A node log entry is ``{time, level, channel, service, message, labels}``; the labels
+        name what it is about (``refType``), the analysis, the node, and code and status
+        (additions 263)."""
+        labels = {"refType": "analysisNode", **(values.get("labels") or {})}
+        for attr in ("analysis_id", "node_id", "code", "status"):
             if values.get(self.w(attr)) is not None:
                 labels[self.w(attr)] = values[self.w(attr)]
         values["labels"] = labels
@@ -464,13 +489,6 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
                     actor)
         self._recount()
 
-    def _log_written(self, ctx: Ctx | None, entry: dict, event: str, values: dict) -> None:
-        """Log entries keep their analysis and node ids beside the labels, so that the list's
-        required filters (``analysisId``, ``nodeId``) find them."""
-        for attr in ("analysis_id", "node_id"):
-            if values.get(self.w(attr)) is not None:
-                entry[self.w(attr)] = values[self.w(attr)]
-
     def _bucket_file_written(self, ctx: Ctx | None, record: dict, event: str, values: dict) -> None:
         if event == "delete":
             return
@@ -523,5 +541,5 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             self._set(a, "configuration_node_aggregator_valid", aggregator_ok)
             self._set(a, "configuration_nodes_valid", default_ok and aggregator_ok)
             self._set(a, "build_nodes_valid", bool(links) and approved == len(links))
-            if links and a.get(w("execution_progress")) is None:
+            if a.get(w("execution_progress")) is None:  # recalculated after the create (236, 240)
                 self._set(a, "execution_progress", 0)

@@ -52,6 +52,9 @@ class FakeEra:
     #: deleting a bucket that still holds files is refused with 500 ``BucketNotEmpty`` and
     #: nothing is deleted (legacy additions 320-322: the object store refuses first)
     bucket_delete_needs_empty: bool = False
+    #: a create/update answer embeds the relations whose foreign key the body set (additions
+    #: 228, 240, 251; legacy additions 334: an update that sends ``registry_id`` embeds nothing)
+    answer_embeds_sent_relations: bool = True
 
 
 ERAS = {
@@ -70,5 +73,6 @@ ERAS = {
         file_stream_type="application/gzip",
         generated_names=(),
         bucket_delete_needs_empty=True,
+        answer_embeds_sent_relations=False,
     ),
 }

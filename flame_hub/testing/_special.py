@@ -166,14 +166,14 @@ class SpecialRoutes:
     def delete_logs(self, ctx: Ctx) -> FakeResponse:
         """``DELETE /analysis-logs?filter[analysisId]=…`` (and node logs): 400 without the required
         filters (the query engine checks them), 202 otherwise."""
-        from ._rapiq import ListQuery  # noqa: PLC0415
+        from ._rapiq import ListQuery, key_value  # noqa: PLC0415
 
         spec = self.core.spec(ctx.resource)
         ListQuery.parse(spec, ctx.req.params, grammar=self.core.grammar)
         wanted = {k[len("filter["):-1]: v for k, v in ctx.req.params
                   if k.startswith("filter[") and k[len("filter["):-1] in spec.required_filters}
         self.store.remove_where(ctx.resource.name,
-                                lambda r: all(str(r.get(k)) == v for k, v in wanted.items()))
+                                lambda r: all(str(key_value(r, k)) == v for k, v in wanted.items()))
         return FakeResponse.json(202, {})
 
     def master_image_command(self, ctx: Ctx) -> FakeResponse:
