@@ -511,6 +511,28 @@ def test_every_recording_is_replayed():
     CURRENT_RECORDINGS.check_complete()
 
 
-@pytest.mark.parametrize("name", CURRENT_RECORDINGS.files)
+#: recordings whose answers the other parts of issue 11 bring to the fake: the analysis command
+#: state machine (branch i11b) and the answers to invalid and expired tokens with the test's
+#: bearers for them (branch i11c). Strict: each must pass once its part lands, and leave here.
+OWNED_ELSEWHERE = {
+    **{n: "the analysis command state machine (issue 11, branch i11b)" for n in (
+        "231", "233", "235", "243", "252", "254", "256", "258", "259", "260", "262")},
+    **{n: "the answers to invalid and expired tokens (issue 11, branch i11c)" for n in (
+        "276", "277", "278", "279", "280", "281", "282", "283", "286", "287", "288", "289",
+        "290", "291", "294", "295", "296")},
+}
+
+
+def replay_params(recordings: Recordings, owned_elsewhere: dict[str, str]) -> list:
+    """The recordings as test parameters; those of :data:`OWNED_ELSEWHERE` strictly xfail."""
+    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=owned_elsewhere[name[:3]]))
+            if name[:3] in owned_elsewhere else name for name in recordings.files]
+
+
+def test_owned_elsewhere_are_recordings():
+    assert set(OWNED_ELSEWHERE) <= set(CURRENT_RECORDINGS.numbers)
+
+
+@pytest.mark.parametrize("name", replay_params(CURRENT_RECORDINGS, OWNED_ELSEWHERE))
 def test_recorded_exchange(name: str):
     CURRENT_RECORDINGS.replay(name)

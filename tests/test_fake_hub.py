@@ -86,20 +86,23 @@ def test_password_grant_json_and_form(hub):
         assert form.status_code == 200 and "refresh_token" in form.json()
 
 
-@pytest.mark.parametrize("body, code", [
-    ({**ADMIN, "password": "wrong"}, "invalid_credentials"),  # 003
-    ({**ADMIN, "username": "nobody"}, "invalid_credentials"),
-    ({"grant_type": "robot_credentials", "id": "x", "secret": "y"}, "unsupported_token_grant_type"),
-    ({"grant_type": "refresh_token", "refresh_token": ""}, "invalid_request"),  # 006
-    ({"grant_type": "refresh_token", "refresh_token": "garbage"}, "invalid_grant"),
+@pytest.mark.parametrize("body, code, status", [
+    ({**ADMIN, "password": "wrong"}, "invalid_credentials", 400),  # 003
+    ({**ADMIN, "username": "nobody"}, "invalid_credentials", 400),
+    ({"grant_type": "robot_credentials", "id": "x", "secret": "y"}, "unsupported_token_grant_type", 400),
+    ({"grant_type": "refresh_token", "refresh_token": ""}, "invalid_request", 400),  # 006
+    ({"grant_type": "refresh_token", "refresh_token": "garbage"}, "invalid_grant", 400),
+    # additions 284, 285: a wrong secret and an unknown client alike
     ({"grant_type": "client_credentials", "client_id": "system", "client_secret": "x"},
-     "invalid_credentials"),
-    ({}, "invalid_request"),
+     "invalid_client", 401),
+    ({"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "start123"},
+     "invalid_client", 401),
+    ({}, "invalid_request", 400),
 ])
-def test_token_errors_have_authups_shape(hub, body, code):
+def test_token_errors_have_authups_shape(hub, body, code, status):
     with httpx.Client(transport=hub.transport(), base_url=hub.url) as c:
         resp = c.post("auth/token", json=body)
-    assert resp.status_code == 400
+    assert resp.status_code == status
     err = resp.json()
     assert err["code"] == code and "statusCode" not in err and "@instanceof" in err
 

@@ -37,9 +37,10 @@ from ._validate import branch_keys, validate, validate_one_of
 from ._wire import FakeError, FakeResponse, not_found
 
 _ANALYSIS_BUCKET_TYPES = ("CODE", "RESULT", "TEMP")
-#: record keys the Hub recalculates after a write (debounced), so a create answer shows them as
-#: inserted (additions 229)
-_RECALCULATED = {"analyses": ("executionProgress", "execution_progress")}
+#: record attributes the Hub recalculates after a write (debounced), so a create or update answer
+#: shows them as they were before (additions 229: executionProgress null; 249: the image flag
+#: still true after masterImageId is set to null, 251: still false after it is restored)
+_RECALCULATED = {"analyses": ("execution_progress", "configuration_image_valid")}
 
 
 class Behaviour(SpecialRoutes, AuthupRoutes):
@@ -115,6 +116,12 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         if record is None:
             raise not_found(self.core.singular(res))
         return record
+
+    def _stale(self, res: Resource, record: dict) -> dict:
+        """The recalculated attributes (:data:`_RECALCULATED`) of a record before a write's
+        effects: its answer shows these, later reads the recalculated ones."""
+        keys = [self.w(attr) for attr in _RECALCULATED.get(res.name, ())]
+        return {k: record[k] for k in keys if k in record}
 
     def _branch_only(self, spec) -> set[str]:
         """The keys of a resource that only its create's ``one_of`` branches carry."""
@@ -226,12 +233,10 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
                     record.pop(key)
         self._check_unique(res, record, None)
         self.store.insert(res.name, record)
-        inserted = {k: record[k] for k in _RECALCULATED.get(res.name, ()) if k in record}
+        before = self._stale(res, record)
         self._after(ctx, res, record, "create", values)
         op = spec.operations["create"]
-        # the Hub recalculates counters and flags later (debounced): the create answer has the
-        # values as inserted (229: executionProgress null, 236: 0)
-        answer = self.core.answer_record(res, {**record, **inserted}, embeds="create", sent=sent)
+        answer = self.core.answer_record(res, {**record, **before}, embeds="create", sent=sent)
         if branch is not None:  # no write-only null for another branch's attribute (207: no user)
             branch_only = self._branch_only(spec)
             answer = {k: v for k, v in answer.items() if k in record or k not in branch_only}
@@ -254,8 +259,9 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         if changes:
             record.update(changes)
             record[self.w("updated_at")] = self.core.now()
+        before = self._stale(res, record)
         self._after(ctx, res, record, "update", values)
-        answer = self.core.answer_record(res, record, embeds=None, sent=values)
+        answer = self.core.answer_record(res, {**record, **before}, embeds=None, sent=values)
         return FakeResponse.json(spec.operations["update"].status or 202, self.core.envelope(answer))
 
     def delete(self, ctx: Ctx) -> FakeResponse:
@@ -515,7 +521,8 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             record[self.w("updated_at")] = self.core.now()
 
     def _recount(self, *_: Any) -> None:
-        """Counters of projects and analyses, and the analyses' node flags (062, 064)."""
+        """Counters of projects and analyses, and the analyses' node and image flags (062, 064;
+        additions 240: an analysis with a master image has ``configurationImageValid``)."""
         w = self.w
         per_project_nodes: dict[str, int] = {}
         for pn in self.store.iter("project-nodes"):
@@ -540,6 +547,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             self._set(a, "configuration_node_default_valid", default_ok)
             self._set(a, "configuration_node_aggregator_valid", aggregator_ok)
             self._set(a, "configuration_nodes_valid", default_ok and aggregator_ok)
+            self._set(a, "configuration_image_valid", a.get(w("master_image_id")) is not None)
             self._set(a, "build_nodes_valid", bool(links) and approved == len(links))
             if a.get(w("execution_progress")) is None:  # recalculated after the create (236, 240)
                 self._set(a, "execution_progress", 0)
