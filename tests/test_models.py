@@ -10,7 +10,7 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from _shared import EXAMPLES
+from _shared import ADDITIONS, EXAMPLES
 
 import flame_hub.models as m
 from flame_hub.dialects import CURRENT, LEGACY
@@ -246,7 +246,7 @@ def test_unset_is_a_falsy_class_sentinel():
 
 def _recorded_records():
     out = []
-    for path in sorted(EXAMPLES.glob("*.json")):
+    for path in [*sorted(EXAMPLES.glob("*.json")), *sorted(ADDITIONS.glob("*.json"))]:
         ex = json.loads(path.read_text())
         body, req = ex["response"]["body"], ex["request"]
         segment = req["path"].strip("/").split("/")[0]

@@ -93,6 +93,13 @@ ONE_OF = {
 LEGACY_BODY_RULES = {
     "realms": {"name": {"pattern": "^[a-zA-Z0-9_]{3,128}$"}},
 }
+# Record keys the probe catalog lacks, seen in the recorded answers: the LDAP bind user of an
+# identity provider (additions 211-212; 0.8.5 also url and password, legacy additions 311-312).
+EXTRA_RECORD_KEYS = {
+    ("identity-providers", "0.14.0"): {"user": {"type": "string", "nullable": True}},
+    ("identity-providers", "0.8.5"): {k: {"type": "string", "nullable": True}
+                                      for k in ("url", "user", "password")},
+}
 # Relations a create answer embeds that the probe catalog does not list (legacy 037: the new
 # robot with its ``realm``; its delete answer 043 has none). The recorded ones are embedded by
 # delete answers too (legacy README: project-nodes, analysis-nodes, analyses, bucket-files).
@@ -207,7 +214,7 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
         "record": {
             "keys": {
                 k: {**_pick(v, KEEP_RECORD_KEY), **({"default": defaults[k]} if k in defaults else {})}
-                for k, v in record.get("keys", {}).items()
+                for k, v in {**record.get("keys", {}), **EXTRA_RECORD_KEYS.get((resource, era_name), {})}.items()
             },
             "hidden_fields": record.get("hidden_fields", []),
             "write_answer_only_keys": record.get("write_answer_only_keys", []),
