@@ -249,7 +249,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         record = self.core.find_record(res, ctx.args["id"], by_name=by_name)
         if record is None:
             raise not_found(self.core.singular(res))
-        required = {k: fs for k, fs in spec.update_fields.items() if k in spec.update_required}
+        required = {k: spec.update_fields[k] for k in spec.update_required}  # in the Hub's order (333)
         optional = {k: fs for k, fs in spec.update_fields.items() if k not in required}
         values = validate(self._body(ctx), required, optional, nullable=self._nullable(res),
                           grouped=ctx.service == "auth")

@@ -17,7 +17,7 @@ class Store:
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[str, dict]] = {name: {} for name in REGISTRY}
-        #: bucket-file id -> (content, content type) of uploaded files
+        #: bucket-file id -> content of uploaded files (the Hub keeps no content type)
         self.blobs: dict[str, bytes] = {}
         #: user id -> password (authup keeps hashes; never part of a record)
         self.passwords: dict[str, str] = {}

@@ -192,22 +192,19 @@ def validate_one_of(body: Any, one_of: dict, *, legacy: bool) -> tuple[dict, dic
                         for k in missing]
             raise FakeError(400, "bad_request", "One or many attributes may be invalid.",
                             extra={"children": children, "attributes": [discriminator] * len(children)})
-        found = [branch]
     else:
-        found = []
-        groups = []
-        for i, branch in enumerate(one_of["branches"]):
-            issues = _branch_issues(body, branch, discriminator)
+        branch, groups = None, []
+        for i, candidate in enumerate(one_of["branches"]):
+            issues = _branch_issues(body, candidate, discriminator)
             if not issues:
-                found.append(branch)
+                branch = candidate
                 break
             groups.append({"type": "group", "message": f"Branch {i} failed", "data": {"branch": i},
                            "path": [], "issues": issues})
-        if not found:
+        if branch is None:
             raise FakeError(400, "bad_request", "Property  is invalid", issues=[
                 {"type": "group", "code": "one_of_failed", "message": "None of the branches succeeded",
                  "path": [], "issues": groups}])
-    branch = found[0]
     keys = [*branch["required"], *branch.get("optional", {})]
     return branch, {k: body[k] for k in keys if k in body}
 
