@@ -5,7 +5,6 @@ list answer of both eras, and fall back to it for every body the fast path canno
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pydantic
