@@ -320,6 +320,8 @@ class AnalysisMachine:
             self._set(a, "execution_progress", math.floor(progress / len(links)))
             self._set(a, "execution_status",
                       min_process_status([self._g(an, "execution_status") for an in links]))
+        elif self._g(a, "execution_progress") is None:  # recalculated after the create (236, 240)
+            self._set(a, "execution_progress", 0)
 
     def analyses_with_entrypoint(self) -> set[str]:
         """``findRootCodeFile``: the analyses with a root analysis-bucket-file in their CODE bucket."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import mimetypes
 import tarfile
 import time
 from typing import TYPE_CHECKING
@@ -119,14 +120,14 @@ class SpecialRoutes:
     def delete_logs(self, ctx: Ctx) -> FakeResponse:
         """``DELETE /analysis-logs?filter[analysisId]=…`` (and node logs): 400 without the required
         filters (the query engine checks them), 202 otherwise."""
-        from ._rapiq import ListQuery  # noqa: PLC0415
+        from ._rapiq import ListQuery, key_value  # noqa: PLC0415
 
         spec = self.core.spec(ctx.resource)
         ListQuery.parse(spec, ctx.req.params, grammar=self.core.grammar)
         wanted = {k[len("filter["):-1]: v for k, v in ctx.req.params
                   if k.startswith("filter[") and k[len("filter["):-1] in spec.required_filters}
         self.store.remove_where(ctx.resource.name,
-                                lambda r: all(str(r.get(k)) == v for k, v in wanted.items()))
+                                lambda r: all(str(key_value(r, k)) == v for k, v in wanted.items()))
         return FakeResponse.json(202, {})
 
     def master_image_command(self, ctx: Ctx) -> FakeResponse:
@@ -182,14 +183,15 @@ class SpecialRoutes:
 
     def upload(self, ctx: Ctx) -> FakeResponse:
         """``POST /buckets/{id}/upload``: one bucket file per multipart part with a file name,
-        answered 201 with a list envelope (088); each part's content type is kept."""
+        answered 201 with a list envelope (088). The part's content type is not stored
+        (additions 269-270: a bucket file has none)."""
         bucket = self._find(ctx)
         parts = _multipart(ctx.req.header("content-type"), ctx.req.body)
         if parts is None:
             raise FakeError(400, "bad_request", "A multipart content-type header is required.")
         actor = ctx.actor
         files = []
-        for filename, content, content_type in parts:
+        for filename, content, _part_type in parts:
             directory, _, name = filename.rpartition("/")
             record = self.insert("bucket-files", self.vals(
                 name=name, path=filename, hash=hashlib.sha256(content).hexdigest(),
@@ -197,7 +199,7 @@ class SpecialRoutes:
                 actor_type=actor.kind if actor else None, actor_id=actor.id if actor else None,
                 realm_id=bucket.get(self.w("realm_id")) or (actor.realm_id if actor else None),
                 bucket_id=bucket["id"]), actor)
-            self.store.blobs[record["id"]] = (content, content_type)
+            self.store.blobs[record["id"]] = content
             files.append(record)
         self.queue_upload_records(files)  # on a full deployment: analysis-bucket-files (broker)
         return FakeResponse.json(201, {"data": files, "meta": {"total": len(files)}})
@@ -210,7 +212,7 @@ class SpecialRoutes:
             for f in self.store.iter("bucket-files"):
                 if f.get(self.w("bucket_id")) != bucket["id"]:
                     continue
-                content, _ = self.store.blobs.get(f["id"], (b"", ""))
+                content = self.store.blobs.get(f["id"], b"")
                 info = tarfile.TarInfo(f.get("path") or f.get("name") or f["id"])
                 info.size = len(content)
                 info.mtime = int(time.time())
@@ -218,12 +220,25 @@ class SpecialRoutes:
         return FakeResponse(200, buf.getvalue(), [("content-type", "application/x-tar")])
 
     def bucket_file_stream(self, ctx: Ctx) -> FakeResponse:
-        """``GET /bucket-files/{id}/stream``: the file's bytes with the type it was uploaded with
-        (Hub 0.8.5 says ``application/gzip`` whatever the file is, legacy 143)."""
+        """``GET /bucket-files/{id}/stream``: the file's bytes, typed by the file name's extension
+        (``text/csv; charset=utf-8``), else ``application/octet-stream``, whatever type the
+        upload gave (additions 271-274); Hub 0.8.5 says ``application/gzip`` (legacy 143)."""
         record = self._find(ctx)
-        content, content_type = self.store.blobs.get(record["id"], (b"", "application/octet-stream"))
-        content_type = self.core.fake_era.file_stream_type or content_type or "application/octet-stream"
+        content = self.store.blobs.get(record["id"], b"")
+        content_type = self.core.fake_era.file_stream_type or _type_by_name(record.get("name") or "")
         return FakeResponse(200, content, [("content-type", content_type)])
+
+
+_MIME_TYPES = mimetypes.MimeTypes()  # the built-in table only: the same on every machine
+
+
+def _type_by_name(name: str) -> str:
+    """The content type a file name's extension gives (routup's attachment header), text types
+    with ``charset=utf-8``; ``application/octet-stream`` for an unknown extension."""
+    kind, _ = _MIME_TYPES.guess_type(name, strict=False)
+    if kind is None:
+        return "application/octet-stream"
+    return f"{kind}; charset=utf-8" if kind.startswith("text/") else kind
 
 
 def _multipart(content_type: str, body: bytes) -> list[tuple[str, bytes, str]] | None:
