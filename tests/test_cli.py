@@ -352,23 +352,30 @@ def test_bucket_transfers_show_progress_on_a_terminal_only(env, admin, tmp_path)
 
 
 def test_analysis_command(env, admin, capsys):
-    project = admin.core.create_project(name="cli-project")
-    nodes = [admin.core.create_node(name="cli-aggregator", node_type="aggregator"),
-             admin.core.create_node(name="cli-default", node_type="default")]
+    core = admin.core
+    image = core.get_master_images()[0]
+    project = core.create_project(name="cli-project", master_image_id=image.id)
+    nodes = [core.create_node(name="cli-aggregator", node_type="aggregator"),
+             core.create_node(name="cli-default", node_type="default")]
     for node in nodes:
-        admin.core.create_project_node(project, node)
-    analysis = admin.core.create_analysis(project, name="cli-analysis")
+        core.create_project_node(project, node)
+    analysis = core.create_analysis(project, name="cli-analysis")
     code, _, err = in_process(capsys, "analyses", "command", str(analysis.id), "configurationLock")
-    assert code == 1 and len(err.splitlines()) == 1 and "aggregator" in err   # the Hub's 400, one line
+    assert code == 1 and err.splitlines() == [err.strip()] and "default node" in err  # the Hub's 400, one line
     for node in nodes:
-        link = admin.core.create_analysis_node(analysis, node)
-        admin.core.update_analysis_node(link, approval_status="approved")
+        link = core.create_analysis_node(analysis, node)
+        core.update_analysis_node(link, approval_status="approved")
+    [code_bucket] = [b for b in core.find_analysis_buckets(filter={"analysis_id": analysis.id})
+                     if b.type == "CODE"]
+    [stored] = admin.storage.upload_to_bucket(code_bucket.bucket_id, ("main.py", b"print(1)\n", "text/x-python"))
+    core.create_analysis_bucket_file("main.py", bucket_file_id=stored, bucket_id=code_bucket.bucket_id,
+                                     analysis_bucket_id=code_bucket, is_entrypoint=True)
     locked = flame_hub_cmd("analyses", "command", "cli-analysis", "configurationLock", "--format", "json",
                            env=env)                                         # by name
     assert locked.returncode == 0, locked.stderr
     assert json.loads(locked.stdout)["configuration_locked"] is True
     code, out, _ = in_process(capsys, "analyses", "command", str(analysis.id), "buildStart")
-    assert code == 0 and jsonl(out)[0]["build_status"] == "started"
+    assert code == 0 and jsonl(out)[0]["build_status"] == "starting"
     code, _, err = in_process(capsys, "analyses", "command", str(analysis.id), "launch")
     assert code == 2 and "buildStart" in err
 

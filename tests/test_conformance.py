@@ -98,7 +98,9 @@ ARTIFACTS = {  # number -> (status, body) the fake answers instead (hub-spec REA
     "038": (404, {"statusCode": 404, "code": "entity_not_found", "message": "The node was not found.",
                   "issues": []}),
 }
-RECORDED_EMPTY = {"068", "073", "074", "264"}
+#: 247: recorded on a deployment without a message broker; the fake models a full one, where an
+#: upload into an analysis's bucket creates an analysis-bucket-file
+RECORDED_EMPTY = {"068", "073", "074", "247", "264"}
 #: number -> relations the fake's answer embeds beyond the recorded body: 066 and additions
 #: 240/242 record the same request on two deployments of Hub 0.14.0, and only the later one
 #: embeds the analysis and the node; the fake answers like 240 (every relation whose foreign key
@@ -518,13 +520,9 @@ def test_every_recording_is_replayed():
     CURRENT_RECORDINGS.check_complete()
 
 
-#: recordings whose answers the other parts of issue 11 bring to the fake: the analysis command
-#: state machine (branch i11b) and the answers to invalid and expired tokens with the test's
-#: bearers for them (branch i11c). Strict: each must pass once its part lands, and leave here.
+#: recordings whose answers the other parts of issue 11 bring to the fake: the answers to invalid
+#: and expired tokens with the test's bearers for them (branch i11c). Strict: each must pass once its part lands, and leave here.
 OWNED_ELSEWHERE = {
-    **{n: "the analysis command state machine (issue 11, branch i11b)" for n in (
-        "231", "232", "233", "234", "235", "243", "250", "252", "253", "254", "255", "256", "257",
-        "258", "259", "260", "261", "262")},
     **{n: "the answers to invalid and expired tokens (issue 11, branch i11c)" for n in (
         "276", "277", "278", "279", "280", "281", "282", "283", "286", "287", "288", "289",
         "290", "291", "294", "295", "296")},
