@@ -12,6 +12,8 @@ import time
 import httpx
 import pytest
 
+from _jwt import jwt
+
 from flame_hub.auth import DEFAULT_AUTH_URL, _replayable, ClientAuth, PasswordAuth, RobotAuth, StaticAuth
 from flame_hub.errors import BadRequest, HubConnectionError, HubError, RateLimited
 
@@ -355,11 +357,12 @@ def test_robot_other_errors_pass_through():
 def test_static_auth():
     seen = []
     transport = httpx.MockTransport(lambda r: (seen.append(r.headers.get("authorization")), httpx.Response(401))[1])
-    client = httpx.Client(transport=transport, auth=StaticAuth("abc"))
+    token = jwt()
+    client = httpx.Client(transport=transport, auth=StaticAuth(token))
     assert client.get(API).status_code == 401
-    assert seen == ["Bearer abc"]  # never refreshed, never retried
-    assert StaticAuth(access_token="xyz")._token == "xyz"
-    assert repr(StaticAuth("abc")) == "StaticAuth(token='***')"
+    assert seen == [f"Bearer {token}"]  # never refreshed, never retried
+    assert StaticAuth(access_token=jwt("other"))._token == jwt("other")
+    assert repr(StaticAuth(token)) == "StaticAuth(token='***')"
     with pytest.raises(ValueError):
         StaticAuth("")
 

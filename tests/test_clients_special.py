@@ -9,6 +9,8 @@ import uuid
 
 import pytest
 
+from _jwt import jwt
+
 import flame_hub
 from flame_hub import models as m
 from test_clients_crud import Factory, unique_name
@@ -192,8 +194,10 @@ def test_per_call_auth(core_client, factory):
     node = factory.make("nodes")
     with pytest.raises(flame_hub.Unauthorized):
         core_client.get_node(node, auth=None)
-    with pytest.raises(flame_hub.Unauthorized):
+    with pytest.raises(ValueError, match="not a well-formed JWT"):  # refused before sending
         core_client.get_nodes(auth="not-a-valid-token")
+    with pytest.raises(flame_hub.Unauthorized):  # a JWT the Hub did not issue: 500 on 0.14 (279)
+        core_client.get_nodes(auth=jwt())
     assert core_client.get_node(node).id == node.id  # the client's own auth is untouched
 
 

@@ -9,9 +9,9 @@ recursively (ids, times and tokens by type, not value).
 
 Documented exceptions (kept in the suite, checked against the documented behaviour instead):
 
-- 027 and 038 are build artifacts of the recorded Hub (hub-spec README "Known artifacts"): a bad
-  bearer token gave 500 (the fake answers 401 ``identity_unauthorized``), a malformed id gave 500
-  from Postgres (the fake answers 404 ``entity_not_found``).
+- 038 is an artifact of the recorded Hub (hub-spec README "Invalid tokens and malformed ids"): a
+  malformed id gave 500 from Postgres (the fake answers 404 ``entity_not_found``). 027 (a bad
+  bearer token: 500 ``internal_error``) is the Hub's real behaviour and replays as recorded.
 - 068, 073, 074 were recorded empty because the recording Hub had no storage events and no
   network (resources.json notes: "No analysis buckets are created automatically on this setup";
   073 "sync from GitHub is not possible offline"). The fake creates an analysis' three buckets
@@ -70,8 +70,6 @@ SETUP: dict[str, list[str]] = {
 }
 BAD_TOKEN = {"009", "027"}  # "Authorization: Bearer <access_token>" stands for an invalid token here
 ARTIFACTS = {  # number -> (status, body) the fake answers instead (hub-spec README)
-    "027": (401, {"statusCode": 401, "code": "identity_unauthorized",
-                  "message": "Authentication required.", "issues": []}),
     "038": (404, {"statusCode": 404, "code": "entity_not_found", "message": "The node was not found.",
                   "issues": []}),
 }

@@ -42,6 +42,9 @@ class FakeEra:
     #: creating an analysis provisions its authup client and its CODE/RESULT/TEMP buckets
     #: (legacy 113, 120: neither)
     analysis_provisioning: bool = True
+    #: authup reads answered without a token, as ``(operation, resource)``: realms (008; legacy
+    #: 017), and on authup beta.62 the users list (additions 296; legacy 018: 401)
+    public_auth_reads: tuple[tuple[str, str], ...] = (("list", "realms"), ("get", "realms"), ("list", "users"))
     #: content type of ``GET /bucket-files/{id}/stream`` (None: the uploaded file's; legacy 143)
     file_stream_type: str | None = None
 
@@ -60,5 +63,6 @@ ERAS = {
         legacy_introspection=True,
         analysis_provisioning=False,
         file_stream_type="application/gzip",
+        public_auth_reads=(("list", "realms"), ("get", "realms")),
     ),
 }
