@@ -451,7 +451,7 @@ def error_from_response(response: httpx.Response) -> HubAPIError:
     cls = error_class_for_status(response.status_code)
     if _refuses_token(response.status_code, payload, request):
         cls = Unauthorized  # the Hub's answer to an expired or invalid bearer (is_token_refusal)
-        message = f"{message} (the Hub refused the bearer token: it has expired or is not valid; get a new one)"
+        message = f"{message} (the Hub refused the access token: it has expired or is not valid; get a new one)"
     return cls(
         message,
         status_code=response.status_code,

@@ -51,6 +51,8 @@ class MockAuthup:
         self.lock = threading.Lock()
         self.password = "start123"
         self.token_status: int | None = None  # force an answer of the token endpoint
+        #: the API's answer to a token it no longer accepts: 401, or Hub 0.14's 500 (additions 294)
+        self.refusal = 401
 
     def expire_tokens(self) -> None:
         """The server forgets every access token (refresh tokens stay usable)."""
@@ -100,6 +102,9 @@ class MockAuthup:
             self.api_calls.append(header)
         token = header.removeprefix("Bearer ") if header else None
         if token not in self.valid:
+            if token is not None and self.refusal == 500:  # Hub 0.14 (additions 294)
+                return httpx.Response(500, json={"statusCode": 500, "code": "internal_error",
+                                                 "message": "The JWT has expired.", "issues": []})
             return httpx.Response(401, json={"statusCode": 401, "code": "identity_unauthorized",
                                              "message": "Authentication required.", "issues": []})
         return httpx.Response(200, json={"data": [], "meta": {"total": 0}})
@@ -278,10 +283,12 @@ def test_unknown_lifetime_is_used_until_rejected():
 
 
 # ---------------------------------------------------------------------------- 401 recovery
+@pytest.mark.parametrize("refusal", [401, 500])
 @pytest.mark.parametrize("send", [lambda api: api.get(API), lambda api: api.post(API, json={"name": "x"})],
                          ids=["GET", "POST-json"])
-def test_401_reauthenticates_once_and_retries_once(send):
+def test_401_reauthenticates_once_and_retries_once(send, refusal):
     hub = MockAuthup()
+    hub.refusal = refusal
     _, api, _ = make(hub)
     api.get(API)
     hub.expire_tokens()
