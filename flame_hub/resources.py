@@ -139,6 +139,8 @@ class EraSpec:
     create_optional: dict[str, FieldSpec] = field(default_factory=dict)
     create_one_of: Any = None
     update_fields: dict[str, FieldSpec] = field(default_factory=dict)
+    #: keys an update must carry even when it changes only others (0.8.5 registry projects)
+    update_required: tuple[str, ...] = ()
     record_keys: dict[str, FieldSpec] = field(default_factory=dict)
     hidden_fields: tuple[str, ...] = ()
     write_answer_only_keys: tuple[str, ...] = ()
@@ -194,6 +196,7 @@ class EraSpec:
             create_optional=_fields(raw["create"]["optional"]),
             create_one_of=raw["create"].get("one_of"),
             update_fields=_fields(raw.get("update")),
+            update_required=tuple(raw.get("update_required") or ()),
             record_keys=_fields(rec.get("keys"), record=True),
             hidden_fields=tuple(rec.get("hidden_fields") or ()),
             write_answer_only_keys=tuple(rec.get("write_answer_only_keys") or ()),

@@ -97,6 +97,11 @@ RECORD_DEFAULTS = {
     # (legacy 037, 038)
     "robots": {"userId": None, "active": True},
 }
+# Keys an update must carry although it changes only others (hub-spec-legacy/0.8.5 additions 333:
+# POST /registry-projects/:id {"external_name"} is 400 "The attributes registry_id, name, type are
+# invalid."; 334: the same with the three keys is 202). The client sends them from the current
+# record (read-modify-write), the fake Hub refuses an update without them.
+UPDATE_REQUIRED = {("registry-projects", "0.8.5"): ["registry_id", "name", "type"]}
 CURRENT = "0.14.0"
 # What the catalog keeps of each era's description: versions, key case, gateway prefixes and the
 # body of a 404 for a route that does not exist ("" = an empty body, legacy 016 and 097).
@@ -150,6 +155,8 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
             "one_of": create.get("one_of"),
         },
         "update": _body(update.get("accepted"), rules),
+        **({"update_required": UPDATE_REQUIRED[resource, era_name]}
+           if (resource, era_name) in UPDATE_REQUIRED else {}),
         "record": {
             "keys": {
                 k: {**_pick(v, KEEP_RECORD_KEY), **({"default": defaults[k]} if k in defaults else {})}

@@ -45,6 +45,9 @@ class FakeEra:
     #: authup reads answered without a token, as ``(operation, resource)``: realms (008; legacy
     #: 017), and on authup beta.62 the users list (additions 296; legacy 018: 401)
     public_auth_reads: tuple[tuple[str, str], ...] = (("list", "realms"), ("get", "realms"), ("list", "users"))
+    #: a bucket that holds files cannot be deleted: 500 ``BucketNotEmpty``, nothing deleted
+    #: (legacy additions 320-322, 336)
+    bucket_delete_needs_empty: bool = False
     #: content type of ``GET /bucket-files/{id}/stream`` (None: the uploaded file's; legacy 143)
     file_stream_type: str | None = None
 
@@ -64,5 +67,6 @@ ERAS = {
         analysis_provisioning=False,
         file_stream_type="application/gzip",
         public_auth_reads=(("list", "realms"), ("get", "realms")),
+        bucket_delete_needs_empty=True,
     ),
 }
