@@ -72,6 +72,19 @@ _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 _BEARER_LENGTH = range(16, 2049)
 
 
+def jwt_header(token: str) -> dict[str, Any] | None:
+    """The decoded header of a JWT-shaped string — three dot-separated base64url segments whose
+    first one decodes to a JSON object — else ``None``. Nothing is verified."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(_BASE64URL.fullmatch(p) for p in parts):
+        return None
+    try:
+        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    except ValueError:
+        return None
+    return header if isinstance(header, dict) else None
+
+
 def check_bearer(token: str) -> str:
     """``token`` if it is a well-formed JWT — three base64url segments, a header that is a JSON
     object naming its ``alg``, 16 to 2048 characters — else :class:`ValueError`.
@@ -79,16 +92,8 @@ def check_bearer(token: str) -> str:
     The Hub must never see anything else as a bearer: a malformed one it does not always refuse
     (a bearer under 16 characters is served as the Hub's own service account, additions 276/280).
     The message never shows the token."""
-    parts = token.split(".")
-    well_formed = len(token) in _BEARER_LENGTH and len(parts) == 3 and all(
-        _BASE64URL.fullmatch(p) for p in parts)
-    if well_formed:
-        try:
-            header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
-        except ValueError:
-            header = None
-        well_formed = isinstance(header, dict) and "alg" in header
-    if not well_formed:
+    header = jwt_header(token) if len(token) in _BEARER_LENGTH else None
+    if header is None or "alg" not in header:
         hint = " (without the 'Bearer ' prefix)" if token.lower().startswith("bearer ") else ""
         raise ValueError(
             f"the bearer token ({len(token)} characters) is not a well-formed JWT{hint}: expected three "

@@ -7,8 +7,9 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..auth import jwt_header
 from . import _seed
-from ._tokens import Actor, Token, jwt_header
+from ._tokens import Actor, Token
 from ._wire import FakeError, FakeResponse, oauth2_error
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -3,9 +3,10 @@
 Tokens are JWT-shaped (HS256 with a per-hub secret and key id ``kid``, as authup's carry one) so
 that clients which peek at ``exp`` work, but the fake only trusts its own table.
 :meth:`TokenTable.refusal` tells why a bearer is not active, the way authup's verifier does
-(hub-spec README "Invalid tokens"; additions 277-283, 289-290, 294-295). Refresh tokens are single-use and rotate; presenting a
-used one revokes the whole session, its access tokens included (examples 096, 097). The legacy
-era (authup beta.24) refuses a replay without revoking anything (legacy README, 010–012).
+(hub-spec README "Invalid tokens"; additions 277-283, 289-290, 294-295). Refresh tokens are
+single-use and rotate; presenting a used one revokes the whole session, its access tokens
+included (examples 096, 097). The legacy era (authup beta.24) refuses a replay without revoking
+anything (legacy README, 010–012).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+
+from ..auth import jwt_header
 
 
 @dataclass
@@ -54,19 +57,6 @@ class Token:
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def jwt_header(value: str) -> dict | None:
-    """The decoded header of a JWT-shaped string (three dot-separated base64url parts whose first
-    one decodes to a JSON object), else None."""
-    parts = value.split(".")
-    if len(parts) != 3 or not all(parts):
-        return None
-    try:
-        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
-    except ValueError:
-        return None
-    return header if isinstance(header, dict) else None
 
 
 class TokenTable:
