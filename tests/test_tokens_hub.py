@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from _jwt import jwt
-from _shared import HUB_SPEC, require
+from _shared import HUB_SPEC, SHARED, require
 
 import flame_hub
 from flame_hub.auth import PasswordAuth, StaticAuth, check_bearer
@@ -22,6 +22,7 @@ from flame_hub.errors import BadRequest, ServerError, Unauthorized, is_token_ref
 from flame_hub.testing import FakeHub
 
 ADDITIONS = HUB_SPEC / "additions"
+LEGACY_ADDITIONS = SHARED / "hub-spec-legacy" / "0.8.5" / "additions"
 
 
 @pytest.fixture
@@ -29,9 +30,9 @@ def anyio_backend():
     return "asyncio"
 
 
-def recording(number: str) -> dict:
+def recording(number: str, folder: Path = ADDITIONS) -> dict:
     """The recorded exchange ``additions/<number>-*.json``."""
-    (path,) = sorted(require(ADDITIONS).glob(f"{number}-*.json"))
+    (path,) = sorted(require(folder).glob(f"{number}-*.json"))
     return json.loads(Path(path).read_text())
 
 
@@ -139,6 +140,18 @@ def test_token_endpoint_refusals(number):
     body = dict(example["request"]["body"])
     if body.get("refresh_token") == "<jwt>":  # 287: a foreign JWT; 288: a valid access token
         body["refresh_token"] = jwt() if number == "287" else login(hub)["access_token"]
+    with httpx.Client(transport=hub.transport()) as c:
+        resp = c.post(hub.auth_url + "token", json=body)
+    assert_as_recorded(resp, example)
+
+
+@pytest.mark.parametrize("number", ["314", "315", "316", "317"])
+def test_legacy_token_endpoint_refusals(number):
+    hub = FakeHub(version="0.8.5")
+    example = recording(number, LEGACY_ADDITIONS)
+    body = dict(example["request"]["body"])
+    if number == "316":  # the built-in robot "system", with its real id on this hub
+        body["id"] = next(r["id"] for r in hub.records("robots") if r["name"] == "system")
     with httpx.Client(transport=hub.transport()) as c:
         resp = c.post(hub.auth_url + "token", json=body)
     assert_as_recorded(resp, example)
