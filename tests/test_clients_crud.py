@@ -129,6 +129,10 @@ def _log_args(f: Factory) -> dict[str, Any]:
     return {**_analysis_node_args(f), "level": "info", "message": "hello from the tests"}
 
 
+#: Services a resource's chain needs on a deployed Hub: 0.14 provisions an analysis' buckets
+#: through the message broker (resources.json: none on a deployment without it; examples 068)
+NEEDS = {"analysis-bucket-files": [pytest.mark.needs("broker", eras=("0.14.0",))]}
+
 #: Records that need a particular chain of other records.
 RECIPES = {
     "analysis-nodes": _analysis_node_args,
@@ -151,7 +155,8 @@ def _crud_resources() -> list:
     for res in REGISTRY.values():
         eras = [e for e in ERAS if all(res.era(e).supports(op) for op in ("create", "get", "delete", "list"))]
         if eras:
-            out.append(pytest.param(res.name, id=res.name, marks=pytest.mark.era(*eras)))
+            marks = [pytest.mark.era(*eras), *NEEDS.get(res.name, ())]
+            out.append(pytest.param(res.name, id=res.name, marks=marks))
     return out
 
 

@@ -17,8 +17,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Union
 
-from .._http import DEFAULT, parse_json, unwrap_list
+from .._http import DEFAULT, SUCCESS, parse_json, unwrap_list
 from .._naming import to_snake
+from ..errors import Conflict, error_from_response
 from ..models import UNSET, list_adapter, model_for
 from ..models import (  # type: ignore[attr-defined]
     ClientCredentials,
@@ -32,6 +33,7 @@ from ._helpers import (
     Helper,
     StreamRequest,
     _kw,
+    _op_path,
     _parse_record,
     _path,
     _pos,
@@ -366,6 +368,45 @@ def upload_to_bucket(client: Any, bucket_id: UuidIdentifiable, *files: UploadSou
     return list_adapter(model_for("bucket-files")).validate_python(data)
 
 
+def delete_bucket(client: Any, bucket_id: UuidIdentifiable, *, force: bool = False,
+                  auth: AuthArg = DEFAULT) -> None:
+    """Delete a bucket (raises NotFound if there is none).
+
+    A bucket that still holds files cannot be deleted on Hub 0.8.5: the Hub answers 500
+    ``BucketNotEmpty`` and deletes nothing (hub-spec-legacy additions 320-322). That answer
+    raises :class:`~flame_hub.errors.Conflict` saying so. ``force=True`` deletes the bucket's
+    files first (one list request per 50 files and one delete per file), then the bucket.
+    """
+    if not isinstance(force, bool):
+        raise ValueError(f"force must be True or False, not {force!r}")
+    res = REGISTRY["buckets"]
+    ident = check_id(bucket_id, "bucket_id")
+    path = _path(_op_path(client, res, "delete"), id=ident)
+    if force:
+        files = REGISTRY["bucket-files"]
+        key = f"filter[{client.dialect.spec(files).wire_key('bucket_id')}]"
+        while True:  # always the first page: each round deletes what it lists
+            response = yield Call("GET", _path(_op_path(client, files, "list")), auth=auth,
+                                  params=[(key, ident), ("page[limit]", "50"), ("page[offset]", "0")])
+            data, _meta = unwrap_list(response)
+            if not data:
+                break
+            for item in data:
+                yield Call("DELETE", _path(_op_path(client, files, "delete"), id=check_id(item.get("id"))),
+                           auth=auth)
+    response = yield Call("DELETE", path, auth=auth, expected=(*SUCCESS, 500))
+    if response.status_code == 500:
+        error = error_from_response(response)
+        if error.code != "BucketNotEmpty":
+            raise error
+        raise Conflict(
+            "the bucket still holds files, and this Hub deletes only empty buckets (nothing was "
+            "deleted): delete its files first, or call delete_bucket(bucket, force=True)",
+            status_code=500, code=error.code, method=error.method, url=error.url, body=error.body,
+            payload=error.payload, response=response)
+    return None
+
+
 def _stream_helper(res: Resource, name: str, doc: str) -> Helper:
     id_name = f"{res.singular}_id"
     sig = inspect.Signature([_pos(id_name, annotation="UuidIdentifiable"),
@@ -469,6 +510,7 @@ def special_helpers(service: str) -> list[Helper]:
     for res in _routes_named("bulk_delete", service):
         out.append(_bulk_delete_helper(res))
     if service == "storage":
+        out.append(_from(delete_bucket))  # instead of the generated one: force=
         out.append(_from(upload_to_bucket))
         tarball = _stream_helper(
             REGISTRY["buckets"], "stream_bucket_tarball",

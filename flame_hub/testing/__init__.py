@@ -272,8 +272,9 @@ class FakeHub:
         return times
 
     def expire_tokens(self) -> None:
-        """Every access token issued so far is rejected from now on, as an expired one is
-        (refresh tokens keep working)."""
+        """Every access token issued so far is expired from now on (refresh tokens keep
+        working): core and storage answer it with the Hub's 500 "The JWT has expired."
+        (additions 294, 295), authup treats it as no token (296)."""
         with self._core.lock:
             self._core.tokens.expire_access_tokens()
 

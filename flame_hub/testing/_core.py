@@ -320,7 +320,7 @@ class HubCore:
                     op = spec.operations.get(name)
                     if op is None or not op.supported or not op.path:
                         continue
-                    public = service == "auth" and res.name == "realms" and name in ("list", "get")
+                    public = service == "auth" and (name, res.name) in self.fake_era.public_auth_reads
                     generic.append(Route(service, op.method or "GET", _template_regex(op.path),
                                          handler, res, public=public))
         return routes + generic
@@ -432,7 +432,12 @@ class HubCore:
         token = self.tokens.active(value) if scheme.lower() == "bearer" else None
         if token is not None:
             return token.session.actor
-        raise self.behaviour.bad_token(service, value, known=self.tokens.known(value) is not None)
+        refusal = self.behaviour.bad_token(service, value)
+        if refusal is None:  # ignored: answered as for a caller without a token (296)
+            if required:
+                raise self._unauthorized(service)
+            return None
+        raise refusal
 
     def _identify(self, req: FakeRequest) -> Actor | None:
         """The subject of an active bearer token, if any (no error for a bad one)."""

@@ -42,6 +42,9 @@ class FakeEra:
     #: creating an analysis provisions its authup client and its CODE/RESULT/TEMP buckets
     #: (legacy 113, 120: neither)
     analysis_provisioning: bool = True
+    #: authup reads answered without a token, as ``(operation, resource)``: realms (008; legacy
+    #: 017), and on authup beta.62 the users list (additions 296; legacy 018: 401)
+    public_auth_reads: tuple[tuple[str, str], ...] = (("list", "realms"), ("get", "realms"), ("list", "users"))
     #: content type of ``GET /bucket-files/{id}/stream``; None: by the file name's extension,
     #: else ``application/octet-stream`` (additions 271-274: the part's type is not stored;
     #: legacy 143: ``application/gzip`` whatever the file is)
@@ -74,5 +77,6 @@ ERAS = {
         generated_names=(),
         bucket_delete_needs_empty=True,
         answer_embeds_sent_relations=False,
+        public_auth_reads=(("list", "realms"), ("get", "realms")),
     ),
 }
