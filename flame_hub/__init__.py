@@ -33,6 +33,7 @@ from .clients import (
     StorageClient,
 )
 from .errors import (
+    AuthenticationError,
     BadRequest,
     Conflict,
     Forbidden,
@@ -54,7 +55,7 @@ __all__ = [
     "AuthClient", "CoreClient", "StorageClient",
     "AsyncAuthClient", "AsyncCoreClient", "AsyncStorageClient",
     "auth", "errors", "models", "types",
-    "HubError", "HubAPIError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
+    "HubError", "HubAPIError", "BadRequest", "Unauthorized", "AuthenticationError", "Forbidden", "NotFound", "Conflict",
     "RateLimited", "ServerError", "HubConnectionError", "HubTimeout", "MultipleObjectsReturned",
 ]
 

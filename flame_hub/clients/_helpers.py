@@ -309,7 +309,7 @@ def parse_list(res: Resource, response: Any) -> tuple[list[Any], dict[str, Any]]
 def fetch_page_plan(client: Any, res: Resource, params: list[tuple[str, str]]):
     """GET one list page; returns ``(models, meta)`` (the QuerySet backend protocol)."""
     response = yield Call("GET", _path(_op_path(client, res, "list")), params=list(params),
-                          expected=(200,))
+                          expected=(200,), service=res.service)
     return parse_list(res, response)
 
 
@@ -426,7 +426,7 @@ def _find_plan(client: Any, res: Resource, values: dict[str, Any]):
     values["include"] = _includes(client, res, values.get("include"))
     params = list(_queryset(client, res, **values).params())
     response = yield Call("GET", _path(_op_path(client, res, "list")), params=params, auth=auth,
-                          expected=(200,))
+                          expected=(200,), service=res.service)
     items, raw_meta = parse_list(res, response)
     return (items, ResourceListMeta.model_validate(raw_meta)) if meta else items
 
@@ -522,7 +522,8 @@ def _create_helper(res: Resource) -> Helper:
     def create(client: Any, values: dict[str, Any]):
         auth = values.pop("auth")
         body = _body(client, res, "create", values, names)
-        response = yield Call("POST", _path(_op_path(client, res, "create")), json=body, auth=auth)
+        response = yield Call("POST", _path(_op_path(client, res, "create")), json=body, auth=auth,
+                              service=res.service)
         return _parse_record(client, res, response)
 
     return Helper.binding(

@@ -91,8 +91,10 @@ class AuthupRoutes:
         key, secret = body.get("client_id"), body.get("client_secret")
         client = self.store.get("clients", key) or self.store.find("clients", "name", key)
         if client is None or not client.get("active", True) or not secret or client.get("secret") != secret:
-            raise FakeError(400, "invalid_credentials", "The client credentials are invalid.",
-                            name="EntityCredentialsInvalidError")
+            if self.core.auth_dialect.legacy_errors:  # legacy additions 314, 315 (sic: "user")
+                raise FakeError(400, "invalid_credentials", "The user credentials are invalid.")
+            raise oauth2_error("OAuth2ClientError", "Client authentication failed", "invalid_client",
+                               "invalid_client", status=401)  # additions 284, 285
         realm = self.store.get("realms", client.get(self.w("realm_id"))) or self.realm()
         return Actor("client", client["id"], client["name"], realm["id"], realm["name"])
 

@@ -103,10 +103,12 @@ class FakeError(Exception):
         self.received = received or {}
 
 
-def oauth2_error(name: str, message: str, code: str, error: str, hint: str | None = None) -> FakeError:
-    """authup's OAuth2 errors of ``POST /token`` (004, 006, 097): 400 with ``error``/``hint``."""
+def oauth2_error(name: str, message: str, code: str, error: str, hint: str | None = None, *,
+                 status: int = 400) -> FakeError:
+    """authup's OAuth2 errors of ``POST /token`` (004, 006, 097: 400; additions 284/285: 401)
+    with ``error``/``hint``."""
     extra = {"error": error, **({"hint": hint} if hint else {})}
-    return FakeError(400, code, message, name=name,
+    return FakeError(status, code, message, name=name,
                      instanceof=[*_AUTHUP_BASE, _OAUTH2, f"@authup/specs/{name}"], extra=extra)
 
 
