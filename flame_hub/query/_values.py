@@ -190,7 +190,8 @@ def _polars(pl: Any, data: dict[str, builtins.list], kinds: dict[str, str]) -> A
     for name, kind in kinds.items():
         if kind == "datetime":  # a time the model kept as text (unparseable) is parsed here
             data[name] = [_utc(v) for v in data[name]]
-    return pl.DataFrame(data, schema={name: dtypes.get(kinds[name]) for name in data}, strict=False)
+    overrides = {name: dtypes[kinds[name]] for name in data if kinds[name] in dtypes}
+    return pl.DataFrame(data, schema_overrides=overrides, strict=False)
 
 
 def _utc(value: Any) -> Any:
