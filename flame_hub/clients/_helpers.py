@@ -26,7 +26,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from .._http import DEFAULT, parse_json, unwrap_list, unwrap_record
-from .._naming import to_snake
+from .._naming import to_snake, with_article
 from ..dialects import Dialect
 from ..models import (
     UNSET,
@@ -528,7 +528,7 @@ def _create_helper(res: Resource) -> Helper:
 
     return Helper.binding(
         f"create_{res.singular}", sig, create,
-        f"Create a {res.singular.replace('_', ' ')}. Only the arguments given are sent (the Hub "
+        f"Create {with_article(res.singular.replace('_', ' '))}. Only the arguments given are sent (the Hub "
         f"fills in its defaults); ids accept a UUID, a UUID string or a model.",
     )
 
@@ -597,7 +597,7 @@ def _update_helper(res: Resource) -> Helper:
 
     return Helper.binding(
         f"update_{res.singular}", sig, update,
-        f"Update a {res.singular.replace('_', ' ')}: only the arguments given are sent "
+        f"Update {with_article(res.singular.replace('_', ' '))}: only the arguments given are sent "
         f"(``None`` sends null); returns the updated record.",
     )
 
@@ -612,7 +612,7 @@ def _delete_helper(res: Resource) -> Helper:
         return None
 
     return Helper.binding(f"delete_{res.singular}", sig, delete,
-                          f"Delete a {res.singular.replace('_', ' ')} (raises NotFound if there is none).")
+                          f"Delete {with_article(res.singular.replace('_', ' '))} (raises NotFound if there is none).")
 
 
 def crud_helpers(res: Resource) -> list[Helper]:
