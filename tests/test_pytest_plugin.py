@@ -5,11 +5,14 @@ a Hub that is not the test's fake (fake-only tests skipped with the reason)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flame_hub.testing import FakeHub
 
 pytest_plugins = ["pytester"]
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_a_plain_run_loads_the_plugin_and_nothing_of_flame_hub(pytester):
@@ -174,3 +177,13 @@ def test_our_conftest_fixtures_win_over_the_plugins(fake_hub, hub_env, request):
     a conftest fixture overrides a plugin fixture of the same name."""
     assert request.config.pluginmanager.has_plugin("pytest_flame_hub")
     assert fake_hub is hub_env.fake
+
+
+def test_the_readme_test_module_passes(pytester):
+    from test_readme import python_blocks
+
+    (block,) = [b for b in python_blocks(README.read_text(encoding="utf-8"))
+                if b.section == "Testing your code with pytest"]
+    pytester.makepyfile(block.code)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)

@@ -119,7 +119,8 @@ def test_readme_has_the_sections_users_look_for():
     for wanted in ("Quick start", "Using the clients", "Queries", "Errors",
                    "Async", "Retries and timeouts", "Compatibility", "Hub versions",
                    "Testing against a real Hub", "Performance",
-                   "The fake Hub: test your scripts without a Hub"):
+                   "The fake Hub: test your scripts without a Hub", "Rows and DataFrames",
+                   "Testing your code with pytest"):
         assert wanted in titles
 
 
