@@ -63,8 +63,8 @@ __all__ = [
     "AuthClient", "CoreClient", "StorageClient",
     "AsyncAuthClient", "AsyncCoreClient", "AsyncStorageClient",
     "auth", "errors", "models", "types",
-    "HubError", "HubAPIError", "BadRequest", "Unauthorized", "AuthenticationError", "Forbidden", "NotFound", "Conflict",
-    "RateLimited", "ServerError", "HubConnectionError", "HubTimeout", "MultipleObjectsReturned",
+    "HubError", "HubAPIError", "BadRequest", "Unauthorized", "AuthenticationError", "Forbidden", "NotFound",
+    "Conflict", "RateLimited", "ServerError", "HubConnectionError", "HubTimeout", "MultipleObjectsReturned",
 ]
 
 # Imported on first use: ``testing`` is the fake Hub (its server needs the ``testing`` extra).

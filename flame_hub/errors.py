@@ -288,7 +288,6 @@ class HubAPIError(HubError):
         """The same error (class and attributes) with ``hint`` added to its message."""
         clone = copy.copy(self)
         clone.hint = hint
-        clone.args = self.args
         return clone
 
     def __repr__(self) -> str:
@@ -380,11 +379,11 @@ class HubConnectionError(HubError):
         url = redact_url(self.url)
         if url is None:
             return f"{self.call}: {text}" if self.call else text
-        tries = f" after {self.attempts} attempts" if self.attempts and self.attempts > 1 else ""
+        tries = f"after {self.attempts} attempts" if self.attempts and self.attempts > 1 else ""
         if self.call:
-            head = f"{self.call} got no answer from {url}{tries} ({text})"
+            head = f"{self.call} got no answer from {url}{' ' + tries if tries else ''} ({text})"
         else:
-            head = f"{' '.join(p for p in (self.method, url) if p)}: {text}{tries and f' ({tries.strip()})'}"
+            head = f"{' '.join(p for p in (self.method, url) if p)}: {text}{f' ({tries})' if tries else ''}"
         parts = urlsplit(url)
         return (f"{head}. Check that the Hub is running and reachable at {parts.scheme}://{parts.netloc}/ "
                 "and that the base URL is right.")
@@ -505,4 +504,3 @@ def during_call(name: str) -> Iterator[None]:
         if error.call is None:
             error.call = name
         raise
-

@@ -93,6 +93,21 @@ def test_a_404_from_a_route_every_core_has_shows_the_core_base_url(base_path):
             assert core.get_node("4b3c8f5e-8d53-4c6f-9f9e-1d2b3c4d5e6f") is None
 
 
+def test_a_404_about_a_record_from_a_create_route_has_no_base_url_hint():
+    """additions 237: creating an analysis node for a node outside the project is a 404 with a
+    ``code`` (a missing record), not a missing route."""
+    body = {"statusCode": 404, "code": "entity_not_found", "issues": [],
+            "message": "The referenced node is not part of the analysis project."}
+    transport = httpx.MockTransport(lambda request: httpx.Response(404, json=body))
+    core = flame_hub.CoreClient(base_url="http://hub/core/", auth=None, transport=transport, hub_version="0.14.0")
+    with pytest.raises(NotFound) as info:
+        core.create_analysis_node(analysis_id="4b3c8f5e-8d53-4c6f-9f9e-1d2b3c4d5e6f",
+                                  node_id="5b3c8f5e-8d53-4c6f-9f9e-1d2b3c4d5e6f")
+    assert info.value.hint is None
+    assert str(info.value) == ("404 Not Found: POST http://hub/core/analysis-nodes: The referenced node is not "
+                               "part of the analysis project. [entity_not_found]")
+
+
 def test_a_404_for_an_unknown_record_has_no_base_url_hint(hub_env, core_client):
     with pytest.raises(NotFound) as info:
         core_client.update_node("4b3c8f5e-8d53-4c6f-9f9e-1d2b3c4d5e6f", hidden=True)
@@ -158,7 +173,8 @@ async def test_async_connection_errors_name_the_call_too():
     async with _refusing(flame_hub.AsyncCoreClient, port) as core:
         with pytest.raises(HubConnectionError) as info:
             await core.get_node("4b3c8f5e-8d53-4c6f-9f9e-1d2b3c4d5e6f")
-        assert re.fullmatch(_refused("AsyncCoreClient.get_node()", f"http://127.0.0.1:{port}/core/", port), str(info.value))
+        expected = _refused("AsyncCoreClient.get_node()", f"http://127.0.0.1:{port}/core/", port)
+        assert re.fullmatch(expected, str(info.value))
         with pytest.raises(HubConnectionError) as info:
             await core.nodes.list()
         assert str(info.value).startswith("AsyncCoreClient.nodes.list() got no answer from ")

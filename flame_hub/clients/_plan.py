@@ -33,8 +33,9 @@ class Call:
     auth: Any = DEFAULT
     expected: Collection[int] = SUCCESS
     none_on_404: bool = False
-    #: the service on which this route always exists (a list or create route): a 404 answered
-    #: to it means the client's base URL does not point at that service, and says so
+    #: the service on which this route always exists (a list or create route): a 404 that says
+    #: "no such route" (no error ``code``, unlike a missing record's) means the client's base URL
+    #: does not point at that service, and the error says so
     service: str | None = None
 
     def send(self, session: Any) -> Any:
@@ -47,7 +48,7 @@ class Call:
         call; otherwise the error propagates."""
         if not self._answered_by_api(error):
             raise error
-        if self.service is not None and error.url:
+        if self.service is not None and error.url and error.code is None:  # resources.json route_missing_404_body
             base = error.url.split("?")[0].removesuffix(self.path.strip("/"))
             raise error.with_hint(
                 f"no {self.service} service answers at {redact_url(base)} (it would have this route): the "

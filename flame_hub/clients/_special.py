@@ -150,8 +150,9 @@ def _get_credentials_helper(res: Resource, route_name: str, model: Any, what: st
         response = yield Call(route.method, _path(route.path, id=ident), auth=values["auth"])
         return model.model_validate(parse_json(response))
 
-    return Helper.binding(name, sig, plan, f"The {what} of {with_article(res.singular.replace('_', ' '))} (bare answer, "
-                                   "not wrapped in an envelope on any Hub).")
+    return Helper.binding(name, sig, plan,
+                          f"The {what} of {with_article(res.singular.replace('_', ' '))} (bare answer, "
+                          "not wrapped in an envelope on any Hub).")
 
 
 def _update_credentials_helper(res: Resource) -> Helper:

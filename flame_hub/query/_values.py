@@ -39,9 +39,6 @@ __all__ = ["Rows", "AsyncRows", "RowPlan", "plan_rows", "row", "frame", "column_
 Shape = Literal["dict", "tuple", "flat"]
 Library = Literal["pandas", "polars"]
 
-#: the extra that installs each DataFrame library
-_EXTRAS = {"pandas": "pandas", "polars": "polars"}
-
 
 def check_names(fields: Sequence[str], shape: Shape) -> tuple[str, ...]:
     """The requested field names, checked for form (their existence is checked per Hub era)."""
@@ -149,7 +146,7 @@ def require(library: Library) -> Any:
         return importlib.import_module(library)
     except ImportError as exc:
         raise ModuleNotFoundError(f"to_{library}() needs {library}: pip install "
-                                  f"'flame-hub-client[{_EXTRAS[library]}]'", name=library) from exc
+                                  f"'flame-hub-client[{library}]'", name=library) from exc
 
 
 def _cell(value: Any, kind: str) -> Any:
