@@ -92,7 +92,7 @@ def test_hub_over_a_given_transport(monkeypatch):
     assert _paths(fake, "POST").count("/auth/token") == 1
 
     async def main():
-        async with flame_hub.AsyncHub("http://hub.test/", token="x", transport=transport) as ahub:
+        async with flame_hub.AsyncHub("http://hub.test/", token=jwt(), transport=transport) as ahub:
             with pytest.raises(flame_hub.Unauthorized):
                 await ahub.core.nodes.count()
 

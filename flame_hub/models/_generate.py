@@ -18,7 +18,7 @@ from typing import Annotated, Any, Optional, Union
 
 from pydantic import AliasChoices, BaseModel, Field, create_model
 
-from .._naming import to_camel, to_snake
+from .._naming import to_camel, to_snake, with_article
 from ..resources import CURRENT_ERA, ERAS, REGISTRY, FieldSpec, Resource
 from ._base import HubModel, IdLike, RequestModel, TolerantDatetime, TolerantUUID
 
@@ -380,7 +380,7 @@ def build_request_models(enums: dict) -> dict[str, type[RequestModel]]:
             name = ("Create" if kind == "create" else "Update") + res.model_name
             out[name] = create_model(  # type: ignore[call-overload]
                 name, __base__=RequestModel, __module__="flame_hub.models",
-                __doc__=f"Body of a {kind} of ``{res.name}``; only the fields given are sent.",
+                __doc__=f"Body of {with_article(kind)} of ``{res.name}``; only the fields given are sent.",
                 **fields,
             )
     return out
