@@ -36,6 +36,7 @@ __all__ = [
     "HubConnectionError",
     "HubTimeout",
     "MultipleObjectsReturned",
+    "InvalidArgument",
     "ErrorResponse",
     "error_from_response",
     "connection_error_from",
@@ -349,6 +350,14 @@ class HubTimeout(HubConnectionError):
 
 class MultipleObjectsReturned(HubError):
     """A query expected to match one record matched several."""
+
+
+class InvalidArgument(HubError, ValueError):
+    """A value given to the client cannot be what the Hub expects: a filter value of the wrong
+    type (``filter(hidden="yes")``) or a ``create_*``/``update_*`` argument that does not
+    validate. Raised before anything is sent; the message names the filter or the helper and
+    the argument, the value given and what is expected. A ``ValueError``, so ``except
+    ValueError`` keeps catching it."""
 
 
 _BY_STATUS: dict[int, type[HubAPIError]] = {
