@@ -24,7 +24,7 @@ from ..dialects import Dialect
 from ..errors import MultipleObjectsReturned, NotFound
 from ..resources import Resource
 from ._compile import CompiledQuery, QueryState, _split, compile_query
-from ._lookups import Q
+from ._lookups import Condition, Q
 from ._paging import DEFAULT_PAGE_CONCURRENCY, Page, PageRequest, Pager, Params, Walk, check_concurrency
 
 T = TypeVar("T")
@@ -278,10 +278,36 @@ class BaseQuerySet(Generic[T]):
     # -- evaluation steps (sans-IO, shared) -----------------------------------------------
 
     def _pairs(self, req: PageRequest) -> Params:
+        if req.after is not None:
+            return self._after(req.after).pairs(req.offset, req.limit)
         return self.compiled().pairs(req.offset, req.limit)
 
+    _NIL_ID = "00000000-0000-0000-0000-000000000000"
+
+    def _after(self, ident: Any) -> CompiledQuery:
+        """This query narrowed to the records after ``ident`` in its id order (keyset paging)."""
+        key = self.compiled().sort[0]
+        after = Q._make((Condition(("id",), "lt" if key.desc else "gt", ident),), Q.AND)
+        where = after if self._state.where is None else self._state.where & after
+        return compile_query(self.dialect, self._resource, replace(self._state, where=where))
+
+    def _keyset(self) -> bool:
+        """Whether pages can continue after the last id instead of at an offset: the query is
+        sorted by id alone (the default wherever the Hub sorts by id), the Hub filters by id,
+        and the query's own filter still compiles with the extra ``id`` condition (two
+        conditions on ``id`` need the expression form, which Hub 0.8.5 lacks)."""
+        sort = self.compiled().sort
+        if self._state.raw or [k.wire for k in sort] != [self.dialect.wire_key("id")]:
+            return False
+        try:
+            self._after(self._NIL_ID)
+        except ValueError:
+            return False
+        return True
+
     def _pager(self) -> Pager:
-        return Pager(start=self._state.offset, page_size=self._page_size(), cap=self._state.cap)
+        return Pager(start=self._state.offset, page_size=self._page_size(), cap=self._state.cap,
+                     keyset=self._keyset())
 
     def _walk(self, width: int = 1) -> Walk:
         """The batches and pages of one iteration, ``width`` requests at a time."""
