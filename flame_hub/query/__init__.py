@@ -11,6 +11,7 @@ shared by :class:`QuerySet` and :class:`AsyncQuerySet`; clients supply a :class:
 the first one concurrently (``page_concurrency``, default 4; ``qs.concurrency(n)``), in order.
 """
 
+from ._bulk import BulkOperationError
 from ._compile import CompiledQuery, QueryState, SortKey, allowed_fields, compile_query
 from ._find import filter_to_q, queryset_from_find_kwargs
 from ._lookups import LOOKUPS, Condition, Q
@@ -19,6 +20,7 @@ from ._queryset import AsyncPageBackend, AsyncQuerySet, BaseQuerySet, PageBacken
 
 __all__ = [
     "QuerySet",
+    "BulkOperationError",
     "AsyncQuerySet",
     "BaseQuerySet",
     "Q",
