@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import HubConnectionError, HubError, NotFound
 from ..resources import Resource
+from ._paging import item_id
 
 #: ids shown per list in a :class:`BulkOperationError` message (all of them are attributes)
 _SHOWN = 10
@@ -112,6 +113,14 @@ def bulk_method(qs: Any, operation: str, unfiltered: bool, changes: dict[str, An
         raise TypeError(f"{operation}() needs a client with {operation}_{res.singular}(); this "
                         f"QuerySet's backend is a {type(qs._backend).__name__}")
     return method
+
+
+def record_id(item: Any) -> str:
+    """The id of a listed record as a string (what the bulk error lists)."""
+    ident = item_id(item)
+    if ident is None:
+        raise ValueError(f"a listed record has no id: {item!r}")
+    return str(ident)
 
 
 NIL_ID = "00000000-0000-0000-0000-000000000000"

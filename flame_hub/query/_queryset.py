@@ -24,10 +24,9 @@ from ..dialects import Dialect
 from ..errors import MultipleObjectsReturned, NotFound
 from ..resources import Resource
 from ._compile import CompiledQuery, QueryState, _split, compile_query
-from ._bulk import Bulk, bulk_method, check_ready
+from ._bulk import Bulk, bulk_method, check_ready, record_id
 from ._lookups import Condition, Q
-from ._paging import (DEFAULT_PAGE_CONCURRENCY, Page, PageRequest, Pager, Params, Walk, check_concurrency,
-                      item_id)
+from ._paging import DEFAULT_PAGE_CONCURRENCY, Page, PageRequest, Pager, Params, Walk, check_concurrency
 
 T = TypeVar("T")
 _Result = tuple[list[Any], dict]
@@ -568,7 +567,7 @@ class QuerySet(BaseQuerySet[T]):
         if detect is not None:
             detect()
         check_ready(self, operation, method, changes)
-        bulk = Bulk(operation, self._resource, self._run(self._op_all(pick=item_id)))
+        bulk = Bulk(operation, self._resource, self._run(self._op_all(pick=record_id)))
         self._result_cache = None
         for ident in bulk.ids:
             if bulk.stopped:
@@ -710,7 +709,7 @@ class AsyncQuerySet(BaseQuerySet[T]):
             await detect()
         check_ready(self, operation, method, changes)
         bulk = Bulk(operation, self._resource,
-                    await self._run(self._op_all(self.page_concurrency, pick=item_id)))
+                    await self._run(self._op_all(self.page_concurrency, pick=record_id)))
         self._result_cache = None
         todo = iter(bulk.ids)
 
