@@ -93,9 +93,10 @@ class Pager:
     page's ``meta.total`` is compared with the one before; when it shrank by ``d``, up to ``d``
     unseen records may have moved in front of the cursor, so a page read further on is
     discarded and read again ``d`` records earlier (records seen already are dropped by id).
-    The next request is placed as far back as the last observed shrink predicts (at most the
-    records handed out since the last read), so a loop that deletes what it gets costs one
-    discarded page in all; undisturbed, nothing is re-read.
+    The next request is placed as far back as the last observed shrink predicts (the share of
+    the records handed to the loop body that went away, applied to the ones handed out since),
+    so a loop that deletes what it gets costs one discarded page in all; undisturbed, nothing
+    is re-read.
 
     **Keyset paging** (``keyset=True``) asks for "the first page after the last id" instead: no
     change anywhere can shift it, nothing is re-read, no set of seen ids is kept.
@@ -120,9 +121,12 @@ class Pager:
         #: keyset paging: the id of the last record read (None before the first page)
         self.after: Any = None
         self._seen: set[Any] = set()
-        self._shrink = 0  # the shrink of ``total`` seen across the loop body's last turn
+        #: the share of the records handed to the loop body that left the query by the next
+        #: read (1.0 for a loop that deletes what it gets; 0 undisturbed)
+        self._ratio = 0.0
         self._handed = 0  # records handed out since the current batch was planned
         self._consumed = 0  # ... and before it (the loop body had them when it was read)
+        self._back = 0  # how far the current batch was placed back
 
     def _limit(self, remaining: int | None) -> int:
         return self.page_size if remaining is None else max(1, min(self.page_size, remaining))
@@ -133,7 +137,8 @@ class Pager:
             return None
         if self.keyset and self.after is not None:
             return PageRequest(0, self._limit(self.remaining), self.after)
-        back = min(self._shrink, self._handed, self.offset - self.start)
+        back = min(round(self._ratio * self._handed), self.offset - self.start)
+        self._back = back
         remaining = None if self.remaining is None else self.remaining + back
         return PageRequest(self.offset - back, self._limit(remaining))
 
@@ -148,11 +153,12 @@ class Pager:
         if self.total is None or self.keyset:
             return out
         offset, remaining = first.offset, self.remaining
+        total = self.total - self._back  # as many records as the back-step expects to be gone
         while True:
             served = min(out[-1].limit, self.stride)  # what the last request will bring, if full
             offset += served
             remaining = None if remaining is None else remaining - served
-            if len(out) >= count or offset >= self.total or (remaining is not None and remaining <= 0):
+            if len(out) >= count or offset >= total or (remaining is not None and remaining <= 0):
                 return out
             out.append(PageRequest(offset, self._limit(remaining)))
 
@@ -168,7 +174,7 @@ class Pager:
             return self._receive_keyset(request, items, meta, total)
         shrink = max(0, self.total - total) if total is not None and self.total is not None else 0
         if self._consumed:  # the loop body ran between the last read and this one
-            self._shrink, self._consumed = shrink, 0
+            self._ratio, self._consumed = min(1.0, shrink / self._consumed), 0
         bound = max(self.start, self.offset - shrink)
         if request.offset > bound:
             self.offset = bound  # unseen records may now sit between bound and request.offset
