@@ -234,3 +234,35 @@ def test_keyset_paging_keeps_no_set_of_seen_ids() -> None:
     assert third.after == "099"
     pager.receive(third, [Rec(f"{i:03}") for i in range(100, 120)], {"total": 20})
     assert pager.done and pager.next_request() is None
+
+
+class Store:
+    """An in-memory list endpoint: ``fetch`` answers a request like the Hub (offset into the
+    records that exist now, ``meta.total`` counted now)."""
+
+    def __init__(self, n: int) -> None:
+        self.records = [Rec(f"{i:04}") for i in range(n)]
+        self.requests = 0
+
+    def fetch(self, req: PageRequest):
+        self.requests += 1
+        return self.records[req.offset:req.offset + req.limit], {"total": len(self.records)}
+
+
+@pytest.mark.parametrize("width,expected", [(1, 11), (4, 14)])
+def test_a_long_deleting_loop_costs_one_discarded_read_then_one_request_per_page(width, expected) -> None:
+    """500 records, the loop deletes each one it gets: ⌈500/50⌉ = 10 reads plus the one read that
+    shows the loop deletes. With 4 pages at a time that showing batch (4 requests) is discarded;
+    the later batches are placed back and planned for the total the back-step expects."""
+    from flame_hub.query import Walk
+
+    store = Store(500)
+    walk = Walk(Pager(page_size=50), lambda req: req, width)
+    got = []
+    while (batch := walk.batch()) is not None:
+        for page in walk.pages([store.fetch(req) for req in batch]):
+            for rec in page.items:
+                got.append(rec.id)
+                store.records.remove(rec)
+    assert sorted(got) == [f"{i:04}" for i in range(500)] and store.records == []
+    assert store.requests == expected

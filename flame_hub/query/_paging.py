@@ -201,6 +201,8 @@ class Pager:
             self.total = total if request.after is None else position + total
         self.offset += received
         self.after = item_id(items[-1]) if items else None
+        if items and self.after is None:
+            raise ValueError("keyset paging needs the id of every record; this page's last one has none")
         out = self._take(items, dedupe=False)
         if (received == 0 or self.after is None or self.remaining == 0
                 or (self.total is not None and self.offset >= self.total)):
