@@ -157,3 +157,17 @@ def test_a_record_gone_before_its_turn_is_skipped(fake_hub, hub_env, password_au
     gone = _fail_at(fake_hub, nodes, "DELETE", 5, 404)  # as if someone deleted it meanwhile
     assert run(mode, hub_env, password_auth, lambda c: c.nodes.filter(name__startswith="tmp-").delete()) == 129
     assert tmp_ids(fake_hub) == [gone]
+
+
+def test_async_bulk_update_keeps_within_the_rate_limit(fake_hub, hub_env, password_auth) -> None:
+    """Four updates at a time under a limit of 15 requests per second: the client's pacing
+    holds them back, so no POST meets a 429 (it would fail: a POST is never retried)."""
+    fake_hub.seed("nodes", 40, name="paced-{i}", hidden=False)
+    fake_hub.rate_limit = "15/1"
+    try:
+        count = run("async-4", hub_env, password_auth,
+                    lambda c: c.nodes.filter(name__startswith="paced-").update(hidden=True))
+    finally:
+        fake_hub.rate_limit = None
+    assert count == 40 and node_ids(fake_hub, hidden=False) == []
+    assert methods(fake_hub) == {"GET": 1, "POST": 40}

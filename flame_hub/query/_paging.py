@@ -52,7 +52,9 @@ class Page(Generic[T]):
 
     ``items`` are the models of this page (records already yielded on an earlier page are left
     out), ``total`` the Hub's count of all matching records, ``limit``/``offset`` what the Hub
-    applied (it clamps ``limit`` to 50), ``meta`` the raw ``meta`` object.
+    applied (it clamps ``limit`` to 50), ``meta`` the raw ``meta`` object. On keyset pages
+    (after the first; see :class:`Pager`) the Hub counts only the records after the last id:
+    ``total`` and ``offset`` then add the records read before the page.
     """
 
     items: list[T]
@@ -170,7 +172,7 @@ class Pager:
             return None
         meta = meta or {}
         total = _int(meta.get("total"))
-        if request.after is not None or (self.keyset and request.offset == self.start):
+        if self.keyset:
             return self._receive_keyset(request, items, meta, total)
         shrink = max(0, self.total - total) if total is not None and self.total is not None else 0
         if self._consumed:  # the loop body ran between the last read and this one

@@ -728,4 +728,3 @@ class AsyncQuerySet(BaseQuerySet[T]):
             for _ in range(min(self.page_concurrency, len(bulk.ids))):
                 group.start_soon(worker)
         return bulk.outcome()
-
