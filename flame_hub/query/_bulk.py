@@ -110,8 +110,8 @@ def bulk_method(qs: Any, operation: str, unfiltered: bool, changes: dict[str, An
             f"filter. Filter it, or say so: {operation}({'..., ' if changes else ''}unfiltered=True)")
     method = getattr(qs._backend, f"{operation}_{res.singular}", None)
     if method is None:
-        raise TypeError(f"{operation}() needs a client with {operation}_{res.singular}(); this "
-                        f"QuerySet's backend is a {type(qs._backend).__name__}")
+        raise TypeError(f"{operation}() of {res.name} calls {operation}_{res.singular}(), which this "
+                        f"QuerySet's {type(qs._backend).__name__} does not have")
     return method
 
 
