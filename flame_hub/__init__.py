@@ -48,6 +48,7 @@ from .errors import (
     HubConnectionError,
     HubError,
     HubTimeout,
+    InvalidArgument,
     MultipleObjectsReturned,
     NotFound,
     RateLimited,
@@ -68,7 +69,7 @@ __all__ = [
     "auth", "errors", "models", "types",
     "HubError", "HubAPIError", "BadRequest", "Unauthorized", "AuthenticationError", "Forbidden", "NotFound",
     "Conflict", "RateLimited", "ServerError", "HubConnectionError", "HubTimeout", "MultipleObjectsReturned",
-    "WaitError", "WaitTimeout", "WaitFailed",
+    "WaitError", "WaitTimeout", "WaitFailed", "InvalidArgument",
 ]
 
 # Imported on first use: ``testing`` is the fake Hub (its server needs the ``testing`` extra).

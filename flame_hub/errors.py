@@ -45,6 +45,7 @@ __all__ = [
     "WaitError",
     "WaitTimeout",
     "WaitFailed",
+    "InvalidArgument",
     "ErrorResponse",
     "error_from_response",
     "is_token_refusal",
@@ -421,6 +422,14 @@ class WaitTimeout(WaitError, TimeoutError):
 class WaitFailed(WaitError):
     """The record reached a terminal failure state (``buildStatus`` failed, an approval
     rejected, ...) or disappeared: the awaited state cannot come any more."""
+
+
+class InvalidArgument(HubError, ValueError):
+    """A value given to the client cannot be what the Hub expects: a filter value of the wrong
+    type (``filter(hidden="yes")``) or a ``create_*``/``update_*`` argument that does not
+    validate. Raised before anything is sent; the message names the filter or the helper and
+    the argument, the value given and what is expected. A ``ValueError``, so ``except
+    ValueError`` keeps catching it."""
 
 
 _BY_STATUS: dict[int, type[HubAPIError]] = {

@@ -12,7 +12,11 @@ Wire keys in this registry are spelled as the era sends them (camelCase on 0.14,
 
 from __future__ import annotations
 
+import datetime as _dt
+import decimal
+import enum as _enum
 import json
+import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources as _pkg_resources
@@ -59,6 +63,96 @@ class FieldSpec:
     @property
     def attr(self) -> str:
         return to_snake(self.name)
+
+    @property
+    def kind(self) -> str | None:
+        """The kind of value the field holds, as the client checks it: ``uuid``, ``boolean``,
+        ``enum``, ``integer``, ``number``, ``date-time``, ``string``, or None (not checked:
+        objects, arrays, unknown types)."""
+        return value_kind(self.attr, self)
+
+    def expected(self) -> str:
+        """What a value of this field must be, in words (for error messages)."""
+        return expected_value(self.attr, self)
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` can stand for this field (``None`` always can; nullability is the
+        Hub's business). Ids accept a ``uuid.UUID``, a UUID string or a model with ``.id``;
+        enums a member's value or a Python enum member; date-times a ``datetime``/``date`` or
+        an ISO-8601 string."""
+        return value_accepted(value_kind(self.attr, self), self.enum, value)
+
+
+def _is_id_name(attr: str) -> bool:
+    return attr == "id" or attr.endswith("_id")
+
+
+def value_kind(attr: str, spec: FieldSpec | None) -> str | None:
+    """The checked kind of a field (see :attr:`FieldSpec.kind`); a field the catalog does not
+    describe is an id when its name is ``id`` or ends in ``_id``, else unchecked."""
+    if spec is None or spec.type is None:
+        return "uuid" if _is_id_name(to_snake(attr)) else None
+    if spec.format == "uuid":
+        return "uuid"
+    if spec.enum:
+        return "enum"
+    if spec.format == "date-time":
+        return "date-time"
+    if spec.type in ("boolean", "integer", "number", "string"):
+        return spec.type
+    return None
+
+
+def expected_value(attr: str, spec: FieldSpec | None) -> str:
+    """What a value of the field must be, in words."""
+    kind = value_kind(attr, spec)
+    if kind == "enum":
+        return "one of " + ", ".join(repr(v) for v in spec.enum)  # type: ignore[union-attr]
+    return _EXPECTED.get(kind, "any value")
+
+
+_EXPECTED = {
+    "uuid": "a UUID (a uuid.UUID, a UUID string or a record with an .id)",
+    "boolean": "True or False (a bool)",
+    "integer": "an int",
+    "number": "a number (int, float or Decimal)",
+    "date-time": "a datetime, a date or an ISO-8601 string",
+    "string": "a str",
+}
+
+
+def value_accepted(kind: str | None, members: tuple[str, ...] | None, value: Any) -> bool:
+    """Whether ``value`` fits a field of ``kind`` (see :func:`value_kind`)."""
+    if value is None or kind is None:
+        return True
+    if isinstance(value, _enum.Enum) and kind in ("enum", "string"):
+        value = value.value
+    if kind == "uuid":
+        inner = getattr(value, "id", None)
+        value = value if inner is None or callable(inner) else inner
+        if isinstance(value, uuid.UUID):
+            return True
+        try:
+            return isinstance(value, str) and uuid.UUID(value) is not None
+        except ValueError:
+            return False
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
+    if kind == "date-time":
+        if isinstance(value, (_dt.datetime, _dt.date)):
+            return True
+        try:
+            return isinstance(value, str) and _dt.datetime.fromisoformat(
+                value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value) is not None
+        except ValueError:
+            return False
+    if kind == "enum":
+        return isinstance(value, str) and value in (members or ())
+    return isinstance(value, str)  # "string"
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ U1 = uuid.UUID("4b3ca244-c488-4e86-ae3d-a677cd8255c4")
 U2 = uuid.UUID("16c9e5fe-546f-4754-974a-59fd1a9719b8")
 A_REALM = SimpleNamespace(id=U1, name="master")  # any model with an id
 FIND_EXAMPLE = dict(  # the upstream-client.md §4 example, minus the keys nodes cannot filter on
-    filter={"name": ("~", "abc"), "realm_id": "r1", "registry.name": "x", "hidden": False, "robot_id": None},
+    filter={"name": ("~", "abc"), "realm_id": str(U1), "registry.name": "x", "hidden": False, "robot_id": None},
     page={"limit": 10, "offset": 20}, sort={"by": "created_at", "order": "descending"},
     fields=["public_key"],
 )
@@ -147,7 +147,7 @@ CHAINS: list[tuple[str, Dialect, Callable[[], Any]]] = [
      lambda: queryset_from_find_kwargs(qs("nodes"), filter={"name": ("like", "%lab")})),
     ("find-raw-string-operators", CURRENT,
      lambda: queryset_from_find_kwargs(qs("projects"), filter={"name": "!x", "displayName": ">=b",
-                                                               "realm_id": "r1,r2", "user_id": "null"})),
+                                                               "realm_id": f"{U1},{U2}", "user_id": "null"})),
     ("find-operator-enum-and-in", CURRENT,
      lambda: queryset_from_find_kwargs(qs("nodes"), filter={"id": ("!", [U1, U2]), "online": ("=", True)},
                                        sort={"by": "name"}, include="registry")),
@@ -165,7 +165,7 @@ CHAINS: list[tuple[str, Dialect, Callable[[], Any]]] = [
     ("legacy-projects-sort", LEGACY, lambda: qs("projects", LEGACY).sort("-created_at")),
     ("legacy-fields", LEGACY, lambda: qs("nodes", LEGACY).fields("name")),
     ("legacy-find-example", LEGACY,
-     lambda: queryset_from_find_kwargs(qs("projects", LEGACY), filter={"name": ("~", "abc"), "realm_id": "r1"},
+     lambda: queryset_from_find_kwargs(qs("projects", LEGACY), filter={"name": ("~", "abc"), "realm_id": str(U1)},
                                        page={"limit": 10}, sort={"by": "created_at", "order": "descending"})),
     # -- Hub 0.12.3-0.12.7: rapiq v2 grammar, snake_case keys --------------------------------------
     ("transitional-endswith", TRANSITIONAL, lambda: qs("nodes", TRANSITIONAL).filter(name__endswith="lab")),

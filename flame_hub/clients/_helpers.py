@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from .._http import DEFAULT, parse_json, unwrap_list, unwrap_record
 from .._naming import to_snake, with_article
+from ..errors import InvalidArgument
 from ..dialects import Dialect
 from ..models import (
     UNSET,
@@ -568,7 +569,30 @@ def _body(client: Any, res: Resource, kind: str, values: dict[str, Any],
             raise ValueError(
                 f"create_{res.singular}() needs {', '.join(_shown(res, a) for a in missing)}"
             )
-    return request_model(res, kind).model_validate(given).to_body(client.dialect.wire_key)
+    return _validated(res, kind, spec, given).to_body(client.dialect.wire_key)
+
+
+def _validated(res: Resource, kind: str, spec: EraSpec, given: dict[str, Any]) -> Any:
+    """``given`` as a ``Create<X>``/``Update<X>``; a value that is not what the registry says
+    the field holds (the filter values' check), or that the model refuses, raises
+    :class:`~flame_hub.errors.InvalidArgument` naming the helper and the argument."""
+    helper = f"{kind}_{res.singular}()"
+    fields = {python_attr(k): f for k, f in (
+        (spec.update_fields if kind == "update" else {**spec.create_required, **spec.create_optional}).items())}
+    for attr, value in given.items():
+        field = fields.get(attr)
+        if field is not None and not field.accepts(value):
+            raise InvalidArgument(f"{helper}: argument {_shown(res, attr)!r} expects "
+                                  f"{field.expected()}, got {value!r}")
+    try:
+        return request_model(res, kind).model_validate(given)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        loc = problem.get("loc") or ()
+        attr = str(loc[0]) if loc else None
+        shown = f"argument {_shown(res, attr)!r}" if attr else "arguments"
+        value = f", got {given[attr]!r}" if attr in given else ""
+        raise InvalidArgument(f"{helper}: {shown}: {problem.get('msg', exc)}{value}") from None
 
 
 def _update_helper(res: Resource) -> Helper:

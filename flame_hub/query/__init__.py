@@ -2,8 +2,9 @@
 walk every page by themselves.
 
     nodes = core.nodes.filter(name__startswith="lab", hidden=False).sort("-created_at")
-    for node in nodes: ...                 # 50 per request, offset advanced by items received
+    for node in nodes: ...                 # 50 per request; safe to delete or update in the loop
     nodes.count(); nodes.first(); nodes[100:150]
+    nodes.update(hidden=True); nodes.delete()   # ids first, then one helper call each
 
 The compiler (:mod:`._compile`) and the pagination planner (:mod:`._paging`) are sans-IO and
 shared by :class:`QuerySet` and :class:`AsyncQuerySet`; clients supply a :class:`PageBackend` /
@@ -11,6 +12,7 @@ shared by :class:`QuerySet` and :class:`AsyncQuerySet`; clients supply a :class:
 the first one concurrently (``page_concurrency``, default 4; ``qs.concurrency(n)``), in order.
 """
 
+from ._bulk import BulkOperationError
 from ._compile import CompiledQuery, QueryState, SortKey, allowed_fields, compile_query
 from ._find import filter_to_q, queryset_from_find_kwargs
 from ._lookups import LOOKUPS, Condition, Q
@@ -19,6 +21,7 @@ from ._queryset import AsyncPageBackend, AsyncQuerySet, BaseQuerySet, PageBacken
 
 __all__ = [
     "QuerySet",
+    "BulkOperationError",
     "AsyncQuerySet",
     "BaseQuerySet",
     "Q",

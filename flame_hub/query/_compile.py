@@ -21,7 +21,8 @@ from typing import Any, Union
 
 from .._naming import to_snake
 from ..dialects import Dialect
-from ..resources import EraSpec, Resource
+from ..errors import InvalidArgument
+from ..resources import EraSpec, FieldSpec, Resource, expected_value, value_accepted, value_kind
 from ._lookups import LIKE_OPERATORS, LOOKUPS, Condition, Q, scalar_text
 
 # ---------------------------------------------------------------------------------------------
@@ -116,8 +117,18 @@ def _names(keys: Any) -> str:
 @dataclass(frozen=True)
 class _Key:
     wire: str  # "name", "realm.name"
-    type: str | None  # JSON type of the field on the record, when the catalog knows it
+    field: FieldSpec | None  # the field on the (related) record, when the catalog knows it
     include: str | None  # relation that must be included for this key
+
+    @property
+    def type(self) -> str | None:
+        """JSON type of the field, when the catalog knows it."""
+        return self.field.type if self.field is not None else None
+
+    @property
+    def attr(self) -> str:
+        """The snake_case name of the field itself (``name`` of ``realm.name``)."""
+        return to_snake(self.wire.rsplit(".", 1)[-1])
 
 
 def _target_spec(resource: Resource, spec: EraSpec, relation: str) -> tuple[Resource, EraSpec] | None:
@@ -128,9 +139,8 @@ def _target_spec(resource: Resource, spec: EraSpec, relation: str) -> tuple[Reso
     return (target, tspec) if tspec.available else None
 
 
-def _field_type(spec: EraSpec, wire: str) -> str | None:
-    f = spec.record_keys.get(wire)
-    return f.type if f is not None else None
+def _field_type(spec: EraSpec, wire: str) -> FieldSpec | None:
+    return spec.record_keys.get(wire)
 
 
 def resolve_filter_key(dialect: Dialect, resource: Resource, path: tuple[str, ...]) -> _Key:
@@ -241,6 +251,26 @@ def _retyped(text: str) -> str | None:
     if _JS_NUMBER.match(text):
         return f"the Hub reads {text!r} as a number"
     return None
+
+
+def check_value(resource: Resource, cond: Condition, key: _Key) -> None:
+    """Refuse a filter value that cannot be what the field holds (InvalidArgument naming the
+    field, the value and what is expected). The field's kind comes from the registry: ids
+    (and ``*_id``) are UUIDs, booleans bools, enums members, numbers numbers, date-times
+    datetimes or ISO-8601 strings. The LIKE lookups take text (checked when built)."""
+    if cond.op in LIKE_OPERATORS:
+        return
+    kind = value_kind(key.attr, key.field)
+    members = key.field.enum if key.field is not None else None
+    values = cond.value if cond.op == "in" else (cond.value,)
+    for value in values:
+        if not value_accepted(kind, members, value):
+            shown = f"{cond.name}={value!r}" if cond.op != "in" else f"{cond.name}__in (element {value!r})"
+            hint = " (pass a bool, not a string)" if (
+                kind == "boolean" and isinstance(value, str)) else ""
+            raise InvalidArgument(
+                f"cannot filter {resource.name} by {shown}: {cond.name} expects "
+                f"{expected_value(key.attr, key.field)}{hint}")
 
 
 class _NeedsExpression(Exception):
@@ -385,6 +415,8 @@ def compile_filter(dialect: Dialect, resource: Resource, where: Q | None, *,
         _check_required(resource, spec, [])
         return [], []
     keys = {c.path: resolve_filter_key(dialect, resource, c.path) for c in _conditions(node)}
+    for cond in _conditions(node):
+        check_value(resource, cond, keys[cond.path])
     includes = [k.include for k in keys.values() if k.include]
     top = [node] if isinstance(node, Condition) else list(node.children) if isinstance(node, _And) else None
     reason: str | None = None

@@ -38,10 +38,12 @@ def check_concurrency(value: Any) -> int:
 
 @dataclass(frozen=True)
 class PageRequest:
-    """One list request: ``page[offset]`` and ``page[limit]``."""
+    """One list request: ``page[offset]`` and ``page[limit]``; ``after``: keyset paging, only
+    the records whose id comes after this one in the sort direction (then ``offset`` is 0)."""
 
     offset: int
     limit: int
+    after: Any = None
 
 
 @dataclass
@@ -50,7 +52,9 @@ class Page(Generic[T]):
 
     ``items`` are the models of this page (records already yielded on an earlier page are left
     out), ``total`` the Hub's count of all matching records, ``limit``/``offset`` what the Hub
-    applied (it clamps ``limit`` to 50), ``meta`` the raw ``meta`` object.
+    applied (it clamps ``limit`` to 50), ``meta`` the raw ``meta`` object. On keyset pages
+    (after the first; see :class:`Pager`) the Hub counts only the records after the last id:
+    ``total`` and ``offset`` then add the records read before the page.
     """
 
     items: list[T]
@@ -84,12 +88,28 @@ class Pager:
     """Plans the requests of one iteration and filters what it yields.
 
     ``start``: offset of the first record; ``page_size``: records per request (<= the Hub's max);
-    ``cap``: records to yield at most (None = all).
+    ``cap``: records to yield at most (None = all); ``keyset``: continue after the last id
+    (the query is sorted by id alone; the caller turns ``PageRequest.after`` into a filter).
+
+    **Offset paging** (the default) survives a loop body that deletes or updates records: every
+    page's ``meta.total`` is compared with the one before; when it shrank by ``d``, up to ``d``
+    unseen records may have moved in front of the cursor, so a page read further on is
+    discarded and read again ``d`` records earlier (records seen already are dropped by id).
+    The next request is placed as far back as the last observed shrink predicts (the share of
+    the records handed to the loop body that went away, applied to the ones handed out since),
+    so a loop that deletes what it gets costs one discarded page in all; undisturbed, nothing
+    is re-read.
+
+    **Keyset paging** (``keyset=True``) asks for "the first page after the last id" instead: no
+    change anywhere can shift it, nothing is re-read, no set of seen ids is kept.
     """
 
-    def __init__(self, *, start: int = 0, page_size: int = 50, cap: int | None = None) -> None:
+    def __init__(self, *, start: int = 0, page_size: int = 50, cap: int | None = None,
+                 keyset: bool = False) -> None:
         if start < 0 or page_size < 1 or (cap is not None and cap < 0):
             raise ValueError("start >= 0, page_size >= 1 and cap >= 0 are required")
+        self.start = start
+        #: offset paging: position of the first record not read yet (a lower bound)
         self.offset = start
         self.page_size = page_size
         self.remaining = cap
@@ -99,7 +119,16 @@ class Pager:
         #: records the Hub serves per full page (its applied ``meta.limit`` may be below the
         #: asked one); speculative offsets step by this
         self.stride = page_size
+        self.keyset = keyset
+        #: keyset paging: the id of the last record read (None before the first page)
+        self.after: Any = None
         self._seen: set[Any] = set()
+        #: the share of the records handed to the loop body that left the query by the next
+        #: read (1.0 for a loop that deletes what it gets; 0 undisturbed)
+        self._ratio = 0.0
+        self._handed = 0  # records handed out since the current batch was planned
+        self._consumed = 0  # ... and before it (the loop body had them when it was read)
+        self._back = 0  # how far the current batch was placed back
 
     def _limit(self, remaining: int | None) -> int:
         return self.page_size if remaining is None else max(1, min(self.page_size, remaining))
@@ -108,59 +137,106 @@ class Pager:
         """The next request, or None when the iteration is over."""
         if self.done:
             return None
-        return PageRequest(self.offset, self._limit(self.remaining))
+        if self.keyset and self.after is not None:
+            return PageRequest(0, self._limit(self.remaining), self.after)
+        back = min(round(self._ratio * self._handed), self.offset - self.start)
+        self._back = back
+        remaining = None if self.remaining is None else self.remaining + back
+        return PageRequest(self.offset - back, self._limit(remaining))
 
     def next_requests(self, count: int) -> list[PageRequest]:
         """Up to ``count`` consecutive requests, assuming full pages; more than one only once
-        ``total`` is known (for concurrent fetching)."""
+        ``total`` is known and when paging by offset (for concurrent fetching)."""
         first = self.next_request()
+        self._consumed, self._handed = self._handed, 0
         if first is None:
             return []
         out = [first]
-        if self.total is None:
+        if self.total is None or self.keyset:
             return out
-        offset, remaining = self.offset, self.remaining
+        offset, remaining = first.offset, self.remaining
+        total = self.total - self._back  # as many records as the back-step expects to be gone
         while True:
             served = min(out[-1].limit, self.stride)  # what the last request will bring, if full
             offset += served
             remaining = None if remaining is None else remaining - served
-            if len(out) >= count or offset >= self.total or remaining == 0:
+            if len(out) >= count or offset >= total or (remaining is not None and remaining <= 0):
                 return out
             out.append(PageRequest(offset, self._limit(remaining)))
 
     def receive(self, request: PageRequest, items: list[Any], meta: dict | None) -> Page | None:
-        """Take the answer to ``request``; returns the page to yield, or None if ``request`` was a
-        speculative one whose offset no longer matches (discard it and ask again)."""
-        if self.done or request.offset != self.offset:
+        """Take the answer to ``request``; returns the page to yield, or None if the page must
+        be discarded and asked again (a speculative offset that turned out wrong, or records
+        that moved in front of the cursor since the last page)."""
+        if self.done:
             return None
         meta = meta or {}
-        self.requests += 1
         total = _int(meta.get("total"))
+        if self.keyset:
+            return self._receive_keyset(request, items, meta, total)
+        shrink = max(0, self.total - total) if total is not None and self.total is not None else 0
+        if self._consumed:  # the loop body ran between the last read and this one
+            self._ratio, self._consumed = min(1.0, shrink / self._consumed), 0
+        bound = max(self.start, self.offset - shrink)
+        if request.offset > bound:
+            self.offset = bound  # unseen records may now sit between bound and request.offset
+            self.total = total if total is not None else self.total
+            return None
+        self.requests += 1
         if total is not None:
             self.total = total
         received = len(items)
+        self.offset = request.offset + received
+        out = self._take(items, dedupe=True)
+        if received == 0 or (self.total is not None and self.offset >= self.total) or self.remaining == 0:
+            self.done = True
+        return self._page(request, out, meta, request.offset)
+
+    def _receive_keyset(self, request: PageRequest, items: list[Any], meta: dict,
+                        total: int | None) -> Page | None:
+        if request.after != self.after:
+            return None
+        self.requests += 1
+        received = len(items)
+        position = self.offset  # records before this page, as far as we know
+        if total is not None:
+            self.total = total if request.after is None else position + total
         self.offset += received
+        self.after = item_id(items[-1]) if items else None
+        if items and self.after is None:
+            raise ValueError("keyset paging needs the id of every record; this page's last one has none")
+        out = self._take(items, dedupe=False)
+        if (received == 0 or self.after is None or self.remaining == 0
+                or (self.total is not None and self.offset >= self.total)):
+            self.done = True
+        return self._page(request, out, meta, position)
+
+    def _take(self, items: list[Any], *, dedupe: bool) -> list[Any]:
         out: list[Any] = []
         for item in items:
             if self.remaining is not None and len(out) >= self.remaining:
                 break
-            ident = item_id(item)
-            if ident is not None:
-                if ident in self._seen:
-                    continue
-                self._seen.add(ident)
+            if dedupe:
+                ident = item_id(item)
+                if ident is not None:
+                    if ident in self._seen:
+                        continue
+                    self._seen.add(ident)
             out.append(item)
         if self.remaining is not None:
             self.remaining -= len(out)
-        if received == 0 or (self.total is not None and self.offset >= self.total) or self.remaining == 0:
-            self.done = True
+        self._handed += len(out)
+        return out
+
+    def _page(self, request: PageRequest, out: list[Any], meta: dict, position: int) -> Page:
         limit = _int(meta.get("limit"))
         offset = _int(meta.get("offset"))
         if limit is not None and 0 < limit < request.limit:
             self.stride = min(self.stride, limit)  # the Hub clamps harder than we asked
         return Page(items=out, total=self.total,
                     limit=request.limit if limit is None else limit,
-                    offset=request.offset if offset is None else offset, meta=meta)
+                    offset=position if request.after is not None or offset is None else offset,
+                    meta=meta)
 
 
 class Walk:

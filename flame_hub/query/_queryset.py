@@ -24,7 +24,8 @@ from ..dialects import Dialect
 from ..errors import MultipleObjectsReturned, NotFound
 from ..resources import Resource
 from ._compile import CompiledQuery, QueryState, _split, compile_query
-from ._lookups import Q
+from ._bulk import Bulk, bulk_method, check_ready, record_id
+from ._lookups import Condition, Q
 from ._paging import DEFAULT_PAGE_CONCURRENCY, Page, PageRequest, Pager, Params, Walk, check_concurrency
 from ._values import AsyncRows, Rows
 
@@ -279,10 +280,36 @@ class BaseQuerySet(Generic[T]):
     # -- evaluation steps (sans-IO, shared) -----------------------------------------------
 
     def _pairs(self, req: PageRequest) -> Params:
+        if req.after is not None:
+            return self._after(req.after).pairs(req.offset, req.limit)
         return self.compiled().pairs(req.offset, req.limit)
 
+    _NIL_ID = "00000000-0000-0000-0000-000000000000"
+
+    def _after(self, ident: Any) -> CompiledQuery:
+        """This query narrowed to the records after ``ident`` in its id order (keyset paging)."""
+        key = self.compiled().sort[0]
+        after = Q._make((Condition(("id",), "lt" if key.desc else "gt", ident),), Q.AND)
+        where = after if self._state.where is None else self._state.where & after
+        return compile_query(self.dialect, self._resource, replace(self._state, where=where))
+
+    def _keyset(self) -> bool:
+        """Whether pages can continue after the last id instead of at an offset: the query is
+        sorted by id alone (the default wherever the Hub sorts by id), the Hub filters by id,
+        and the query's own filter still compiles with the extra ``id`` condition (two
+        conditions on ``id`` need the expression form, which Hub 0.8.5 lacks)."""
+        sort = self.compiled().sort
+        if self._state.raw or [k.wire for k in sort] != [self.dialect.wire_key("id")]:
+            return False
+        try:
+            self._after(self._NIL_ID)
+        except ValueError:
+            return False
+        return True
+
     def _pager(self) -> Pager:
-        return Pager(start=self._state.offset, page_size=self._page_size(), cap=self._state.cap)
+        return Pager(start=self._state.offset, page_size=self._page_size(), cap=self._state.cap,
+                     keyset=self._keyset())
 
     def _walk(self, width: int = 1) -> Walk:
         """The batches and pages of one iteration, ``width`` requests at a time."""
@@ -366,13 +393,14 @@ class BaseQuerySet(Generic[T]):
                 f"get() matched {total} {self._resource.name} instead of one: {self!r}")
         return page.items[0]
 
-    def _op_all(self, width: int = 1) -> _Op:
-        out: list[T] = []
+    def _op_all(self, width: int = 1, pick: Any = None) -> _Op:
+        """Every record (``pick``: what to keep of each, e.g. its id)."""
+        out: list[Any] = []
         walk = self._walk(width)
         while (batch := walk.batch()) is not None:
             results = yield _Fetch(batch)
             for page in walk.pages(results):
-                out.extend(page.items)
+                out.extend(page.items if pick is None else map(pick, page.items))
         return out
 
     def _getter(self, args: tuple[Q, ...], lookups: dict[str, Any]) -> "BaseQuerySet[T]":
@@ -538,6 +566,46 @@ class QuerySet(BaseQuerySet[T]):
         qs = self._getter(args, lookups)
         return qs._run(qs._op_get())
 
+    def delete(self, *, unfiltered: bool = False) -> int:
+        """Delete every matching record; returns how many were deleted.
+
+        The matching ids are listed first (one request per 50), then each record is deleted
+        with the client's ``delete_<x>()``. Records already gone when their turn comes (404) are
+        skipped and not counted. A QuerySet without a filter or slice is refused unless
+        ``unfiltered=True``. When a call fails, the operation stops and raises
+        :class:`~flame_hub.query.BulkOperationError` naming the ids done and not done.
+        """
+        return self._bulk("delete", unfiltered, {})
+
+    def update(self, *, unfiltered: bool = False, **changes: Any) -> int:
+        """Apply ``changes`` (``update_<x>()`` arguments, e.g. ``hidden=True``) to every
+        matching record; returns how many were updated.
+
+        Like :meth:`delete`: the changes are checked first (a malformed value raises before any
+        request), then the ids are listed, then each record is updated with ``update_<x>()``
+        (a ``POST``, never retried). Same refusal of an unfiltered QuerySet, same error.
+        """
+        return self._bulk("update", unfiltered, changes)
+
+    def _bulk(self, operation: str, unfiltered: bool, changes: dict[str, Any]) -> int:
+        method = bulk_method(self, operation, unfiltered, changes)
+        detect = getattr(self._backend, "detect_dialect", None)
+        if detect is not None:
+            detect()
+        check_ready(self, operation, method, changes)
+        bulk = Bulk(operation, self._resource, self._run(self._op_all(pick=record_id)))
+        self._result_cache = None
+        for ident in bulk.ids:
+            if bulk.stopped:
+                break
+            try:
+                method(ident, **changes)
+            except Exception as exc:  # noqa: BLE001 - reported with the ids done and not done
+                bulk.settle(ident, exc)
+            else:
+                bulk.settle(ident, None)
+        return bulk.outcome()
+
 
 class AsyncQuerySet(BaseQuerySet[T]):
     """The awaitable twin of :class:`QuerySet`: same chaining; ``async for``,
@@ -659,3 +727,40 @@ class AsyncQuerySet(BaseQuerySet[T]):
         """The only record matching; raises NotFound or MultipleObjectsReturned (one request)."""
         qs = self._getter(args, lookups)
         return await qs._run(qs._op_get())
+
+    async def delete(self, *, unfiltered: bool = False) -> int:
+        """Awaitable twin of :meth:`QuerySet.delete`; up to :attr:`page_concurrency` deletes at
+        once (within the client's rate-limit pacing)."""
+        return await self._bulk("delete", unfiltered, {})
+
+    async def update(self, *, unfiltered: bool = False, **changes: Any) -> int:
+        """Awaitable twin of :meth:`QuerySet.update`; up to :attr:`page_concurrency` updates at
+        once (within the client's rate-limit pacing)."""
+        return await self._bulk("update", unfiltered, changes)
+
+    async def _bulk(self, operation: str, unfiltered: bool, changes: dict[str, Any]) -> int:
+        method = bulk_method(self, operation, unfiltered, changes)
+        detect = getattr(self._backend, "detect_dialect", None)
+        if detect is not None:
+            await detect()
+        check_ready(self, operation, method, changes)
+        bulk = Bulk(operation, self._resource,
+                    await self._run(self._op_all(self.page_concurrency, pick=record_id)))
+        self._result_cache = None
+        todo = iter(bulk.ids)
+
+        async def worker() -> None:
+            for ident in todo:  # shared by the workers: each id is taken once
+                if bulk.stopped:
+                    return
+                try:
+                    await method(ident, **changes)
+                except Exception as exc:  # noqa: BLE001 - reported with the ids done and not done
+                    bulk.settle(ident, exc)
+                else:
+                    bulk.settle(ident, None)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(min(self.page_concurrency, len(bulk.ids))):
+                group.start_soon(worker)
+        return bulk.outcome()
