@@ -289,7 +289,9 @@ def clients_page() -> Page:
         for member in _shared_members(concrete):
             attr = inspect.getattr_static(concrete[0], member)
             aliases = [f"flame_hub.{c.__name__}.{member}" for c in concrete]
-            page.heading(3, f"`{member}`", f"flame_hub.clients.{base.__name__}.{member}", *aliases)
+            primary = (f"flame_hub.clients.{base.__name__}.{member}" if hasattr(base, member)
+                       else aliases.pop(0))  # set by each concrete class (``service``)
+            page.heading(3, f"`{member}`", primary, *aliases)
             if isinstance(attr, property):
                 ret = inspect.signature(attr.fget).return_annotation
                 page.add(f"```python\n{member}: {type_name(ret)}  # property\n```\n",
