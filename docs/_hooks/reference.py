@@ -100,17 +100,44 @@ def type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation).replace("typing.", ""))
 
 
+class _Shown:
+    """An annotation as ``inspect`` should print it: the readable type, without quotes."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 def signature_block(name: str, signature: inspect.Signature, *, prefix: str = "def") -> str:
     """A fenced Python block with the signature, one parameter per line when it is long."""
-    params = [str(p) for p in signature.parameters.values()]
+    empty = inspect.Signature.empty
+    params = [p.replace(annotation=_Shown(type_name(p.annotation)))
+              if p.annotation is not empty else p for p in signature.parameters.values()]
     ret = signature.return_annotation
-    tail = "" if ret is inspect.Signature.empty else f" -> {type_name(ret)}"
-    one_line = f"{prefix} {name}({', '.join(params)}){tail}"
+    shown = signature.replace(parameters=params, return_annotation=(
+        empty if ret is empty or prefix == "class" else _Shown(type_name(ret))))
+    one_line = f"{prefix} {name}{shown}"
     if len(one_line) <= 96:
         code = one_line
     else:
-        code = f"{prefix} {name}(\n" + "".join(f"    {p},\n" for p in params) + f"){tail}"
+        tail = str(shown).rpartition(")")[2]
+        args = str(shown.replace(return_annotation=empty))[1:-1].split(", ")
+        code = (f"{prefix} {name}(\n" + "".join(f"    {a},\n" for a in _rejoin(args))
+                + f"){tail}")
     return f"```python\n{code}\n```\n"
+
+
+def _rejoin(pieces: list[str]) -> list[str]:
+    """Undo a split on ", " inside brackets (``dict[str, Any]``)."""
+    out: list[str] = []
+    for piece in pieces:
+        if out and out[-1].count("[") > out[-1].count("]"):
+            out[-1] += ", " + piece
+        else:
+            out.append(piece)
+    return out
 
 
 # --- pages ---------------------------------------------------------------------------------------
