@@ -141,3 +141,16 @@ def test_docstring_roles_become_markdown(hook):
     """)
     assert text.startswith("See `Q` and `flame_hub.query.compile_query`.")
     assert "Example:\n\n    core.nodes.count()" in text
+
+
+def test_readme_sections_the_site_reuses_exist(hook):
+    """``<!-- readme-section: X -->`` pulls README's ``## X`` into a page at build time."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    markers = [(page, title) for page in DOCS.rglob("*.md")
+               for title in hook._README_SECTION.findall(page.read_text("utf-8"))]
+    assert markers, "no page reuses a README section any more: drop this test"
+    for page, title in markers:
+        body = hook.readme_section(readme, title)
+        assert len(body) > 200 and "\n## " not in body, (page, title)
+    with pytest.raises(ValueError, match="no '## Nope' section"):
+        hook.readme_section(readme, "Nope")

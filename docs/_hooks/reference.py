@@ -407,6 +407,26 @@ def on_files(files: Any, config: Any) -> Any:
     return files
 
 
+_README_SECTION = re.compile(r"<!-- readme-section: (.+?) -->")
+
+
+def readme_section(readme: str, title: str) -> str:
+    """The body of the README's ``## title`` section (up to the next ``## ``)."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", readme, re.M | re.S)
+    if match is None:
+        raise ValueError(f"README.md has no '## {title}' section")
+    return match.group(1).strip() + "\n"
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    """``<!-- readme-section: Title -->`` in a page becomes that README section: one text for
+    facts the README already states (the README stays the source)."""
+    if "readme-section:" not in markdown:
+        return markdown
+    readme = (Path(config["config_file_path"]).parent / "README.md").read_text("utf-8")
+    return _README_SECTION.sub(lambda m: readme_section(readme, m.group(1)), markdown)
+
+
 _ID = re.compile(r'\sid="([^"]+)"')
 
 
