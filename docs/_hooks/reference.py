@@ -41,6 +41,8 @@ import flame_hub.models as models
 from flame_hub.clients import AsyncClient, SyncClient, helpers_of
 from flame_hub.clients._base import resources_of_service
 from flame_hub.clients._helpers import crud_helpers
+from flame_hub.dialects import CURRENT, LEGACY
+from flame_hub.query._compile import _names, _relation_filter_names
 from flame_hub.resources import ERAS, Resource
 
 #: service -> (page, title, sync client, async client)
@@ -224,15 +226,22 @@ def _eras_line(res: Resource) -> str:
 
 
 def _allow_list_table(res: Resource) -> list[str]:
-    eras = [era for era in ERAS if res.eras[era].available]
+    """What a resource's QuerySet accepts on each era, in the Python names (and from the same
+    functions) the query compiler uses in its refusals."""
+    dialects = [d for d in (CURRENT, LEGACY) if res.eras[d.catalog_era].available]
 
-    def keys(values: Any) -> str:
-        return ", ".join(f"`{v}`" for v in values) or "–"
+    def keys(names: str) -> str:
+        return "–" if names == "(none)" else ", ".join(f"`{n}`" for n in names.split(", "))
 
-    rows = ["| | " + " | ".join(f"Hub {e}" for e in eras) + " |", "|---" * (len(eras) + 1) + "|"]
-    for label, get in (("filter by", lambda s: s.filters), ("sort by", lambda s: s.sorts),
-                       ("include", lambda s: s.relations)):
-        rows.append(f"| {label} | " + " | ".join(keys(get(res.eras[e])) for e in eras) + " |")
+    rows = ["| | " + " | ".join(f"Hub {d.catalog_era}" for d in dialects) + " |",
+            "|---" * (len(dialects) + 1) + "|"]
+    for label, names in (
+        ("filter by", lambda d: _names(d.spec(res).filters)),
+        ("filter through a relation", lambda d: _relation_filter_names(d, res)),
+        ("sort by", lambda d: _names(d.spec(res).sorts)),
+        ("include", lambda d: _names(d.spec(res).relations)),
+    ):
+        rows.append(f"| {label} | " + " | ".join(keys(names(d)) for d in dialects) + " |")
     return rows
 
 
