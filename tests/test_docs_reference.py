@@ -154,3 +154,17 @@ def test_readme_sections_the_site_reuses_exist(hook):
         assert len(body) > 200 and "\n## " not in body, (page, title)
     with pytest.raises(ValueError, match="no '## Nope' section"):
         hook.readme_section(readme, "Nope")
+
+
+def test_signatures_read_like_python(hook):
+    import inspect
+
+    def f(a, /, b: int | None = None, *, c: dict[str, int] = None) -> list[str]:  # strings here
+        pass
+
+    assert hook.signature_block("f", inspect.signature(f)) == (
+        "```python\ndef f(a, /, b: int | None = None, *, c: dict[str, int] = None) -> list[str]\n```\n")
+    long = hook.signature_block("CoreClient", inspect.signature(flame_hub.CoreClient), prefix="class")
+    assert long.startswith("```python\nclass CoreClient(\n    base_url: str | None = None,\n")
+    assert "    *,\n    client: httpx.Client | httpx.AsyncClient | None = None,\n" in long
+    assert "'" not in long and long.endswith("\n)\n```\n")

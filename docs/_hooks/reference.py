@@ -112,34 +112,34 @@ class _Shown:
         return self.text
 
 
+def _parameters(signature: inspect.Signature) -> list[str]:
+    """The parameters as ``inspect`` prints them, with the ``/`` and ``*`` markers."""
+    out: list[str] = []
+    params = list(signature.parameters.values())
+    star = False
+    for i, p in enumerate(params):
+        if p.kind is p.KEYWORD_ONLY and not star:
+            out.append("*")
+        star = star or p.kind in (p.KEYWORD_ONLY, p.VAR_POSITIONAL)
+        out.append(str(p))
+        if p.kind is p.POSITIONAL_ONLY and (i + 1 == len(params)
+                                            or params[i + 1].kind is not p.POSITIONAL_ONLY):
+            out.append("/")
+    return out
+
+
 def signature_block(name: str, signature: inspect.Signature, *, prefix: str = "def") -> str:
     """A fenced Python block with the signature, one parameter per line when it is long."""
     empty = inspect.Signature.empty
-    params = [p.replace(annotation=_Shown(type_name(p.annotation)))
-              if p.annotation is not empty else p for p in signature.parameters.values()]
+    params = _parameters(signature.replace(parameters=[
+        p.replace(annotation=_Shown(type_name(p.annotation))) if p.annotation is not empty else p
+        for p in signature.parameters.values()]))
     ret = signature.return_annotation
-    shown = signature.replace(parameters=params, return_annotation=(
-        empty if ret is empty or prefix == "class" else _Shown(type_name(ret))))
-    one_line = f"{prefix} {name}{shown}"
-    if len(one_line) <= 96:
-        code = one_line
-    else:
-        tail = str(shown).rpartition(")")[2]
-        args = str(shown.replace(return_annotation=empty))[1:-1].split(", ")
-        code = (f"{prefix} {name}(\n" + "".join(f"    {a},\n" for a in _rejoin(args))
-                + f"){tail}")
+    tail = "" if ret is empty or prefix == "class" else f" -> {type_name(ret)}"
+    code = f"{prefix} {name}({', '.join(params)}){tail}"
+    if len(code) > 96:
+        code = f"{prefix} {name}(\n" + "".join(f"    {p},\n" for p in params) + f"){tail}"
     return f"```python\n{code}\n```\n"
-
-
-def _rejoin(pieces: list[str]) -> list[str]:
-    """Undo a split on ", " inside brackets (``dict[str, Any]``)."""
-    out: list[str] = []
-    for piece in pieces:
-        if out and out[-1].count("[") > out[-1].count("]"):
-            out[-1] += ", " + piece
-        else:
-            out.append(piece)
-    return out
 
 
 # --- pages ---------------------------------------------------------------------------------------
