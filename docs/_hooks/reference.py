@@ -318,9 +318,7 @@ def clients_page() -> Page:
         page.heading(2, f"`{base.__name__}`", f"flame_hub.clients.{base.__name__}")
         page.add(markdown_of(base.__doc__), "", "Base of " + ", ".join(
             f"`{c.__name__}`" for c in concrete) + ".", "",
-            signature_block(base.__name__, inspect.signature(base.__init__).replace(
-                parameters=list(inspect.signature(base.__init__).parameters.values())[1:]),
-                prefix="class"),
+            signature_block(base.__name__, inspect.signature(base), prefix="class"),
             markdown_of(base.__init__.__doc__), "")
         for member in _shared_members(concrete):
             attr = inspect.getattr_static(concrete[0], member)
