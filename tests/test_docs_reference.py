@@ -168,3 +168,17 @@ def test_signatures_read_like_python(hook):
     assert long.startswith("```python\nclass CoreClient(\n    base_url: str | None = None,\n")
     assert "    *,\n    client: httpx.Client | httpx.AsyncClient | None = None,\n" in long
     assert "'" not in long and long.endswith("\n)\n```\n")
+
+
+def test_the_build_check_finds_names_missing_from_the_html(hook, planned, tmp_path):
+    """What ``on_post_build`` runs: every promised anchor must be an id in its built page."""
+    pages = sorted(set(planned.values()))
+    for page in pages:  # a site whose pages have every promised id but one
+        stem = page[: -len(".md")]
+        target = tmp_path / (stem[: -len("index")] if stem.endswith("index") else stem + "/")
+        target.mkdir(parents=True, exist_ok=True)
+        ids = [a for a, p in planned.items() if p == page and a != "flame_hub.auth.StaticAuth"]
+        (target / "index.html").write_text("".join(f'<h2 id="{a}">x</h2>' for a in ids))
+    assert hook.missing_anchors(tmp_path, DOCS) == ["flame_hub.auth.StaticAuth (on reference/auth.md)"]
+    (tmp_path / "reference" / "core" / "index.html").unlink()
+    assert len(hook.missing_anchors(tmp_path, DOCS)) > 100

@@ -437,25 +437,28 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 _ID = re.compile(r'\sid="([^"]+)"')
 
 
+def missing_anchors(site_dir: Path, docs_dir: Path) -> list[str]:
+    """The promised anchors (:func:`planned_anchors`) that the built HTML lacks."""
+    ids: dict[Path, set[str]] = {}
+    missing = []
+    for anchor, page in planned_anchors(docs_dir).items():
+        stem = page[: -len(".md")]
+        html_file = site_dir / (stem[: -len("index")] if stem.endswith("index") else stem + "/") / "index.html"
+        if html_file not in ids:
+            ids[html_file] = (set(map(html.unescape, _ID.findall(html_file.read_text("utf-8"))))
+                              if html_file.exists() else set())
+        if anchor not in ids[html_file]:
+            missing.append(f"{anchor} (on {page})")
+    return missing
+
+
 def on_post_build(config: Any) -> None:
     from mkdocs.exceptions import PluginError
 
-    site = Path(config["site_dir"])
-    missing = []
-    for anchor, page in planned_anchors(Path(config["docs_dir"])).items():
-        stem = page[: -len(".md")]
-        html_file = site / (stem[: -len("index")] if stem.endswith("index") else stem + "/") / "index.html"
-        ids = _ids_cache.setdefault(html_file, set(map(html.unescape, _ID.findall(
-            html_file.read_text("utf-8")))) if html_file.exists() else set())
-        if anchor not in ids:
-            missing.append(f"{anchor} (on {page})")
-    _ids_cache.clear()
+    missing = missing_anchors(Path(config["site_dir"]), Path(config["docs_dir"]))
     if missing:
         raise PluginError("the reference promises these names but the built pages lack them:\n  "
                           + "\n  ".join(missing))
-
-
-_ids_cache: dict[Path, set[str]] = {}
 
 
 # --- griffe (mkdocstrings) extension -------------------------------------------------------------
