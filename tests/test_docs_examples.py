@@ -8,6 +8,7 @@ The examples of each page run in order in one namespace against a fresh ``FakeHu
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -27,18 +28,18 @@ def _id(page: Path) -> str:
     return page.relative_to(DOCS).as_posix()
 
 
-@pytest.fixture(autouse=True)
-def _no_real_hub(monkeypatch):
-    """Examples read FLAME_HUB_* like a user's script would; here they must reach the fake."""
-    for name in ("FLAME_HUB_URL", "FLAME_HUB_AUTH_URL", "FLAME_HUB_CORE_URL", "FLAME_HUB_STORAGE_URL",
-                 "FLAME_HUB_ADMIN_USERNAME", "FLAME_HUB_ADMIN_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.mark.parametrize("page", [p for p in PAGES if examples(p)], ids=_id)
 def test_page_examples_run(page, tmp_path, monkeypatch):
+    """Each page against a fresh fake Hub, in an environment like the reader's: the examples'
+    gateway is the Hub, and ``FLAME_HUB_URL``/``_USERNAME``/``_PASSWORD`` point at it (for
+    ``flame_hub.Hub()``), nothing else of ``FLAME_HUB_*`` is set."""
     monkeypatch.chdir(tmp_path)  # examples may write files
+    for name in [n for n in os.environ if n.startswith("FLAME_HUB_")]:
+        monkeypatch.delenv(name)
     with FakeHub(**fake_hub_options(page.read_text("utf-8"))) as hub:
+        monkeypatch.setenv("FLAME_HUB_URL", hub.url)
+        monkeypatch.setenv("FLAME_HUB_USERNAME", "admin")
+        monkeypatch.setenv("FLAME_HUB_PASSWORD", "start123")
         run_examples(examples(page), hub.url, tmp_path=tmp_path)
 
 
