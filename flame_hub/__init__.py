@@ -49,6 +49,7 @@ from .errors import (
     HubError,
     HubTimeout,
     InvalidArgument,
+    MalformedToken,
     MultipleObjectsReturned,
     NotFound,
     RateLimited,
@@ -69,7 +70,7 @@ __all__ = [
     "auth", "errors", "models", "types",
     "HubError", "HubAPIError", "BadRequest", "Unauthorized", "AuthenticationError", "Forbidden", "NotFound",
     "Conflict", "RateLimited", "ServerError", "HubConnectionError", "HubTimeout", "MultipleObjectsReturned",
-    "WaitError", "WaitTimeout", "WaitFailed", "InvalidArgument",
+    "WaitError", "WaitTimeout", "WaitFailed", "InvalidArgument", "MalformedToken",
 ]
 
 # Imported on first use: ``testing`` is the fake Hub (its server needs the ``testing`` extra).

@@ -47,6 +47,7 @@ from .errors import (
     BadRequest,
     HubAPIError,
     HubError,
+    MalformedToken,
     connection_error_from,
     error_from_response,
     is_token_refusal,
@@ -90,7 +91,8 @@ def jwt_header(token: str) -> dict[str, Any] | None:
 
 def check_bearer(token: str) -> str:
     """``token`` if it is a well-formed JWT — three base64url segments, a header that is a JSON
-    object naming its ``alg``, 16 to 2048 characters — else :class:`ValueError`.
+    object naming its ``alg``, 16 to 2048 characters — else :class:`~flame_hub.errors.MalformedToken`
+    (a ``ValueError``, and the ``HubAPIError`` authup would answer).
 
     The Hub must never see anything else as a bearer: a malformed one it does not always refuse
     (a bearer under 16 characters is served as the Hub's own service account, additions 276/280).
@@ -98,11 +100,13 @@ def check_bearer(token: str) -> str:
     header = jwt_header(token) if len(token) in _BEARER_LENGTH else None
     if header is None or "alg" not in header:
         hint = " (without the 'Bearer ' prefix)" if token.lower().startswith("bearer ") else ""
-        raise ValueError(
-            f"the bearer token ({len(token)} characters) is not a well-formed JWT{hint}: expected three "
-            "base64url segments separated by dots, 16 to 2048 characters, such as the access_token "
-            "that the auth service's POST /token answers with. It is not sent: the Hub treats some "
-            "malformed bearers as its own service account")
+        message = (
+            f"The JWT is invalid: the bearer token ({len(token)} characters) is not a well-formed JWT{hint}: "
+            "expected three base64url segments separated by dots, 16 to 2048 characters, such as the "
+            "access_token that the auth service's POST /token answers with. It was not sent: the Hub "
+            "treats some malformed bearers as its own service account")
+        raise MalformedToken(message, status_code=400, code="invalid_token",
+                             payload={"statusCode": 400, "code": "invalid_token", "message": message})
     return token
 
 
@@ -141,11 +145,14 @@ class StaticAuth(httpx.Auth):
         value = token if token is not None else access_token
         if not isinstance(value, str) or not value.strip():
             raise ValueError("StaticAuth needs a non-empty token string")
-        self._token = check_bearer(value.strip())
+        self._token = value.strip()
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Set the bearer header and send the request once."""
-        request.headers["Authorization"] = f"Bearer {self._token}"
+        """Set the bearer header and send the request once — unless the token is not a
+        well-formed JWT: then :class:`~flame_hub.errors.MalformedToken` and nothing is sent
+        (checked here rather than when the object is made, as flame-hub-client 1.1.0 scripts
+        build a placeholder ``StaticAuth`` that each call overrides)."""
+        request.headers["Authorization"] = f"Bearer {check_bearer(self._token)}"
         yield request
 
     def __repr__(self) -> str:

@@ -46,6 +46,7 @@ __all__ = [
     "WaitTimeout",
     "WaitFailed",
     "InvalidArgument",
+    "MalformedToken",
     "ErrorResponse",
     "error_from_response",
     "is_token_refusal",
@@ -422,6 +423,15 @@ class WaitTimeout(WaitError, TimeoutError):
 class WaitFailed(WaitError):
     """The record reached a terminal failure state (``buildStatus`` failed, an approval
     rejected, ...) or disappeared: the awaited state cannot come any more."""
+
+
+class MalformedToken(AuthenticationError, ValueError):
+    """A bearer token that is not a well-formed JWT, refused before it was sent: the Hub does not
+    always refuse such a bearer (one under 16 characters is served as the Hub's own service
+    account, hub-recordings 0.14.0 additions 276/280). It carries what authup answers such a bearer
+    (400 ``invalid_token`` "The JWT is invalid.", example 009), so code written for
+    flame-hub-client 1.1.0 — which sent it and got that answer — sees the same error; it is also a
+    ``ValueError``. The message never shows the token."""
 
 
 class InvalidArgument(HubError, ValueError):

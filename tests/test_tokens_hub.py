@@ -18,7 +18,7 @@ from _shared import ADDITIONS, LEGACY_ADDITIONS
 
 import flame_hub
 from flame_hub.auth import PasswordAuth, StaticAuth, check_bearer
-from flame_hub.errors import BadRequest, ServerError, Unauthorized, is_token_refusal
+from flame_hub.errors import BadRequest, MalformedToken, ServerError, Unauthorized, is_token_refusal
 from flame_hub.testing import FakeHub
 
 
@@ -368,22 +368,40 @@ def test_other_500s_do_not_renew_the_token():
     "eyJhbGciOiJIUzI1NiJ9." + "a" * 2100 + ".c2ln",  # longer than authup introspects
 ])
 def test_malformed_bearers_are_refused_before_sending(token):
-    with pytest.raises(ValueError, match="not a well-formed JWT") as info:
-        StaticAuth(token)
+    with pytest.raises(MalformedToken, match="not a well-formed JWT") as info:
+        check_bearer(token)
     assert token not in str(info.value)
     sent: list[httpx.Request] = []
     transport = httpx.MockTransport(lambda r: (sent.append(r), httpx.Response(200, json={"data": [], "meta": {}}))[1])
     with flame_hub.CoreClient("http://hub.test/core/", auth=None, transport=transport, hub_version="0.14.0") as c:
         with pytest.raises(ValueError, match="not a well-formed JWT"):
             c.get_nodes(auth=token)
-    with pytest.raises(ValueError, match="not a well-formed JWT"):
-        flame_hub.CoreClient("http://hub.test/core/", auth=token)
+    with flame_hub.CoreClient("http://hub.test/core/", auth=StaticAuth(token), transport=transport,
+                              hub_version="0.14.0") as c:
+        with pytest.raises(ValueError, match="not a well-formed JWT"):
+            c.get_nodes()
     assert sent == []
+
+
+def test_a_malformed_bearer_fails_as_authup_would_answer_it():
+    # flame-hub-client 1.1.0 sent it and got authup's 400 "The JWT is invalid." (example 009); a
+    # script catching HubAPIError sees the same, and a placeholder StaticAuth that each call
+    # overrides is fine (the check runs when a request would be sent)
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: (sent.append(r), httpx.Response(200, json={"data": [], "meta": {}}))[1])
+    client = flame_hub.AuthClient("http://hub.test/auth/", auth=StaticAuth(access_token="abcdefghijklmnopqrst"),
+                                  transport=transport, hub_version="0.14.0")
+    with pytest.raises(flame_hub.HubAPIError) as info:
+        client.get_users()
+    assert "The JWT is invalid" in str(info.value) and info.value.error_response.status_code == 400
+    assert isinstance(info.value, flame_hub.Unauthorized) and sent == []
+    assert client.get_users(auth=jwt()) == [] and len(sent) == 1
+    assert sent[0].headers["Authorization"] == f"Bearer {jwt()}"
 
 
 def test_a_bearer_prefix_is_pointed_out():
     with pytest.raises(ValueError, match="without the 'Bearer ' prefix"):
-        StaticAuth(f"Bearer {jwt()}")
+        check_bearer(f"Bearer {jwt()}")
 
 
 def test_well_formed_bearers_pass():
