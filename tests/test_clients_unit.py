@@ -146,7 +146,7 @@ def test_update_sends_only_given_fields_and_none_as_null(core, rec):
     core.update_node(NODE_ID, hidden=True, external_name=None)
     assert rec.last.method == "POST" and rec.last.url.path == f"/core/nodes/{NODE_ID}"
     assert json.loads(rec.last.content) == {"hidden": True, "externalName": None}
-    core.update_node(NODE_ID, node_type=m.NodeType.AGGREGATOR, public_key=m.UNSET)
+    core.update_node(NODE_ID, node_type=m.ENUMS["NodeType"].AGGREGATOR, public_key=m.UNSET)
     assert json.loads(rec.last.content) == {"type": "aggregator"}
 
 

@@ -13,6 +13,7 @@ import pytest
 from _shared import EXAMPLES, SHARED, needs
 
 import flame_hub.models as m
+import flame_hub.types
 from flame_hub.dialects import CURRENT, LEGACY
 from flame_hub.models._generate import python_attr
 from flame_hub.resources import ERAS, REGISTRY, get_resource
@@ -96,12 +97,14 @@ def test_compatibility_names_exist():
 
 
 def test_enums_are_str_enums_with_catalog_values():
-    assert m.NodeType("aggregator") == "aggregator"
-    assert {e.value for e in m.NodeType} == {"aggregator", "default"}
+    node_type = m.ENUMS["NodeType"]
+    assert node_type("aggregator") == "aggregator"
+    assert {e.value for e in node_type} == {"aggregator", "default"}
     assert {e.value for e in m.AnalysisBucketType} == {"CODE", "RESULT", "TEMP"}
+    assert m.AnalysisBucketType is m.ENUMS["AnalysisBucketType"] is flame_hub.types.AnalysisBucketType
     assert {"buildStart", "configurationLock", "distributionCheck", "storageCheck"} <= {
-        e.value for e in m.AnalysisCommand}
-    assert {"approved", "rejected"} == {e.value for e in m.ProjectNodeApprovalStatus}
+        e.value for e in m.ENUMS["AnalysisCommand"]}
+    assert {"approved", "rejected"} == {e.value for e in m.ENUMS["ProjectNodeApprovalStatus"]}
     assert m.RegistryProjectType.MASTER_IMAGES == "masterImages"
     assert str(m.ProcessStatus.EXECUTING) == "executing"
 
@@ -122,7 +125,7 @@ def test_camel_and_snake_input_give_the_same_model():
     assert a.realm_id == b.realm_id == uuid.UUID(REALM_ID)
     assert a.external_name == b.external_name == "ext"
     assert isinstance(a.created_at, datetime) and a.created_at == b.created_at
-    assert a.type is m.NodeType.DEFAULT and a.type == "default"
+    assert a.type is m.ENUMS["NodeType"].DEFAULT and a.type == "default"
 
 
 def test_model_dump_is_snake_case_and_by_alias_camel_case():
@@ -177,7 +180,7 @@ def test_legacy_fields_and_old_names():
     image = m.MasterImage.model_validate({"id": NODE_ID, "commandArguments": None})
     assert image.command_arguments is None  # upstream bug: None was rejected
     image = m.MasterImage.model_validate({"id": NODE_ID, "commandArguments": [{"value": "-u"}]})
-    assert image.command_arguments[0].value == "-u" and image.command_arguments[0].position is None
+    assert image.command_arguments == [{"value": "-u", "position": None}]  # plain dicts, as 1.1.0
 
 
 def test_special_and_token_models():
