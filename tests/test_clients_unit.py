@@ -122,12 +122,20 @@ def test_get_returns_none_on_any_404(rec, body):
             core.delete_node(NODE_ID)
 
 
-def test_create_sends_only_what_was_given(core, rec):
+def test_create_sends_what_was_given_and_the_1_1_0_defaults(core, rec):
     realm = m.Realm.model_validate({"id": REALM_ID, "name": "master"})
     node = core.create_node("my-node", realm, node_type="aggregator")
     assert isinstance(node, m.Node)
     assert rec.last.method == "POST" and rec.last.url.path == "/core/nodes"
-    assert json.loads(rec.last.content) == {"name": "my-node", "realmId": REALM_ID, "type": "aggregator"}
+    # hidden=False is flame-hub-client 1.1.0's default, sent as it sent it; the None defaults
+    # (registry_id, external_name) are not sent
+    assert json.loads(rec.last.content) == {"name": "my-node", "realmId": REALM_ID, "type": "aggregator",
+                                            "hidden": False}
+    core.create_node("my-node")
+    assert json.loads(rec.last.content) == {"name": "my-node", "type": "default", "hidden": False}
+    core.create_node("my-node", None, hidden=True)  # a None that is given is sent
+    assert json.loads(rec.last.content) == {"name": "my-node", "realmId": None, "type": "default",
+                                            "hidden": True}
 
 
 def test_create_checks_arguments_before_sending(core, rec):
@@ -138,8 +146,21 @@ def test_create_checks_arguments_before_sending(core, rec):
     with pytest.raises(ValueError):
         core.create_node("x", node_type="satellite")
     with pytest.raises(ValueError, match="does not accept"):
-        core.update_registry_project(NODE_ID, registry_project_type="node")  # the Hub ignores it
+        core.update_node(NODE_ID, robot_id=NODE_ID)  # not a 1.1.0 argument; Hub 0.14 ignores it
     assert rec.requests == []
+
+
+def test_an_argument_1_1_0_took_and_the_hub_ignores_warns_once_and_is_not_sent(core, rec):
+    from flame_hub.clients import IgnoredArgumentWarning
+
+    with pytest.warns(IgnoredArgumentWarning, match=r"update_registry_project\(\): the Hub 0.14 ignores "
+                                                  r"registry_project_type"):
+        core.update_registry_project(NODE_ID, "n-1", registry_project_type="node")
+    assert json.loads(rec.last.content) == {"name": "n-1"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the second time is quiet
+        core.update_registry_project(NODE_ID, registry_project_type="node")
+    assert json.loads(rec.last.content) == {}
 
 
 def test_update_sends_only_given_fields_and_none_as_null(core, rec):
@@ -208,7 +229,7 @@ def test_operations_an_era_lacks_raise(rec):
 def test_analysis_command_is_checked_and_returns_the_analysis(core, rec):
     analysis = {"id": NODE_ID, "configurationLocked": True}
     rec.answers[("POST", f"/core/analyses/{NODE_ID}/command")] = (202, {"data": analysis, "meta": {}})
-    result = core.send_analysis_command(NODE_ID, m.AnalysisCommand.CONFIGURATION_LOCK)
+    result = core.send_analysis_command(NODE_ID, m.ENUMS["AnalysisCommand"].CONFIGURATION_LOCK)
     assert isinstance(result, m.Analysis) and result.configuration_locked is True
     assert json.loads(rec.last.content) == {"command": "configurationLock"}
     with pytest.raises(ValueError, match="allowed"):
@@ -313,7 +334,7 @@ def test_async_client_shares_the_helpers(rec):
 
     node, created, found, listed = asyncio.run(main())
     assert node.name == created.name == found[0].name == listed[0].name == "n1"
-    assert json.loads(rec.requests[1].content) == {"name": "n1", "type": "default"}
+    assert json.loads(rec.requests[1].content) == {"name": "n1", "type": "default", "hidden": False}
 
 
 def test_managers_are_querysets_per_resource(core):

@@ -756,12 +756,16 @@ class CreateRegistryProject(RequestModel, CoreBaseModel):
     name: str
     external_name: str
     type: RegistryProjectType
+    account_name: Any | None = None
+    account_secret: Any | None = None
 
 class UpdateRegistryProject(RequestModel, CoreBaseModel):
     name: str | None = None
     external_name: str | None = None
     registry_id: UuidIdentifiable | None = None
     type: RegistryProjectType | None = None
+    account_name: Any | None = None
+    account_secret: Any | None = None
 
 class CreateBucket(RequestModel, StorageBaseModel):
     name: str
@@ -835,6 +839,7 @@ class UpdatePermission(RequestModel, AuthBaseModel):
     client_id: UuidIdentifiable | None = None
     decision_strategy: PermissionDecisionStrategy | None = None
     policy_id: UuidIdentifiable | None = None
+    realm_id: Any | None = None
 
 class CreateRolePermission(RequestModel, AuthBaseModel):
     role_id: UuidIdentifiable
@@ -879,6 +884,7 @@ class CreateClient(RequestModel, AuthBaseModel):
     realm_id: UuidIdentifiable | None = None
     scope: str | None = None
     is_confidential: bool | None = None
+    backchannel_logout_uri: Any | None = None
 
 class UpdateClient(RequestModel, AuthBaseModel):
     active: bool | None = None
@@ -898,6 +904,7 @@ class UpdateClient(RequestModel, AuthBaseModel):
     access_policy_id: UuidIdentifiable | None = None
     scope: str | None = None
     is_confidential: bool | None = None
+    backchannel_logout_uri: Any | None = None
 
 class CreateClientPermission(RequestModel, AuthBaseModel):
     client_id: UuidIdentifiable

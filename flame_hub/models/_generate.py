@@ -19,7 +19,7 @@ from typing import Annotated, Any, Optional, Union
 from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, create_model
 
 from .._naming import to_camel, to_snake
-from ..resources import CURRENT_ERA, ERAS, REGISTRY, FieldSpec, Resource
+from ..resources import CURRENT_ERA, ERAS, REGISTRY, UPSTREAM_REQUEST_FIELDS, FieldSpec, Resource
 from ..types import AnalysisBucketType
 from ._base import (
     SERVICE_BASES,
@@ -405,6 +405,12 @@ def build_request_models(enums: dict) -> dict[str, type[RequestModel]]:
                           repr=_shown(attr)),
                 )
             name = ("Create" if kind == "create" else "Update") + res.model_name
+            for attr in UPSTREAM_REQUEST_FIELDS.get(name, ()):
+                # a field of flame-hub-client 1.1.0's model that no Hub era takes: constructible,
+                # and left out of the body by the helpers (with a warning when it was given)
+                fields.setdefault(attr, (Optional[Any], Field(
+                    default=None, alias=to_camel(attr), repr=_shown(attr),
+                    description="kept for flame-hub-client 1.1.0; no Hub era takes it")))
             out[name] = create_model(  # type: ignore[call-overload]
                 name, __base__=(RequestModel, SERVICE_BASES[res.service]), __module__="flame_hub.models",
                 __doc__=f"Body of a {kind} of ``{res.name}``; only the fields given are sent.",
