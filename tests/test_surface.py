@@ -51,9 +51,22 @@ EXCEPTIONS: dict[tuple[str, str, str], str] = {
         "64 KiB chunks instead of 1 KiB: the same bytes in fewer, larger pieces",
     ("flame_hub", "StorageClient", "stream_bucket_file.chunk_size:default"):
         "64 KiB chunks instead of 1 KiB: the same bytes in fewer, larger pieces",
-    ("flame_hub.models", "Client", "backchannel_logout_uri:required"):
-        "1.1.0 requires backchannelLogoutUri in a Client record, but authup never sends it "
-        "(1.1.0 cannot read a client); optional here",
+    **{
+        ("flame_hub.auth", cls, "__init__.base_url:default"):
+            "None stands for the same public-Hub token URL, or the base URL of a client= given"
+        for cls in ("PasswordAuth", "ClientAuth")
+    },
+    ("flame_hub.auth", "StaticAuth", "__init__.positional order ['token'] instead of ['access_token']"):
+        "the token is the first argument either way; StaticAuth(access_token=...) works too",
+    **{
+        ("flame_hub", "HubAPIError", detail): "the client raises HubAPIError (and its subclasses "
+        "NotFound, Conflict, ...), scripts catch it: it is built from the response, and carries "
+        "1.1.0's error_response, request and headers"
+        for detail in ("__init__.positional order ['message'] instead of ['message', 'request', "
+                       "'headers', 'error', 'error_model_traceback']", "__init__.request missing",
+                       "__init__.headers missing", "__init__.error missing",
+                       "__init__.error_model_traceback missing")
+    },
 }
 
 

@@ -3,7 +3,8 @@
 Values follow the recordings: realm ``master`` (010), user ``admin`` (019, e-mail 007), the
 built-in clients (023), the roles ``admin``/``realm_admin`` (024) and the permission names the
 admin token carries (007). The master images stand in for what a Hub syncs from GitHub (the
-recorded Hub was offline, 073/074), shaped by the catalog's record keys.
+recorded Hub was offline, 073/074), shaped by the catalog's record keys; command arguments are
+``{value}`` objects, as the sync stores them (additions/224).
 """
 
 from __future__ import annotations
@@ -60,9 +61,9 @@ MASTER_IMAGE_GROUPS = (
 )
 MASTER_IMAGES = (
     {"name": "base", "path": "python/base", "virtualPath": "python/base",
-     "groupVirtualPath": "python", "command": "python", "commandArguments": ["-u"]},
+     "groupVirtualPath": "python", "command": "python", "commandArguments": [{"value": "-u"}]},
     {"name": "slim", "path": "python/slim", "virtualPath": "python/slim",
-     "groupVirtualPath": "python", "command": "python", "commandArguments": ["-u"]},
+     "groupVirtualPath": "python", "command": "python", "commandArguments": [{"value": "-u"}]},
     {"name": "base", "path": "r/base", "virtualPath": "r/base",
      "groupVirtualPath": "r", "command": "Rscript", "commandArguments": []},
 )
