@@ -239,10 +239,13 @@ def test_request_body_spelled_per_dialect():
     assert body.to_body(LEGACY.wire_key) == {"external_name": "e", "realm_id": REALM_ID}
 
 
-def test_caller_lists_are_not_mutated():
-    args = [{"value": "-u"}]
-    m.CreateAnalysis(project_id=NODE_ID, image_command_arguments=args).to_body()
-    assert args == [{"value": "-u"}]
+def test_command_arguments_get_their_position_in_the_callers_list_as_in_1_1_0():
+    """flame-hub-client 1.1.0 filled in ``position: None`` in the list it was given, and its users
+    compare the record the Hub returns with that list (its own test_update_analysis does)."""
+    args = [{"value": "-u"}, {"value": "-v", "position": "after"}]
+    body = m.CreateAnalysis(project_id=NODE_ID, image_command_arguments=args).to_body()
+    assert args == [{"value": "-u", "position": None}, {"value": "-v", "position": "after"}]
+    assert body["imageCommandArguments"] == args
 
 
 def test_unset_is_a_falsy_class_sentinel():
@@ -305,3 +308,29 @@ def test_credentials_stay_out_of_repr_but_are_readable(model, values):
     obj = cls(**known)
     assert "s3cr3t-value" not in repr(obj) and "s3cr3t-value" not in str(obj)
     assert "s3cr3t-value" in obj.model_dump_json()  # still sent and readable
+
+
+def test_field_and_includable_names_follow_the_markers_as_in_1_1_0():
+    """``get_field_names``/``get_includable_names`` read the ``IsOptionalField``/``IsIncludable``
+    markers, so models of a script's own take part; the class's own names come first."""
+    import typing as t
+
+    from flame_hub import get_field_names, get_includable_names
+
+    class Base(pydantic.BaseModel):
+        bar: str
+        foo: t.Annotated[t.Optional[str], m.IsOptionalField] = None
+        rel: t.Annotated[t.Optional[str], m.IsIncludable] = None
+
+    class Extended(Base):
+        plain: t.Optional[bool] = None
+        bar_foo: t.Annotated[int, m.IsOptionalField] = 0
+
+    assert get_field_names(Base) == ("foo",) and get_includable_names(Base) == ("rel",)
+    assert get_field_names(Extended) == ("bar_foo", "foo")
+    assert get_field_names(m.User) == ("email",) and get_field_names(m.Registry) == ("account_secret",)
+    assert set(get_includable_names(m.Node)) == {"registry", "registry_project"}
+    assert set(get_includable_names(m.UserRole)) >= {"user", "role"}  # 1.1.0 missed these two
+    assert get_field_names(m.Node) == () and get_includable_names(m.Realm) == ()
+    with pytest.raises(TypeError):
+        get_field_names("User")

@@ -135,9 +135,15 @@ class RequestModel(ConfigBaseModel):
 
 
 def _marked(model: type[BaseModel], marker: type) -> tuple[str, ...]:
+    """Names of the fields whose metadata holds ``marker``: the class's own first, then its
+    bases' (flame-hub-client 1.1.0's order, which walks the MRO)."""
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise TypeError(f"expected a pydantic model class, not {model!r}")
-    return tuple(name for name, info in model.model_fields.items() if marker in info.metadata)
+    fields = model.model_fields
+    names = dict.fromkeys(name for cls in model.__mro__ for name in vars(cls).get("__annotations__", {})
+                          if name in fields)
+    names.update(dict.fromkeys(fields))  # fields no class annotation names (none in practice)
+    return tuple(name for name in names if marker in fields[name].metadata)
 
 
 def get_field_names(model: type[BaseModel]) -> tuple[str, ...]:

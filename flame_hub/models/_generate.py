@@ -114,6 +114,21 @@ def _with_position(value: Any) -> Any:
 CommandArguments = Annotated[list[Any], BeforeValidator(_with_position)]
 
 
+def _fill_position(value: Any) -> Any:
+    """Command arguments to send: a dict without ``position`` gets ``"position": None`` *in the
+    list you passed*, as flame-hub-client 1.1.0 did. Scripts written for it compare the record the
+    Hub returns with that very list (``analysis.image_command_arguments == args``)."""
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                item.setdefault("position", None)
+    return value
+
+
+#: Command arguments of a create/update body (see :func:`_fill_position`).
+CommandArgumentsIn = Annotated[list[Any], BeforeValidator(_fill_position)]
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 def python_attr(wire_key: str) -> str:
@@ -354,6 +369,8 @@ def build_special_models() -> dict[str, type[HubModel]]:
 # --- request models ----------------------------------------------------------------------------
 
 def _request_type(res: Resource, attr: str, spec: FieldSpec, enums: dict) -> Any:
+    if (res.name, attr) in COMMAND_ARGUMENT_FIELDS:
+        return CommandArgumentsIn
     if spec.enum:
         name = enum_name(res, attr)
         if name in enums:
