@@ -334,3 +334,15 @@ def test_field_and_includable_names_follow_the_markers_as_in_1_1_0():
     assert get_field_names(m.Node) == () and get_includable_names(m.Realm) == ()
     with pytest.raises(TypeError):
         get_field_names("User")
+
+
+def test_resource_list_and_wrapped_resource_parse_whole_answers():
+    page = m.ResourceList[m.Node].model_validate(
+        {"data": [CAMEL_NODE], "meta": {"total": 1, "limit": 50, "offset": 0}})
+    assert page.data == [m.Node.model_validate(CAMEL_NODE)] and page.meta.total == 1
+    one = m.WrappedResource[m.Node](data=CAMEL_NODE, meta={"schema": {"fields": []}})
+    assert one.data.external_name == "ext" and one.meta.response_schema == {"fields": []}
+    assert issubclass(m.Node, m.CoreBaseModel) and issubclass(m.User, m.AuthBaseModel)
+    assert issubclass(m.Bucket, m.StorageBaseModel) and issubclass(m.CreateNode, m.ConfigBaseModel)
+    with pytest.raises(pydantic.ValidationError):
+        m.ResourceList[m.Node].model_validate({"data": [CAMEL_NODE]})  # meta is required, as in 1.1.0
