@@ -10,8 +10,9 @@ To run it against a real Hub, set either
   ``auth/``, ``core/``, ``storage/``), or
 - ``FLAME_HUB_AUTH_URL``, ``FLAME_HUB_CORE_URL`` and ``FLAME_HUB_STORAGE_URL``,
 
-and optionally ``FLAME_HUB_ADMIN_USERNAME`` / ``FLAME_HUB_ADMIN_PASSWORD`` (default
-admin / start123). The node gets a fresh name on every run, so repeated runs work.
+and optionally ``FLAME_HUB_USERNAME`` / ``FLAME_HUB_PASSWORD`` (default admin / start123) — the
+variables :class:`flame_hub.Hub` reads by itself. The node gets a fresh name on every run, so
+repeated runs work.
 
     python examples/quickstart.py
 """
@@ -25,37 +26,33 @@ import uuid
 
 import flame_hub
 
+_URL_VARS = ("FLAME_HUB_URL", "FLAME_HUB_AUTH_URL", "FLAME_HUB_CORE_URL", "FLAME_HUB_STORAGE_URL")
+_CREDENTIAL_VARS = ("FLAME_HUB_USERNAME", "FLAME_HUB_PASSWORD", "FLAME_HUB_CLIENT_ID", "FLAME_HUB_TOKEN")
 
-def hub_urls(stack: contextlib.ExitStack) -> tuple[str, str, str]:
-    """(auth, core, storage) base URLs: from the environment, or an embedded fake Hub."""
-    per_service = [os.environ.get(f"FLAME_HUB_{s}_URL") for s in ("AUTH", "CORE", "STORAGE")]
-    if all(per_service):
-        print(f"Hub: {per_service[1]} (from FLAME_HUB_*_URL)")
-        return per_service[0], per_service[1], per_service[2]  # type: ignore[return-value]
-    if any(per_service):
-        sys.exit("set all three of FLAME_HUB_AUTH_URL, FLAME_HUB_CORE_URL, FLAME_HUB_STORAGE_URL")
-    gateway = os.environ.get("FLAME_HUB_URL")
-    if gateway:
-        gateway = gateway.rstrip("/") + "/"
-        print(f"Hub: {gateway} (from FLAME_HUB_URL)")
-        return gateway + "auth/", gateway + "core/", gateway + "storage/"
+
+def open_hub(stack: contextlib.ExitStack) -> flame_hub.Hub:
+    """The Hub the environment names (``flame_hub.Hub()`` reads it), or an embedded fake Hub."""
+    # the Hub's default admin unless the environment names other credentials
+    login = {} if any(os.environ.get(v) for v in _CREDENTIAL_VARS) else {
+        "username": "admin", "password": "start123"}
+    if any(os.environ.get(v) for v in _URL_VARS):
+        try:
+            hub = stack.enter_context(flame_hub.Hub(**login))
+        except ValueError as error:  # e.g. only some of the per-service URLs are set
+            sys.exit(f"quickstart: {error}")
+        print(f"Hub: {hub.url or hub.core.base_url} (from {hub.config.sources['urls']})")
+        return hub
     from flame_hub.testing import FakeHub
 
-    hub = stack.enter_context(FakeHub())
-    print(f"Hub: embedded FakeHub at {hub.url}")
-    return hub.auth_url, hub.core_url, hub.storage_url
+    fake = stack.enter_context(FakeHub())
+    print(f"Hub: embedded FakeHub at {fake.url}")
+    return stack.enter_context(flame_hub.Hub(fake.url, **login))
 
 
 def main() -> None:
     with contextlib.ExitStack() as stack:
-        auth_url, core_url, _storage_url = hub_urls(stack)
-        auth = flame_hub.auth.PasswordAuth(
-            username=os.environ.get("FLAME_HUB_ADMIN_USERNAME", "admin"),
-            password=os.environ.get("FLAME_HUB_ADMIN_PASSWORD", "start123"),
-            base_url=auth_url,
-        )
-        auth_client = stack.enter_context(flame_hub.AuthClient(base_url=auth_url, auth=auth))
-        core_client = stack.enter_context(flame_hub.CoreClient(base_url=core_url, auth=auth))
+        hub = open_hub(stack)
+        auth_client, core_client = hub.auth, hub.core
 
         # find the master realm with a filter
         master_realms = auth_client.find_realms(filter={"name": "master"})

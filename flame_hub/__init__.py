@@ -12,7 +12,13 @@
     for n in core.nodes.filter(hidden=True):   # lazy, auto-paginating
         print(n.name)
 
-Public names: the clients (:class:`CoreClient`, :class:`StorageClient`, :class:`AuthClient` and
+Or, with one auth and one connection pool for all three services (settings from the arguments,
+else the environment: ``FLAME_HUB_URL``, ``FLAME_HUB_USERNAME``, ...)::
+
+    with flame_hub.Hub("http://localhost:3000/", username="admin", password="start123") as hub:
+        hub.core.nodes.count()
+
+Public names: :class:`Hub` and :class:`AsyncHub`, the clients (:class:`CoreClient`, :class:`StorageClient`, :class:`AuthClient` and
 their ``Async`` twins), the submodules :mod:`~flame_hub.auth`, :mod:`~flame_hub.models`,
 :mod:`~flame_hub.types` and :mod:`~flame_hub.errors`, and the exception classes (also at top
 level: ``flame_hub.HubAPIError``, ``flame_hub.NotFound``, ...).
@@ -24,6 +30,7 @@ import importlib
 from typing import Any
 
 from . import auth, errors, models, types
+from ._hub import AsyncHub, Hub
 from .clients import (
     AsyncAuthClient,
     AsyncCoreClient,
@@ -46,7 +53,6 @@ from .errors import (
     ServerError,
     Unauthorized,
 )
-
 from .models import get_field_names, get_includable_names
 
 __version__ = "2.0.0.dev0"
@@ -56,6 +62,7 @@ __version_info__ = tuple(int(p) if p.isdigit() else p for p in __version__.split
 
 __all__ = [
     "__version__", "__version_info__", "get_field_names", "get_includable_names",
+    "Hub", "AsyncHub",
     "AuthClient", "CoreClient", "StorageClient",
     "AsyncAuthClient", "AsyncCoreClient", "AsyncStorageClient",
     "auth", "errors", "models", "types",

@@ -7,7 +7,7 @@ environment variables win):
   real HTTP server for the whole session;
 - ``external``: a Hub you run — ``FLAME_HUB_URL`` (gateway base, e.g. ``http://localhost:3000/``)
   or ``FLAME_HUB_AUTH_URL``/``FLAME_HUB_CORE_URL``/``FLAME_HUB_STORAGE_URL``, and
-  ``FLAME_HUB_ADMIN_USERNAME``/``FLAME_HUB_ADMIN_PASSWORD`` (default admin/start123);
+  ``FLAME_HUB_USERNAME``/``FLAME_HUB_PASSWORD`` (default admin/start123);
 - ``testcontainers``: the real Hub images (``PYTEST_HUB_VERSION``, default 0.14.0) started by
   testcontainers behind a gateway with the Hub's path prefixes (plan: ``tests/_containers.py``,
   gateway configuration: ``tests/containers/nginx.conf``). Without a Docker engine the run stops
@@ -114,8 +114,8 @@ def external_env(settings: dict[str, str]) -> HubEnv:
     urls = {s: _slash(per_service[s] or _slash(base) + s + "/") for s in per_service}
     return HubEnv(url=_slash(base) if base else None, auth_url=urls["auth"], core_url=urls["core"],
                   storage_url=urls["storage"],
-                  admin_username=settings.get("FLAME_HUB_ADMIN_USERNAME") or "admin",
-                  admin_password=settings.get("FLAME_HUB_ADMIN_PASSWORD") or "start123",
+                  admin_username=settings.get("FLAME_HUB_USERNAME") or "admin",
+                  admin_password=settings.get("FLAME_HUB_PASSWORD") or "start123",
                   backend="external")
 
 

@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart.py"
-_HUB_VARS = ("FLAME_HUB_URL", "FLAME_HUB_AUTH_URL", "FLAME_HUB_CORE_URL", "FLAME_HUB_STORAGE_URL")
+_HUB_VARS = ("FLAME_HUB_URL", "FLAME_HUB_AUTH_URL", "FLAME_HUB_CORE_URL", "FLAME_HUB_STORAGE_URL",
+             "FLAME_HUB_USERNAME", "FLAME_HUB_PASSWORD", "FLAME_HUB_CLIENT_ID", "FLAME_HUB_CLIENT_SECRET",
+             "FLAME_HUB_TOKEN")
 
 
 def _run(extra_env: dict[str, str]) -> str:
@@ -42,9 +44,9 @@ def test_quickstart_starts_an_embedded_fake_hub():
 
 
 def test_quickstart_uses_a_configured_hub(hub_env):
-    out = _run({"FLAME_HUB_URL": hub_env.url, "FLAME_HUB_ADMIN_USERNAME": hub_env.admin_username,
-                "FLAME_HUB_ADMIN_PASSWORD": hub_env.admin_password})
-    assert out.splitlines()[0] == f"Hub: {hub_env.url} (from FLAME_HUB_URL)"
+    out = _run({"FLAME_HUB_URL": hub_env.url, "FLAME_HUB_USERNAME": hub_env.admin_username,
+                "FLAME_HUB_PASSWORD": hub_env.admin_password})
+    assert out.splitlines()[0] == f"Hub: {hub_env.url} (from FLAME_HUB_URL (environment))"
     _check(out)
 
 

@@ -60,7 +60,9 @@ def _params(request: httpx.Request) -> list[tuple[str, str]]:
     return list(request.url.params.multi_items())
 
 
-def test_default_base_urls_are_the_public_hub():
+def test_default_base_urls_are_the_public_hub(monkeypatch):
+    for var in ("FLAME_HUB_URL", "FLAME_HUB_AUTH_URL", "FLAME_HUB_CORE_URL", "FLAME_HUB_STORAGE_URL"):
+        monkeypatch.delenv(var, raising=False)   # the environment would win (see test_hub_entry)
     for cls, url in ((flame_hub.CoreClient, "https://core.privateaim.dev/"),
                      (flame_hub.StorageClient, "https://storage.privateaim.dev/"),
                      (flame_hub.AuthClient, "https://auth.privateaim.dev/")):

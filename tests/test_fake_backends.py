@@ -34,7 +34,7 @@ def test_unknown_backend_is_refused(tmp_path):
 
 
 def test_external_urls_and_credentials():
-    env = external_env({"FLAME_HUB_URL": "http://localhost:3000", "FLAME_HUB_ADMIN_PASSWORD": "pw"})
+    env = external_env({"FLAME_HUB_URL": "http://localhost:3000", "FLAME_HUB_PASSWORD": "pw"})
     assert (env.url, env.auth_url, env.core_url, env.storage_url) == (
         "http://localhost:3000/", "http://localhost:3000/auth/", "http://localhost:3000/core/",
         "http://localhost:3000/storage/")

@@ -308,6 +308,21 @@ async def test_max_retries_per_call(s):
         s.core.with_options(max_retries=-1)
 
 
+async def test_with_options_after_a_manager_was_used(s):
+    """Regression: a QuerySet cached on the client (``core.nodes`` read once) must not leak into
+    ``with_options`` copies — the copy's managers use the copy's retry settings."""
+    assert await s.drv.call(s.core.nodes.count) == 0   # caches ``nodes`` on the original client
+    s.hub.clear_requests()
+    s.hub.fail_next("GET", NODES, status=503)
+    with pytest.raises(ServerError):
+        await s.drv.call(s.core.with_options(max_retries=0).nodes.count)
+    assert calls(s.hub) == ["GET /core/nodes"]
+    s.hub.clear_requests()
+    s.hub.fail_next("GET", NODES, status=503)
+    assert await s.drv.call(s.core.nodes.count) == 0   # the original keeps retrying
+    assert calls(s.hub) == ["GET /core/nodes"] * 2
+
+
 async def test_a_retried_delete_that_finds_nothing_is_done(s):
     node = await s.drv.call(s.core.create_node, name="gone-twice")
     s.hub.clear_requests()

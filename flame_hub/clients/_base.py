@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import anyio
 import httpx
 
+from .. import _config
 from .._http import AsyncHubSession, HubSession
 from ..dialects import CURRENT, LEGACY, Dialect, dialect_for_authup_version, dialect_for_version
 from ..resources import ERAS, REGISTRY, Resource
@@ -39,12 +40,10 @@ from ._special import DownloadSink, content_length, special_helpers
 
 __all__ = ["SyncClient", "AsyncClient", "helpers_of", "resources_of_service"]
 
-#: The public Hub (privateaim.dev); local deployments use http://localhost:3000/<service>/.
-DEFAULT_BASE_URLS = {
-    "auth": "https://auth.privateaim.dev/",
-    "core": "https://core.privateaim.dev/",
-    "storage": "https://storage.privateaim.dev/",
-}
+#: The public Hub (privateaim.dev): the default when neither ``base_url`` nor the environment
+#: (``FLAME_HUB_URL``, ``FLAME_HUB_<SERVICE>_URL``) names another; local deployments use
+#: http://localhost:3000/<service>/.
+DEFAULT_BASE_URLS = _config.PUBLIC_HUB
 
 
 def resources_of_service(service: str) -> list[Resource]:
@@ -227,7 +226,9 @@ class _ClientBase:
         pace: bool = True,
     ) -> None:
         if client is None and base_url is None:
-            base_url = DEFAULT_BASE_URLS[self.service]
+            # the environment (FLAME_HUB_URL, credentials), else the public Hub (logged once)
+            base_url, env_auth = _config.client_defaults(self.service, want_auth=auth is None)
+            auth = auth if auth is not None else env_auth
         if dialect is not None and hub_version is not None:
             raise ValueError("give dialect= or hub_version=, not both")
         if dialect is not None and not isinstance(dialect, Dialect):
@@ -254,6 +255,10 @@ class _ClientBase:
         if max_retries is not None and (not isinstance(max_retries, int) or max_retries < 0):
             raise ValueError(f"max_retries must be a non-negative int, not {max_retries!r}")
         clone = copy.copy(self)
+        # QuerySets that ``_Manager`` cached on this client are bound to its session: the copy
+        # builds its own on first use
+        for name in [n for n in vars(clone) if isinstance(getattr(type(clone), n, None), _Manager)]:
+            del clone.__dict__[name]
         clone._session = self._session.with_options(max_retries=max_retries, timeout=timeout)
         return clone
 
