@@ -43,8 +43,8 @@ OURS = dump_surface.dump()
 EXCEPTIONS: dict[tuple[str, str, str], str] = {
     **{
         ("flame_hub", cls, "__init__.base_url:default"):
-            "None stands for the same public-Hub URL; it is None so that client= can be given "
-            "without a base_url being implied"
+            "None: the FLAME_HUB_* environment, else the same public-Hub URL (and client= can "
+            "be given without a base_url being implied)"
         for cls in ("AuthClient", "CoreClient", "StorageClient")
     },
     ("flame_hub", "StorageClient", "stream_bucket_tarball.chunk_size:default"):
