@@ -68,6 +68,7 @@ from ._base import AsyncClient as AsyncClient
 from ._base import SyncClient as SyncClient
 from ._base import helpers_of as helpers_of
 from ._helpers import ALL_RELATIONS as ALL_RELATIONS
+from ._helpers import IgnoredArgumentWarning as IgnoredArgumentWarning
 from ._helpers import check_id as check_id
 from ._special import UploadSource
 
@@ -75,6 +76,7 @@ __all__ = [
     "CoreClient", "StorageClient", "AuthClient",
     "AsyncCoreClient", "AsyncStorageClient", "AsyncAuthClient",
     "SyncClient", "AsyncClient", "DEFAULT_BASE_URLS", "ALL_RELATIONS", "check_id", "helpers_of",
+    "IgnoredArgumentWarning",
 ]
 
 
