@@ -152,6 +152,22 @@ def test_create_checks_arguments_before_sending(core, rec):
     assert rec.requests == []
 
 
+def test_create_user_and_client_send_the_1_1_0_defaults_the_era_takes_without_a_warning(rec):
+    with flame_hub.AuthClient("http://hub.test/auth/", transport=httpx.MockTransport(rec), dialect=CURRENT) as auth:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # is_confidential=True is 1.1.0's default: dropped quietly
+            auth.create_user("u-1", "u@example.com")
+            assert json.loads(rec.last.content) == {"name": "u-1", "email": "u@example.com",
+                                                    "active": True, "nameLocked": False}
+            auth.create_client("c-1", REALM_ID, secret="s")
+            assert json.loads(rec.last.content) == {
+                "name": "c-1", "realmId": REALM_ID, "secret": "s", "active": True, "secretHashed": False,
+                "authMethod": "secret", "tokenBindingMethod": "none"}
+            auth.create_client("c-1", REALM_ID, None, active=False)  # given values win
+            assert json.loads(rec.last.content)["active"] is False
+            assert json.loads(rec.last.content)["secret"] is None
+
+
 def test_an_argument_1_1_0_took_and_the_hub_ignores_warns_once_and_is_not_sent(core, rec):
     from flame_hub.clients import IgnoredArgumentWarning
 
