@@ -4,8 +4,9 @@ The names and shapes are those of flame-hub-client 1.1.0, so type hints written 
 working. ``find_*`` keyword arguments are translated into a QuerySet by
 :func:`flame_hub.query.queryset_from_find_kwargs`; see there for their exact meaning.
 
-The ``Literal`` value sets mirror the Hub's enums as recorded in the resource catalog
-(``flame_hub/_catalog.json``); a test keeps them equal.
+The value sets mirror the Hub's enums as recorded in the resource catalog
+(``flame_hub/_catalog.json``); a test keeps them equal. They are ``Literal`` types, except
+:class:`AnalysisBucketType`, a ``str`` Enum — as in 1.1.0 (``AnalysisBucketType.CODE``).
 """
 
 from __future__ import annotations
