@@ -10,6 +10,7 @@ users observed.
 from __future__ import annotations
 
 import uuid
+import warnings
 
 import httpx
 import pytest
@@ -148,14 +149,22 @@ def test_a_user_created_1_1_0_style_can_be_renamed(auth_client):
         auth_client.delete_user(user)
 
 
-@pytest.mark.era("0.14.0")  # the client_credentials grant of current authup
 def test_a_client_created_1_1_0_style_logs_in_with_client_auth(hub_env, auth_client):
     realm = _master_realm(auth_client)
     secret = "a-long-client-secret-1"
-    with pytest.warns(flame_hub.clients.IgnoredArgumentWarning, match="is_confidential"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         client = auth_client.create_client(_name("cli"), realm, secret=secret, is_confidential=True)
+    ignored = [w for w in caught if issubclass(w.category, flame_hub.clients.IgnoredArgumentWarning)]
+    # Hub 0.14's authup drops isConfidential (a warning); the old authup takes it
+    assert [str(w.message) for w in ignored] == ([
+        "create_client(): the Hub 0.14 ignores is_confidential (flame-hub-client 1.1.0 sent it); "
+        "it is not sent"] if hub_env.version == "0.14.0" else [])
     try:
-        assert client.active is True
+        assert client.active is True or hub_env.version != "0.14.0"  # old authup: no such key
+        grant = httpx.post(hub_env.auth_url + "token", json={
+            "grant_type": "client_credentials", "client_id": str(client.id), "client_secret": secret})
+        assert grant.status_code == 200, grant.text  # what 1.1.0's defaults made possible
         client_auth = flame_hub.auth.ClientAuth(client_id=str(client.id), client_secret=secret,
                                                 base_url=hub_env.auth_url)
         with flame_hub.AuthClient(base_url=hub_env.auth_url, auth=client_auth) as as_client:
