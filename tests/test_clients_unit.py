@@ -172,8 +172,9 @@ def test_an_argument_1_1_0_took_and_the_hub_ignores_warns_once_and_is_not_sent(c
     from flame_hub.clients import IgnoredArgumentWarning
 
     with pytest.warns(IgnoredArgumentWarning, match=r"update_registry_project\(\): the Hub 0.14 ignores "
-                                                  r"registry_project_type"):
+                                                  r"registry_project_type") as caught:
         core.update_registry_project(NODE_ID, "n-1", registry_project_type="node")
+    assert caught[0].filename == __file__  # it points at the call, not into flame_hub
     assert json.loads(rec.last.content) == {"name": "n-1"}
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the second time is quiet

@@ -16,6 +16,7 @@ registry too (:meth:`~flame_hub.resources.Resource.upstream_args`, built from fl
 from __future__ import annotations
 
 import inspect
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -452,8 +453,20 @@ def _warn_ignored(helper: str, arg: str, era: str) -> None:
         _WARNED.add(key)
     warnings.warn(
         f"{helper}(): the Hub {era} ignores {arg} (flame-hub-client 1.1.0 sent it); it is not sent",
-        IgnoredArgumentWarning, stacklevel=4,
+        IgnoredArgumentWarning, stacklevel=_caller_level(),
     )
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside ``flame_hub`` (the
+    script's call), however deep the sync or async shell runs the plan."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _arg_names(res: Resource, kind: str) -> dict[str, str]:
