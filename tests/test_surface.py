@@ -122,7 +122,9 @@ def _param_problems(ref: list[list[Any]], ours: list[list[Any]]) -> list[str]:
     if ours_positional[:len(ref_positional)] != ref_positional:
         out.append(f"positional order {ours_positional} instead of {ref_positional}")
     for name, kind, default in ref:
-        if kind in ("var_keyword", "var_positional"):
+        if kind in ("var_keyword", "var_positional"):  # *upload_file: the name is not part of a call
+            if not any(p[1] == kind for p in ours):
+                out.append(f"*{name} missing" if kind == "var_positional" else f"**{name} missing")
             continue
         mine = by_name.get(name)
         if mine is None:
@@ -179,6 +181,11 @@ def test_the_checker_fails_on_a_dropped_entry():
     params = changed["methods"]["create_user"]
     params[[p[0] for p in params].index("active")][2] = None
     assert _problems("m", "X", client, changed) == ["create_user.active:default"]
+    storage = REFERENCE["modules"]["flame_hub"]["StorageClient"]
+    changed = json.loads(json.dumps(storage))
+    changed["methods"]["upload_to_bucket"] = [p for p in changed["methods"]["upload_to_bucket"]
+                                              if p[1] != "var_positional"]
+    assert _problems("m", "X", storage, changed) == ["upload_to_bucket.*upload_file missing"]
 
 
 def test_readme_lists_every_exception():
