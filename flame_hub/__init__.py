@@ -52,6 +52,9 @@ from .errors import (
     RateLimited,
     ServerError,
     Unauthorized,
+    WaitError,
+    WaitFailed,
+    WaitTimeout,
 )
 from .models import get_field_names, get_includable_names
 
@@ -68,6 +71,7 @@ __all__ = [
     "auth", "errors", "models", "types",
     "HubError", "HubAPIError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
     "RateLimited", "ServerError", "HubConnectionError", "HubTimeout", "MultipleObjectsReturned",
+    "WaitError", "WaitTimeout", "WaitFailed",
 ]
 
 # Imported on first use: ``testing`` is the fake Hub (its server needs the ``testing`` extra).

@@ -229,7 +229,7 @@ def log_public_fallback(what: str) -> None:
     """Say once per process that the public Hub is used because nothing configured another."""
     if not _fallback_logged.is_set():
         _fallback_logged.set()
-        log.warning("%s: no base_url given and neither FLAME_HUB_URL nor FLAME_HUB_<SERVICE>_URL is "
+        log.warning("%s: no Hub URL given and neither FLAME_HUB_URL nor FLAME_HUB_<SERVICE>_URL is "
                     "set: using the public Hub (https://{auth,core,storage}.privateaim.dev/)", what)
 
 

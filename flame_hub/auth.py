@@ -12,15 +12,26 @@ Token lifecycle (upstream-client.md §3, §8; hub-spec examples 001–006, 096/0
   refresh token: authup's refresh tokens are single-use, and replaying one revokes the session;
 - when the refresh fails, the flow falls back to a fresh primary grant;
 - a 401 from an API triggers one re-authentication and one retry of the request (only when the
-  request body can be sent again).
+  request body can be sent again) — and so do the Hub's other refusals of a token: Hub 0.14's
+  core and storage answer an expired or invalid bearer with **500** ``internal_error`` and
+  authup's message ("The JWT has expired.", hub-spec additions 294/295), authup and Hub 0.8.5
+  with 400 ``invalid_token`` (:func:`~flame_hub.errors.is_token_refusal`). Such a refusal
+  comes from the Hub's authentication step, before any handler or the rate limiter ran (the
+  recorded 500s carry no rate-limit headers), so the retry is safe for a POST too;
+- a bearer that is not a well-formed JWT is refused before anything is sent
+  (:func:`check_bearer`): the Hub accepts a bearer under 16 characters as its own service
+  account (a Hub security bug, additions 276/280).
 
 Secrets and tokens never appear in ``repr()``, logs or exception messages.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
@@ -31,9 +42,17 @@ import anyio
 import httpx
 
 from ._httpx2 import AUTH_BASES
-from .errors import BadRequest, HubAPIError, HubError, connection_error_from, error_from_response
+from .errors import (
+    TOKEN_REFUSAL_STATUSES,
+    BadRequest,
+    HubAPIError,
+    HubError,
+    connection_error_from,
+    error_from_response,
+    is_token_refusal,
+)
 
-__all__ = ["DEFAULT_AUTH_URL", "PasswordAuth", "ClientAuth", "RobotAuth", "StaticAuth"]
+__all__ = ["DEFAULT_AUTH_URL", "PasswordAuth", "ClientAuth", "RobotAuth", "StaticAuth", "check_bearer"]
 
 #: The public Hub's auth service (authup).
 DEFAULT_AUTH_URL = "https://auth.privateaim.dev/"
@@ -47,9 +66,52 @@ def _with_slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+#: authup introspects tokens of 16 to 2048 characters; anything else makes it describe the
+#: *introspecting service* instead, so the Hub serves the request as core's own service account
+#: (hub-spec additions 276, 280, 291)
+_BEARER_LENGTH = range(16, 2049)
+
+
+def jwt_header(token: str) -> dict[str, Any] | None:
+    """The decoded header of a JWT-shaped string — three dot-separated base64url segments whose
+    first one decodes to a JSON object — else ``None``. Nothing is verified."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(_BASE64URL.fullmatch(p) for p in parts):
+        return None
+    try:
+        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    except ValueError:
+        return None
+    return header if isinstance(header, dict) else None
+
+
+def check_bearer(token: str) -> str:
+    """``token`` if it is a well-formed JWT — three base64url segments, a header that is a JSON
+    object naming its ``alg``, 16 to 2048 characters — else :class:`ValueError`.
+
+    The Hub must never see anything else as a bearer: a malformed one it does not always refuse
+    (a bearer under 16 characters is served as the Hub's own service account, additions 276/280).
+    The message never shows the token."""
+    header = jwt_header(token) if len(token) in _BEARER_LENGTH else None
+    if header is None or "alg" not in header:
+        hint = " (without the 'Bearer ' prefix)" if token.lower().startswith("bearer ") else ""
+        raise ValueError(
+            f"the bearer token ({len(token)} characters) is not a well-formed JWT{hint}: expected three "
+            "base64url segments separated by dots, 16 to 2048 characters, such as the access_token "
+            "that the auth service's POST /token answers with. It is not sent: the Hub treats some "
+            "malformed bearers as its own service account")
+    return token
+
+
 def _replayable(request: httpx.Request) -> bool:
     """Whether the request body can be sent a second time (bytes in memory, or no body)."""
     return isinstance(request.stream, httpx.ByteStream) or hasattr(request, "_content")
+
+
+def _refused(response: httpx.Response) -> bool:
+    """The API refused the request's token: a 401 or one of the Hub's other token refusals."""
+    return response.status_code == 401 or is_token_refusal(response)
 
 
 @dataclass(frozen=True)
@@ -77,7 +139,7 @@ class StaticAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
         value = token if token is not None else access_token
         if not isinstance(value, str) or not value.strip():
             raise ValueError("StaticAuth needs a non-empty token string")
-        self._token = value.strip()
+        self._token = check_bearer(value.strip())
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Set the bearer header and send the request once."""
@@ -289,11 +351,15 @@ class _TokenAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
 
     # ------------------------------------------------------------------ httpx.Auth
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Authenticate ``request``; on a 401, re-authenticate once and send it once more."""
+        """Authenticate ``request``; when the Hub refuses the token (a 401, or its 500/400 token
+        answers: :func:`~flame_hub.errors.is_token_refusal`), re-authenticate once and send it
+        once more."""
         token = self._sync_token()
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
-        if response.status_code == 401 and _replayable(request):
+        if response.status_code in TOKEN_REFUSAL_STATUSES:
+            response.read()  # a small error body: is it about the token?
+        if _refused(response) and _replayable(request):
             request.headers["Authorization"] = f"Bearer {self._sync_token(stale=token)}"
             yield request
 
@@ -302,7 +368,9 @@ class _TokenAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
         token = await self._async_token()
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
-        if response.status_code == 401 and _replayable(request):
+        if response.status_code in TOKEN_REFUSAL_STATUSES:
+            await response.aread()
+        if _refused(response) and _replayable(request):
             request.headers["Authorization"] = f"Bearer {await self._async_token(stale=token)}"
             yield request
 

@@ -1,10 +1,12 @@
 """The exception tree of flame_hub.
 
 Every error the client raises derives from :class:`HubError`. Answers of the Hub with an
-unexpected HTTP status become a :class:`HubAPIError` subclass chosen by the **HTTP status only**:
+unexpected HTTP status become a :class:`HubAPIError` subclass chosen by the **HTTP status**:
 the body's ``code`` changed across Hub versions (``NOT_FOUND`` -> ``entity_not_found``) and
-authup sends no ``statusCode`` at all (hub-query-syntax.md §11). Transport failures become
-:class:`HubConnectionError` / :class:`HubTimeout`.
+authup sends no ``statusCode`` at all (hub-query-syntax.md §11). One exception, recognised by
+the recorded code and message: the Hub's refusals of a bearer token that are not a 401 (Hub
+0.14 answers an expired or invalid token with 500, see :func:`is_token_refusal`) are
+:class:`Unauthorized`. Transport failures become :class:`HubConnectionError` / :class:`HubTimeout`.
 
 Messages never contain tokens or secrets: URLs are shown without credentials or secret query
 values, and anything that looks like a JWT or a bearer token is masked.
@@ -36,8 +38,12 @@ __all__ = [
     "HubConnectionError",
     "HubTimeout",
     "MultipleObjectsReturned",
+    "WaitError",
+    "WaitTimeout",
+    "WaitFailed",
     "ErrorResponse",
     "error_from_response",
+    "is_token_refusal",
     "connection_error_from",
     "retry_after_seconds",
     "redact_url",
@@ -351,6 +357,26 @@ class MultipleObjectsReturned(HubError):
     """A query expected to match one record matched several."""
 
 
+class WaitError(HubError):
+    """A wait for the Hub's asynchronous work (``wait_for``, ``wait_for_records``) ended without
+    the awaited state. ``last`` is what the Hub answered last (a record, or the list of records
+    found), ``expected`` what was awaited."""
+
+    def __init__(self, message: str, *, last: Any = None, expected: Any = None) -> None:
+        super().__init__(message)
+        self.last = last
+        self.expected = expected
+
+
+class WaitTimeout(WaitError, TimeoutError):
+    """The awaited state did not come within the timeout; the message says the last state seen."""
+
+
+class WaitFailed(WaitError):
+    """The record reached a terminal failure state (``buildStatus`` failed, an approval
+    rejected, ...) or disappeared: the awaited state cannot come any more."""
+
+
 _BY_STATUS: dict[int, type[HubAPIError]] = {
     400: BadRequest,
     401: Unauthorized,
@@ -359,6 +385,51 @@ _BY_STATUS: dict[int, type[HubAPIError]] = {
     409: Conflict,
     429: RateLimited,
 }
+
+
+#: authup's messages for a bearer it refuses, as Hub 0.14's core and storage pass them on in a
+#: 500 ``internal_error`` (hub-spec README "Invalid tokens and malformed ids"; recordings 027,
+#: additions 277-283, 289, 290, 294, 295)
+_REFUSED_TOKEN_MESSAGES = frozenset({
+    "The JWT has expired.",
+    "The JWT is invalid.",
+    "The token payload is invalid.",
+    "The token header property kid is invalid.",
+    "Property token is invalid",
+})
+#: statuses of such refusals besides 401: 500 (above) and 400 ``invalid_token`` (authup 009;
+#: Hub 0.8.5 core, storage and authup: legacy 019, 049, 050)
+TOKEN_REFUSAL_STATUSES = frozenset({400, 500})
+
+
+def _refuses_token(status_code: int, payload: Any, request: httpx.Request | None) -> bool:
+    if status_code not in TOKEN_REFUSAL_STATUSES or not isinstance(payload, dict) or request is None:
+        return False
+    if not request.headers.get("authorization", "").lower().startswith("bearer "):
+        return False  # no bearer was sent: the answer is about something else
+    code = payload.get("code")
+    if status_code == 400:
+        return code == "invalid_token"
+    return code == "internal_error" and payload.get("message") in _REFUSED_TOKEN_MESSAGES
+
+
+def is_token_refusal(response: httpx.Response) -> bool:
+    """Whether ``response`` (body read) is the Hub refusing the request's bearer token with a
+    status other than 401: Hub 0.14's core and storage answer an expired, tampered, foreign or
+    non-JWT bearer with **500** ``internal_error`` and authup's message ("The JWT has expired.",
+    additions 294/295), authup and Hub 0.8.5 with 400 ``invalid_token``. Recognised by the
+    recorded code and message, never by the status alone: other 500s stay server errors."""
+    try:
+        request: httpx.Request | None = response.request
+    except RuntimeError:
+        request = None
+    if response.status_code not in TOKEN_REFUSAL_STATUSES or request is None:
+        return False
+    try:
+        payload = json.loads(response.content or b"null")
+    except (httpx.ResponseNotRead, ValueError):
+        return False
+    return _refuses_token(response.status_code, payload, request)
 
 
 def error_class_for_status(status_code: int) -> type[HubAPIError]:
@@ -385,11 +456,12 @@ def error_from_response(response: httpx.Response) -> HubAPIError:
         except ValueError:
             payload = None
     parsed = ErrorResponse.parse(payload, response.status_code)
+    request: httpx.Request | None
     try:
         request = response.request
         method, url = request.method, request.url
     except RuntimeError:
-        method, url = None, None
+        request, method, url = None, None, None
     if parsed is not None:
         message, code, issues = parsed.message, parsed.code, parsed.issues
     else:
@@ -400,6 +472,9 @@ def error_from_response(response: httpx.Response) -> HubAPIError:
             snippet = " ".join(text.split())[:200]
         message, code, issues = snippet, None, []
     cls = error_class_for_status(response.status_code)
+    if _refuses_token(response.status_code, payload, request):
+        cls = Unauthorized  # the Hub's answer to an expired or invalid bearer (is_token_refusal)
+        message = f"{message} (the Hub refused the access token: it has expired or is not valid; get a new one)"
     return cls(
         message,
         status_code=response.status_code,

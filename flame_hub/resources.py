@@ -137,8 +137,13 @@ class EraSpec:
     list_schema: dict | None = None  # 0.14: the recorded ``meta.schema`` of the list endpoint
     create_required: dict[str, FieldSpec] = field(default_factory=dict)
     create_optional: dict[str, FieldSpec] = field(default_factory=dict)
-    create_one_of: Any = None
+    #: the create's second validation stage (identity providers: one branch per protocol)
+    create_one_of: dict | None = None
     update_fields: dict[str, FieldSpec] = field(default_factory=dict)
+    #: keys an update must carry even when unchanged (0.8.5 registry projects)
+    update_required: tuple[str, ...] = ()
+    #: key groups that are unique beyond the name (0.14 registries: name, host)
+    unique: tuple[tuple[str, ...], ...] = ()
     record_keys: dict[str, FieldSpec] = field(default_factory=dict)
     hidden_fields: tuple[str, ...] = ()
     write_answer_only_keys: tuple[str, ...] = ()
@@ -194,6 +199,8 @@ class EraSpec:
             create_optional=_fields(raw["create"]["optional"]),
             create_one_of=raw["create"].get("one_of"),
             update_fields=_fields(raw.get("update")),
+            update_required=tuple(raw.get("update_required") or ()),
+            unique=tuple(tuple(g) for g in raw.get("unique") or ()),
             record_keys=_fields(rec.get("keys"), record=True),
             hidden_fields=tuple(rec.get("hidden_fields") or ()),
             write_answer_only_keys=tuple(rec.get("write_answer_only_keys") or ()),

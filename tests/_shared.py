@@ -1,34 +1,18 @@
-"""Where the recorded Hub material (``../shared``, beside the clone) lives, and how tests that
-need it behave without it: skipped with the reason in a user's clone, failed in CI (``CI`` set),
-where nothing may be skipped."""
+"""Where the recorded Hub material lives: ``tests/hub-recordings/``, the repository's copy of
+``../shared/hub-spec`` (Hub 0.14.0) and ``../shared/hub-spec-legacy/0.8.5`` (Hub 0.8.5), kept
+equal to it by ``tools/sync_recordings.py`` (``tests/test_recordings_copy.py`` says when they
+differ). Every test reads the copy, so a clone without ``../shared`` runs all of them."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
-
-SHARED = Path(os.environ.get("FLAME_HUB_SHARED") or Path(__file__).resolve().parents[2] / "shared")
-HUB_SPEC = SHARED / "hub-spec"
+RECORDINGS = Path(__file__).resolve().parent / "hub-recordings"
+#: Hub 0.14.0 + authup beta.62: examples/, additions/, resources.json, list-schemas.json, ...
+HUB_SPEC = RECORDINGS / "0.14.0"
 EXAMPLES = HUB_SPEC / "examples"
-LEGACY_EXAMPLES = SHARED / "hub-spec-legacy" / "0.8.5" / "examples"
-
-
-def _reason(path: Path) -> str:
-    return f"the recorded Hub material ({path}) is not beside this clone (set FLAME_HUB_SHARED)"
-
-
-def needs(path: Path) -> pytest.MarkDecorator:
-    """Mark a test that reads ``path``: skipped when it is absent, except in CI (it then runs and
-    fails on the missing file)."""
-    return pytest.mark.skipif(not path.exists() and not os.environ.get("CI"), reason=_reason(path))
-
-
-def require(path: Path) -> Path:
-    """Inside a test: ``path``, or a skip (a failure in CI) when it is absent."""
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(_reason(path))
-        pytest.skip(_reason(path))
-    return path
+ADDITIONS = HUB_SPEC / "additions"
+#: Hub 0.8.5 + authup beta.24
+LEGACY_SPEC = RECORDINGS / "0.8.5"
+LEGACY_EXAMPLES = LEGACY_SPEC / "examples"
+LEGACY_ADDITIONS = LEGACY_SPEC / "additions"

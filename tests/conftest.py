@@ -23,6 +23,13 @@ sense on some eras says so: ``@pytest.mark.era("0.14.0")`` (several versions may
 :data:`ONE_ERA_MODULES` marks whole modules written for one era. On the other backends the
 deployed Hub's version is read from ``GET {core}/`` and tests of other eras are skipped.
 ``PYTEST_HUB_ERAS=0.8.5`` (comma-separated) narrows the fake eras of a run.
+
+Services beyond auth, core and storage: a test that cannot pass on a deployment without the
+Hub's worker, message broker, telemetry service or internet access says so,
+``@pytest.mark.needs("worker")`` (several may be given; ``eras=("0.14.0",)`` limits the need to
+some eras). The fake models a full deployment, so there these tests run. On the other backends
+they are skipped, naming what is missing, unless ``FLAME_HUB_SERVICES`` (comma-separated, e.g.
+``worker,broker``) says the deployment has it.
 """
 
 from __future__ import annotations
@@ -46,6 +53,33 @@ ONE_ERA_MODULES: dict[str, str] = {
     "test_query_hub.py": "0.14.0", "test_clients_special.py": "0.14.0",
     "test_auth.py": "0.14.0", "test_http.py": "0.14.0", "test_faults.py": "0.14.0",
 }
+
+
+#: what a full Hub deployment runs beside auth, core and storage, as ``needs`` marks name it
+SERVICES = ("worker", "broker", "telemetry", "internet")
+
+
+def needed_services(node: Any, version: str | None) -> list[str]:
+    """The services an item's ``needs`` marks ask for on Hub ``version``."""
+    out: list[str] = []
+    for mark in node.iter_markers("needs"):
+        unknown = [s for s in mark.args if s not in SERVICES]
+        if unknown or not mark.args:
+            raise pytest.UsageError(f"{node.nodeid}: needs() takes services among {', '.join(SERVICES)}, "
+                                    f"not {', '.join(unknown) or 'nothing'}")
+        eras = mark.kwargs.get("eras")
+        if eras is None or version in eras:
+            out += [s for s in mark.args if s not in out]
+    return out
+
+
+def deployed_services(settings: dict[str, str]) -> set[str]:
+    """The services ``FLAME_HUB_SERVICES`` says a deployed Hub has (comma-separated)."""
+    named = {s.strip().lower() for s in (settings.get("FLAME_HUB_SERVICES") or "").split(",") if s.strip()}
+    unknown = named - set(SERVICES)
+    if unknown:
+        raise ValueError(f"FLAME_HUB_SERVICES: {', '.join(sorted(unknown))} not among {', '.join(SERVICES)}")
+    return named
 
 
 def load_settings(root: Path = ROOT, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -275,6 +309,25 @@ def _skip_other_eras(request):
     env = request.getfixturevalue("hub_env")
     if marked and env.fake is None and env.version not in marked:
         pytest.skip(f"runs on Hub {', '.join(marked)} only; this Hub is {env.version}")
+
+
+@pytest.fixture(autouse=True)
+def _skip_missing_services(request):
+    """On a deployed Hub, a test that needs a service the deployment lacks (``needs`` marks,
+    ``FLAME_HUB_SERVICES``) is skipped naming it; the fake models every service."""
+    if "hub_env" not in request.fixturenames:
+        return
+    env = request.getfixturevalue("hub_env")
+    if env.fake is not None:
+        return
+    try:
+        present = deployed_services(load_settings())
+    except ValueError as err:
+        pytest.exit(str(err), returncode=4)
+    missing = [s for s in needed_services(request.node, env.version) if s not in present]
+    if missing:
+        pytest.skip(f"needs the Hub's {', '.join(missing)}, which this deployment lacks "
+                    f"(FLAME_HUB_SERVICES={','.join(sorted(present))!r}; add it there if the Hub has it)")
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ import time
 import httpx
 import pytest
 
+from _jwt import jwt
+
 from flame_hub.auth import DEFAULT_AUTH_URL, _replayable, ClientAuth, PasswordAuth, RobotAuth, StaticAuth
 from flame_hub.errors import BadRequest, HubConnectionError, HubError, RateLimited
 
@@ -49,6 +51,8 @@ class MockAuthup:
         self.lock = threading.Lock()
         self.password = "start123"
         self.token_status: int | None = None  # force an answer of the token endpoint
+        #: the API's answer to a token it no longer accepts: 401, or Hub 0.14's 500 (additions 294)
+        self.refusal = 401
 
     def expire_tokens(self) -> None:
         """The server forgets every access token (refresh tokens stay usable)."""
@@ -98,6 +102,9 @@ class MockAuthup:
             self.api_calls.append(header)
         token = header.removeprefix("Bearer ") if header else None
         if token not in self.valid:
+            if token is not None and self.refusal == 500:  # Hub 0.14 (additions 294)
+                return httpx.Response(500, json={"statusCode": 500, "code": "internal_error",
+                                                 "message": "The JWT has expired.", "issues": []})
             return httpx.Response(401, json={"statusCode": 401, "code": "identity_unauthorized",
                                              "message": "Authentication required.", "issues": []})
         return httpx.Response(200, json={"data": [], "meta": {"total": 0}})
@@ -276,10 +283,12 @@ def test_unknown_lifetime_is_used_until_rejected():
 
 
 # ---------------------------------------------------------------------------- 401 recovery
+@pytest.mark.parametrize("refusal", [401, 500])
 @pytest.mark.parametrize("send", [lambda api: api.get(API), lambda api: api.post(API, json={"name": "x"})],
                          ids=["GET", "POST-json"])
-def test_401_reauthenticates_once_and_retries_once(send):
+def test_401_reauthenticates_once_and_retries_once(send, refusal):
     hub = MockAuthup()
+    hub.refusal = refusal
     _, api, _ = make(hub)
     api.get(API)
     hub.expire_tokens()
@@ -355,11 +364,12 @@ def test_robot_other_errors_pass_through():
 def test_static_auth():
     seen = []
     transport = httpx.MockTransport(lambda r: (seen.append(r.headers.get("authorization")), httpx.Response(401))[1])
-    client = httpx.Client(transport=transport, auth=StaticAuth("abc"))
+    token = jwt()
+    client = httpx.Client(transport=transport, auth=StaticAuth(token))
     assert client.get(API).status_code == 401
-    assert seen == ["Bearer abc"]  # never refreshed, never retried
-    assert StaticAuth(access_token="xyz")._token == "xyz"
-    assert repr(StaticAuth("abc")) == "StaticAuth(token='***')"
+    assert seen == [f"Bearer {token}"]  # never refreshed, never retried
+    assert StaticAuth(access_token=jwt("other"))._token == jwt("other")
+    assert repr(StaticAuth(token)) == "StaticAuth(token='***')"
     with pytest.raises(ValueError):
         StaticAuth("")
 

@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 
 from flame_hub import models as m
+from flame_hub.errors import ServerError
 from flame_hub.models._generate import python_attr
 from flame_hub.resources import CURRENT_ERA, ERAS, REGISTRY, FieldSpec, Resource, get_resource
 
 #: Literal values for required body keys whose type alone does not say what the Hub accepts.
 VALUES: dict[str, Any] = {
     "email": lambda: f"t{uuid.uuid4().hex[:10]}@example.org",
-    "host": lambda: "registry.example.org",
+    "host": lambda: f"{unique_name()}.example.org",  # registry hosts are unique (additions 215)
     "path": lambda: "main.py",
     "message": lambda: "hello from the tests",
     "level": lambda: "info",
@@ -128,6 +129,10 @@ def _log_args(f: Factory) -> dict[str, Any]:
     return {**_analysis_node_args(f), "level": "info", "message": "hello from the tests"}
 
 
+#: Services a resource's chain needs on a deployed Hub: 0.14 provisions an analysis' buckets
+#: through the message broker (resources.json: none on a deployment without it; examples 068)
+NEEDS = {"analysis-bucket-files": [pytest.mark.needs("broker", eras=("0.14.0",))]}
+
 #: Records that need a particular chain of other records.
 RECIPES = {
     "analysis-nodes": _analysis_node_args,
@@ -150,7 +155,8 @@ def _crud_resources() -> list:
     for res in REGISTRY.values():
         eras = [e for e in ERAS if all(res.era(e).supports(op) for op in ("create", "get", "delete", "list"))]
         if eras:
-            out.append(pytest.param(res.name, id=res.name, marks=pytest.mark.era(*eras)))
+            marks = [pytest.mark.era(*eras), *NEEDS.get(res.name, ())]
+            out.append(pytest.param(res.name, id=res.name, marks=marks))
     return out
 
 
@@ -183,8 +189,27 @@ def factory(auth_client, core_client, storage_client, era):
     return Factory(auth_client, core_client, storage_client, era)
 
 
+#: (resource, era, test) -> client work of issue 11 that the Hub's answers (which the fake now
+#: gives, as recorded) demand. Strict: each must pass once that work lands, and leave here.
+_IDP = ("create_identity_provider() cannot send the protocol attributes the Hub requires "
+        "(additions 202-212, legacy 302-312)")
+CLIENT_GAPS = {
+    ("identity-providers", "0.14.0", "chain"): _IDP, ("identity-providers", "0.14.0", "list"): _IDP,
+    ("identity-providers", "0.8.5", "chain"): _IDP, ("identity-providers", "0.8.5", "list"): _IDP,
+    ("registry-projects", "0.8.5", "chain"): "update_registry_project() must send registry_id, name "
+                                             "and type as well (legacy additions 333, 334)",
+}
+
+
+def _client_gap(request, name: str, era: str, test: str) -> None:
+    reason = CLIENT_GAPS.get((name, era, test))
+    if reason:
+        request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+
+
 @pytest.mark.parametrize("name", _crud_resources())
-def test_crud_chain(name, factory, era):
+def test_crud_chain(name, factory, era, request):
+    _client_gap(request, name, era, "chain")
     res = get_resource(name)
     client = factory.client(res)
     model = m.model_for(res)
@@ -213,12 +238,18 @@ def test_crud_chain(name, factory, era):
         assert getattr(get(created.id), attr) == new
 
     assert delete(created) is None
-    assert get(created.id) is None
+    if res.era(era).operations["get"].unknown_id_status == 500:
+        # 0.8.5 analysis buckets (and files): an unknown id is a 500 (legacy additions 337-339)
+        with pytest.raises(ServerError):
+            get(created.id)
+    else:
+        assert get(created.id) is None
     assert created.id not in {r.id for r in find(filter={key: value} if choice is None else {})}
 
 
 @pytest.mark.parametrize("name", _crud_resources())
-def test_get_list_returns_models_with_relations_included(name, factory, era):
+def test_get_list_returns_models_with_relations_included(name, factory, era, request):
+    _client_gap(request, name, era, "list")
     res = get_resource(name)
     client = factory.client(res)
     factory.make(name)

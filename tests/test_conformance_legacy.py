@@ -18,11 +18,13 @@ Documented exceptions (kept in the suite, checked against the documented behavio
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from flame_hub.resources import LEGACY_ERA
-from _shared import LEGACY_EXAMPLES as EXAMPLES
-from test_conformance import Recordings, World, _load
+from _shared import LEGACY_ADDITIONS, LEGACY_EXAMPLES
+from test_conformance import Recordings, World, session
 
 UPLOAD = b"hello from hub-legacy\n"
 
@@ -59,6 +61,11 @@ SETUP: dict[str, list[str]] = {
     "145": [*BUCKET, "legacy-bucket-2"], "146": FILE, "147": BUCKET, "148": [*BUCKET, "legacy-bucket-2"],
     "149": [*BUCKET, "deleted:legacy-bucket"],
 }
+SETUP.update({  # additions/: recorded one after the other (see test_conformance.session)
+    **session(307, 313), **session(318, 322), "336": ["318", "319", "deleted-file:keep.txt"],
+    **session(331, 335),
+    **{f"{n}": ["rec-analysis-buckets"] for n in (323, 324, 325, 326, 327, 328, 329, 330, 340)},
+})
 ARTIFACTS = {  # number -> (status, body) the fake answers instead (legacy README "Do not model it")
     "048": (400, {"statusCode": 400, "code": "undefined",
                   "message": "One or many attributes may be invalid."}),
@@ -79,6 +86,7 @@ class LegacyWorld(World):
     UPDATES = {"legacy-node-a": {"hidden": True, "external_name": "ext-a"},  # 094
                "legacy_example_realm": {"description": "updated", "display_name": "Example 2"}}  # 031
     UPLOAD = UPLOAD
+    UPLOADS = {"319": [("keep.txt", "text/plain", b"keep this!\n")]}
 
     def build(self, key: str) -> None:
         made = self.made
@@ -105,12 +113,33 @@ class LegacyWorld(World):
         elif key == "legacy-bucket-2":  # bucket names are not unique (135): the second one
             record = self._create(key, "storage/buckets", self.body(name="legacy-bucket"))
             recorded = next(f for f in LEGACY_RECORDINGS.files if f.startswith("135"))
-            second = _load(recorded, EXAMPLES)["response"]["body"]["id"]
+            second = LEGACY_RECORDINGS.load(recorded)["response"]["body"]["id"]
             self.ids[second] = record["id"]
         elif key == "hello.txt":
             self._upload(key, "legacy-bucket", UPLOAD)
+        elif key == "deleted-file:keep.txt":  # 336: the file of 319 was deleted before
+            (uploaded,) = self.recorded_body("319")["data"]
+            resp = self.client.delete(f"storage/bucket-files/{self.ids[uploaded['id']]}")
+            assert resp.status_code == 202, resp.text
+        elif key == "rec-analysis-buckets":  # 323-330, 340: two analyses' CODE buckets, one file
+            project = self._create("rec-project", "core/projects", self.body(name="rec-project"))
+            for link in self.recorded_body("325")["data"]:
+                analysis = self._create(link["analysis_id"], "core/analyses",
+                                        self.body(project_id=project["id"]))
+                self.ids[link["analysis_id"]] = analysis["id"]
+                bucket = self._create(link["id"], "core/analysis-buckets", self.body(
+                    type=link["type"], analysis_id=analysis["id"]))
+                self.ids[link["id"]] = bucket["id"]
+            for file in self.recorded_body("330")["data"]:
+                made = self._create(file["id"], "core/analysis-bucket-files", self.body(
+                    name=file["name"], bucket_id=self.ids[file["bucket_id"]], external_id=file["external_id"]))
+                self.ids[file["id"]] = made["id"]
         else:  # pragma: no cover - a typo in SETUP
             raise KeyError(key)
+
+    @staticmethod
+    def recorded_body(number: str) -> Any:
+        return LEGACY_RECORDINGS.load(LEGACY_RECORDINGS.numbers[number])["response"]["body"]
 
     def ids_of(self, name: str) -> str:
         return self.ids[self.recorded[name]]
@@ -154,8 +183,8 @@ class LegacyWorld(World):
         return first.json()["access_token"], first.json()["refresh_token"]
 
 
-LEGACY_RECORDINGS = Recordings(EXAMPLES, LEGACY_ERA, LegacyWorld, SETUP, ARTIFACTS, RECORDED_EMPTY,
-                               minimum=149)
+LEGACY_RECORDINGS = Recordings((LEGACY_EXAMPLES, LEGACY_ADDITIONS), LEGACY_ERA, LegacyWorld, SETUP,
+                               ARTIFACTS, RECORDED_EMPTY, minimum=149 + 40)
 
 
 def test_every_legacy_recording_is_replayed():

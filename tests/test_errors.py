@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from _shared import EXAMPLES, LEGACY_EXAMPLES, require
+from _shared import EXAMPLES, LEGACY_EXAMPLES
 
 from flame_hub import errors
 from flame_hub.errors import (
@@ -36,7 +36,7 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXNlY3JldA"
 
 
 def _recording(name: str, legacy: bool = False) -> dict:
-    folder = require(LEGACY_EXAMPLES if legacy else EXAMPLES)
+    folder = LEGACY_EXAMPLES if legacy else EXAMPLES
     (path,) = folder.glob(f"{name}-*.json")
     return json.loads(path.read_text())
 

@@ -86,20 +86,23 @@ def test_password_grant_json_and_form(hub):
         assert form.status_code == 200 and "refresh_token" in form.json()
 
 
-@pytest.mark.parametrize("body, code", [
-    ({**ADMIN, "password": "wrong"}, "invalid_credentials"),  # 003
-    ({**ADMIN, "username": "nobody"}, "invalid_credentials"),
-    ({"grant_type": "robot_credentials", "id": "x", "secret": "y"}, "unsupported_token_grant_type"),
-    ({"grant_type": "refresh_token", "refresh_token": ""}, "invalid_request"),  # 006
-    ({"grant_type": "refresh_token", "refresh_token": "garbage"}, "invalid_grant"),
+@pytest.mark.parametrize("body, code, status", [
+    ({**ADMIN, "password": "wrong"}, "invalid_credentials", 400),  # 003
+    ({**ADMIN, "username": "nobody"}, "invalid_credentials", 400),
+    ({"grant_type": "robot_credentials", "id": "x", "secret": "y"}, "unsupported_token_grant_type", 400),
+    ({"grant_type": "refresh_token", "refresh_token": ""}, "invalid_request", 400),  # 006
+    ({"grant_type": "refresh_token", "refresh_token": "garbage"}, "invalid_token", 400),  # additions 286
+    # additions 284, 285: a wrong secret and an unknown client alike
     ({"grant_type": "client_credentials", "client_id": "system", "client_secret": "x"},
-     "invalid_credentials"),
-    ({}, "invalid_request"),
+     "invalid_client", 401),
+    ({"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "start123"},
+     "invalid_client", 401),
+    ({}, "invalid_request", 400),
 ])
-def test_token_errors_have_authups_shape(hub, body, code):
+def test_token_errors_have_authups_shape(hub, body, code, status):
     with httpx.Client(transport=hub.transport(), base_url=hub.url) as c:
         resp = c.post("auth/token", json=body)
-    assert resp.status_code == 400
+    assert resp.status_code == status
     err = resp.json()
     assert err["code"] == code and "statusCode" not in err and "@instanceof" in err
 
@@ -119,10 +122,12 @@ def test_missing_and_invalid_bearer(hub):
             assert resp.status_code == 401
             assert resp.json() == {"statusCode": 401, "code": "identity_unauthorized",
                                    "message": "Authentication required.", "issues": []}
-            assert c.get(path, headers={"Authorization": "Bearer nope"}).status_code == 401
+            bad = c.get(path, headers={"Authorization": "Bearer this-is-not-a-jwt-token"})  # additions 289, 290
+            assert bad.status_code == 500 and "ratelimit-limit" not in bad.headers
+            assert bad.json() == {"statusCode": 500, "code": "internal_error", "message": "The JWT is invalid.",
+                                  "issues": []}
         bad = c.get("auth/realms", headers={"Authorization": "Bearer nope"})
         assert bad.status_code == 400 and bad.json()["code"] == "invalid_token"  # 009
-        assert c.get("auth/users").status_code == 401
 
 
 def test_access_tokens_expire_after_token_ttl():
@@ -133,9 +138,10 @@ def test_access_tokens_expire_after_token_ttl():
         auth = {"Authorization": f"Bearer {answer['access_token']}"}
         assert c.get("core/nodes", headers=auth).status_code == 200
         time.sleep(0.25)
-        assert c.get("core/nodes", headers=auth).status_code == 401
-        expired_on_auth = c.get("auth/users", headers=auth)
-        assert expired_on_auth.status_code == 401 and "statusCode" not in expired_on_auth.json()
+        expired = c.get("core/nodes", headers=auth)  # additions 294
+        assert (expired.status_code, expired.json()["message"]) == (500, "The JWT has expired.")
+        # authup ignores an expired bearer: answered as without a token (296)
+        assert c.get("auth/realms", headers=auth).status_code == 200
         refreshed = c.post("auth/token", json={"grant_type": "refresh_token",
                                                "refresh_token": answer["refresh_token"]})
         assert refreshed.status_code == 200
@@ -155,7 +161,8 @@ def test_refresh_tokens_rotate_and_a_replay_revokes_the_session(hub):
         assert c.get("core/nodes", headers=auth).status_code == 200
         replay = refresh(first["refresh_token"])  # 097
         assert replay.status_code == 400 and replay.json()["code"] == "invalid_grant"
-        assert c.get("core/nodes", headers=auth).status_code == 401  # the session is revoked
+        revoked = c.get("core/nodes", headers=auth)  # the session is revoked (not recorded: as invalid)
+        assert (revoked.status_code, revoked.json()["message"]) == (500, "The JWT is invalid.")
         assert refresh(second["refresh_token"]).status_code == 400
         other = login(hub)  # other sessions are untouched
         assert c.get("core/nodes", headers={"Authorization": f"Bearer {other['access_token']}"}).status_code == 200
@@ -165,7 +172,8 @@ def test_expire_tokens_rejects_every_issued_access_token(hub):
     first = login(hub)
     hub.expire_tokens()
     with httpx.Client(transport=hub.transport(), base_url=hub.url) as c:
-        assert c.get("core/nodes", headers={"Authorization": f"Bearer {first['access_token']}"}).status_code == 401
+        expired = c.get("core/nodes", headers={"Authorization": f"Bearer {first['access_token']}"})
+        assert (expired.status_code, expired.json()["message"]) == (500, "The JWT has expired.")  # 294
         fresh = login(hub)["access_token"]
         assert c.get("core/nodes", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
         refreshed = c.post("auth/token", json={"grant_type": "refresh_token",
@@ -252,7 +260,7 @@ def test_unique_names_and_names_as_addresses(client):
     assert unknown.status_code == 404  # 038 is a recorded artifact (500)
 
 
-def test_projects_and_analyses(client):
+def test_projects_and_analyses(hub, client):
     project = data(client.post("core/projects", json={}), 201)
     assert project["name"]  # generated when left out (notes)
     default = data(client.post("core/nodes", json={"name": "node-default"}), 201)
@@ -282,11 +290,21 @@ def test_projects_and_analyses(client):
     current = data(client.get(f"core/analyses/{analysis['id']}"))
     assert current["nodes"] == 2 and current["configurationNodesValid"] is True
     assert command("buildStart").status_code == 400  # not locked
+    assert command("configurationLock").json()["message"] == "An entrypoint must be selected."
+    code = next(b for b in buckets if b["type"] == "CODE")
+    files = {"file": ("main.py", b"print(1)\n", "text/x-python")}
+    stored = data(client.post(f"storage/buckets/{code['bucketId']}/upload", files=files), 201)[0]
+    data(client.post("core/analysis-bucket-files", json={
+        "analysisBucketId": code["id"], "bucketId": code["bucketId"], "bucketFileId": stored["id"],
+        "path": "main.py", "root": True}), 201)
+    assert command("configurationLock").json()["message"] == "A master image must be assigned to the analysis."
+    image = data(client.get("core/master-images"))[0]
+    data(client.post(f"core/analyses/{analysis['id']}", json={"masterImageId": image["id"]}), 202)
     assert data(command("configurationLock"), 202)["configurationLocked"] is True
-    assert data(command("buildStart"), 202)["buildStatus"] == "started"
+    assert data(command("buildStart"), 202)["buildStatus"] == "starting"
+    hub.progress(analysis, complete=True)
     assert data(command("buildCheck"), 202)["buildStatus"] == "executed"
-    assert data(command("distributionStart"), 202)["distributionStatus"] == "started"
-    assert data(command("distributionCheck"), 202)["distributionStatus"] == "executed"
+    assert command("distributionStart").json()["message"] == "No docker registry is defined."
 
     perms = client.get(f"core/analyses/{analysis['id']}/client/permissions").json()["data"]
     assert len(perms) == 2
@@ -446,7 +464,8 @@ def test_reset_returns_to_a_fresh_hub(hub, client):
                       headers={"Authorization": f"Bearer {fresh}"}) as c:
         assert data(c.get("core/nodes")) == []
         assert c.get("core/projects").status_code == 200
-    assert client.get("core/nodes").status_code == 401  # tokens of before are gone
+    gone = client.get("core/nodes")  # tokens of before are gone: signed with another key
+    assert (gone.status_code, gone.json()["message"]) == (500, "The token header property kid is invalid.")
 
 
 def test_seed_bulk_records(hub, client):
@@ -503,3 +522,84 @@ def test_legacy_era_speaks_snake_case_and_bare_records():
         assert "data" not in body and "realm_id" in body and "created_at" in body
         listed = c.get("nodes").json()
         assert "schema" not in listed["meta"] and listed["data"][0]["id"] == body["id"]
+
+
+# ----------------------------------------------------------------------------- issue 11 rules
+# The conformance replay checks each recorded exchange; these check what lies between them.
+
+def test_identity_provider_branches(client):
+    """One branch must accept the body (0.14 tries all; a body of another protocol's keys fails
+    with one group per branch), and a record answers with its own branch's attributes only."""
+    base = {"name": "idp-branches", "enabled": True}
+    refused = client.post("auth/identity-providers", json={**base, "protocol": "oidc",
+                                                           "url": "ldap://x", "user": "u", "password": "p"})
+    assert refused.status_code == 400
+    (group,) = refused.json()["issues"]
+    assert group["code"] == "one_of_failed" and [b["data"]["branch"] for b in group["issues"]] == [0, 1, 2]
+    assert group["issues"][0]["issues"][0]["message"] == "The protocol should be LDAP."
+    made = data(client.post("auth/identity-providers", json={
+        **base, "protocol": "oauth2", "preset": "github", "clientId": "cid"}), 201)
+    assert made["preset"] == "github" and made["clientId"] == "cid" and "url" not in made
+    assert "tokenUrl" not in data(client.get(f"auth/identity-providers/{made['id']}"))
+    deleted = data(client.delete(f"auth/identity-providers/{made['id']}"), 202)
+    assert "clientId" not in deleted and deleted["preset"] == "github"
+
+
+def test_legacy_identity_provider_checks_the_chosen_protocol_only():
+    hub = FakeHub(version="0.8.5")
+    token = login(hub)["access_token"]
+    with httpx.Client(transport=hub.transport(), base_url=hub.auth_url,
+                      headers={"Authorization": f"Bearer {token}"}) as c:
+        body = {"slug": "idp-legacy", "name": "idp-legacy", "enabled": True, "protocol": "ldap",
+                "url": "ldap://x", "user": "cn=u"}
+        refused = c.post("identity-providers", json=body).json()
+        assert refused["children"] == [{"path": "protocol.password", "pathAbsolute": "protocol",
+                                        "received": "undefined", "expected": "string"}]
+        made = c.post("identity-providers", json={**body, "password": "pw"})
+        assert made.status_code == 201 and made.json()["user"] == "cn=u"
+
+
+def test_registry_name_and_host_are_unique_each_also_on_update(client):
+    first = data(client.post("core/registries", json={"name": "reg-one", "host": "one.example.org"}), 201)
+    data(client.post("core/registries", json={"name": "reg-two", "host": "two.example.org"}), 201)
+    for change in ({"host": "two.example.org"}, {"name": "reg-two"}):
+        assert client.post(f"core/registries/{first['id']}", json=change).status_code == 409
+    assert client.post("core/registries", json={"name": "reg-three", "host": "three.example.org",
+                                                "accountName": "ab"}).status_code == 400
+
+
+def test_legacy_bucket_delete_refuses_files_and_keeps_everything():
+    hub = FakeHub(version="0.8.5")
+    token = login(hub)["access_token"]
+    with httpx.Client(transport=hub.transport(), base_url=hub.storage_url,
+                      headers={"Authorization": f"Bearer {token}"}) as c:
+        bucket = c.post("buckets", json={"name": "full-bucket"}).json()
+        (stored,) = c.post(f"buckets/{bucket['id']}/upload", files={"file": ("a.txt", b"a")}).json()["data"]
+        refused = c.delete(f"buckets/{bucket['id']}")
+        assert (refused.status_code, refused.json()["code"]) == (500, "BucketNotEmpty")
+        assert c.get(f"bucket-files/{stored['id']}").status_code == 200
+        assert c.delete(f"bucket-files/{stored['id']}").status_code == 202
+        assert c.delete(f"buckets/{bucket['id']}").status_code == 202
+
+
+def test_current_bucket_delete_takes_its_files_along(client):
+    bucket = data(client.post("storage/buckets", json={"name": "full-bucket"}), 201)
+    (stored,) = data(client.post(f"storage/buckets/{bucket['id']}/upload", files={"file": ("a.txt", b"a")}), 201)
+    assert client.delete(f"storage/buckets/{bucket['id']}").status_code == 202
+    assert client.get(f"storage/bucket-files/{stored['id']}").status_code == 404
+
+
+def test_node_logs_are_filtered_by_their_labels(client):
+    project = data(client.post("core/projects", json={"name": "log-project"}), 201)
+    node = data(client.post("core/nodes", json={"name": "log-node"}), 201)
+    data(client.post("core/project-nodes", json={"projectId": project["id"], "nodeId": node["id"]}), 201)
+    analysis = data(client.post("core/analyses", json={"projectId": project["id"]}), 201)
+    entry = data(client.post("core/analysis-node-logs", json={
+        "analysisId": analysis["id"], "nodeId": node["id"], "level": "info", "message": "m"}), 202)
+    assert set(entry) == {"time", "level", "channel", "service", "message", "labels"}
+    query = {"filter[analysisId]": analysis["id"], "filter[nodeId]": node["id"]}
+    assert data(client.get("core/analysis-node-logs", params=query)) == [entry]
+    other = {**query, "filter[nodeId]": project["id"]}
+    assert data(client.get("core/analysis-node-logs", params=other)) == []
+    assert client.delete("core/analysis-node-logs", params=query).status_code == 202
+    assert data(client.get("core/analysis-node-logs", params=query)) == []

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from _shared import EXAMPLES, LEGACY_EXAMPLES, needs
+from _shared import EXAMPLES, LEGACY_EXAMPLES
 
 from flame_hub.resources import CURRENT_ERA, LEGACY_ERA, get_resource
 from flame_hub.testing._rapiq import ListQuery, QueryError, _coerce, _js_number
 
 ROOT = Path(__file__).resolve().parents[1]
-needs_shared = needs(EXAMPLES)
 
 NODES = get_resource("nodes").era(CURRENT_ERA)
 LEGACY_NODES = get_resource("nodes").era(LEGACY_ERA)
@@ -692,7 +691,6 @@ def current_nodes() -> list[dict]:
     return sorted(load(EXAMPLES, "053")["response"]["body"]["data"], key=lambda r: r["createdAt"])
 
 
-@needs_shared
 @pytest.mark.parametrize("number, ordered", [
     ("040", True), ("041", True), ("042", False), ("043", True), ("044", True), ("045", False),
     ("046", False), ("047", True), ("048", False), ("049", True), ("050", True), ("051", True),
@@ -710,7 +708,6 @@ def test_recorded_node_lists(number, ordered):
     assert [list(i) for i in items] == [list(e) for e in expected]  # key order too
 
 
-@needs_shared
 @pytest.mark.parametrize("number, resource", [("011", "realms"), ("019", "users"),
                                               ("020", "users")])
 def test_recorded_auth_lists(number, resource):
@@ -725,7 +722,6 @@ def test_recorded_auth_lists(number, resource):
     assert meta == {k: body["meta"][k] for k in ("total", "limit", "offset")}
 
 
-@needs_shared
 @pytest.mark.parametrize("number, resource, relations", [
     ("034", "nodes", ()), ("035", "nodes", ("registry",)), ("036", "nodes", ()),
     ("060", "projects", ("masterImage",)),
@@ -742,7 +738,6 @@ def test_recorded_single_records(number, resource, relations):
     assert out == expected and list(out) == list(expected)
 
 
-@needs_shared
 @pytest.mark.parametrize("number, resource", [
     ("062", "project-nodes"), ("064", "analyses"), ("067", "analysis-nodes"),
 ])
@@ -758,7 +753,6 @@ def test_recorded_lists_with_includes(number, resource):
     assert meta == {k: body["meta"][k] for k in ("total", "limit", "offset")}
 
 
-@needs_shared
 def test_recorded_log_list_error():
     exchange = load(EXAMPLES, "077")
     with pytest.raises(QueryError) as info:
@@ -766,7 +760,6 @@ def test_recorded_log_list_error():
     assert info.value.body() == exchange["response"]["body"]
 
 
-@needs_shared
 @pytest.mark.parametrize("number", [f"{n:03d}" for n in range(63, 94)])
 def test_recorded_legacy_node_lists(number):
     exchange = load(LEGACY_EXAMPLES, number)
@@ -786,7 +779,6 @@ def test_recorded_legacy_node_lists(number):
     assert items == expected
 
 
-@needs_shared
 @pytest.mark.parametrize("number, resource", [("021", "realms"), ("022", "realms")])
 def test_recorded_legacy_realm_filters(number, resource):
     # 022: "~mas" is LIKE 'mas%' on authup beta.24; both lists show meta {total} only
@@ -801,7 +793,6 @@ def test_recorded_legacy_realm_filters(number, resource):
                            grammar="v1").meta_keys == tuple(body["meta"])
 
 
-@needs_shared
 @pytest.mark.parametrize("number", ["100", "101", "102", "103", "104", "105", "106"])
 def test_recorded_legacy_project_lists(number):
     # sort on id/created_at/updated_at only (100, 101); camelCase and `name` dropped (102, 103);

@@ -60,11 +60,12 @@ def test_form_and_multipart_bodies_over_the_wire(served):
         c.headers["Authorization"] = f"Bearer {token}"
         bucket = c.post("storage/buckets", json={"name": "wire-bucket"}).json()["data"]
         up = c.post(f"storage/buckets/{bucket['id']}/upload",
-                    files={"f": ("notes.md", b"# notes\n", "text/markdown")})
+                    files={"f": ("notes.txt", b"# notes\n", "text/markdown")})
         assert up.status_code == 201
         file_id = up.json()["data"][0]["id"]
         stream = c.get(f"storage/bucket-files/{file_id}/stream")
-        assert stream.content == b"# notes\n" and stream.headers["content-type"] == "text/markdown"
+        # typed by the name, not by the part's type (additions 273)
+        assert stream.content == b"# notes\n" and stream.headers["content-type"] == "text/plain; charset=utf-8"
 
 
 def test_dropped_connection_and_faults_over_the_wire(served):

@@ -20,6 +20,8 @@ import anyio
 import httpx
 import pytest
 
+from _jwt import jwt
+
 import flame_hub
 from flame_hub.dialects import LEGACY
 from flame_hub.errors import HubConnectionError, HubTimeout, ServerError
@@ -377,7 +379,7 @@ async def test_downloads_time_out_per_chunk_not_per_file(drv, tmp_path):
     file_id = str(uuid.uuid4())
     timeout = httpx.Timeout(5.0, read=0.25)
     slow = SlowFileServer(chunks=6, gap=0.1)  # 0.5 s in all: twice the read timeout
-    storage = drv.client("StorageClient", slow.url, "token", timeout=timeout)
+    storage = drv.client("StorageClient", slow.url, jwt(), timeout=timeout)
     try:
         start = time.monotonic()
         path = await drv.call(storage.download_bucket_file, file_id, tmp_path / "slow.bin", chunk_size=1000)
@@ -388,7 +390,7 @@ async def test_downloads_time_out_per_chunk_not_per_file(drv, tmp_path):
         slow.close()
 
     stalled = SlowFileServer(chunks=3, gap=0.05, gaps={2: 1.0})  # one gap longer than the timeout
-    storage = drv.client("StorageClient", stalled.url, "token", timeout=timeout)
+    storage = drv.client("StorageClient", stalled.url, jwt(), timeout=timeout)
     try:
         with pytest.raises(HubTimeout, match="ReadTimeout"):
             await drv.call(storage.download_bucket_file, file_id, tmp_path / "stalled.bin")
@@ -448,7 +450,7 @@ async def test_filter_values_the_hub_cannot_carry_raise_before_sending(s, hub):
     for make in refused:
         with pytest.raises(ValueError):
             await drv.call(make)
-    legacy = drv.client("CoreClient", hub.core_url, "token", dialect=LEGACY)
+    legacy = drv.client("CoreClient", hub.core_url, jwt(), dialect=LEGACY)
     try:
         with pytest.raises(ValueError):  # old Hubs split values on commas and have no expressions
             await drv.iterate(legacy.nodes.filter(name="a,b"))

@@ -9,6 +9,8 @@ import warnings
 import httpx
 import pytest
 
+from _jwt import jwt
+
 from flame_hub._http import (
     DEFAULT,
     DEFAULT_TIMEOUT,
@@ -138,14 +140,16 @@ def test_constructor_errors():
 # ---------------------------------------------------------------------------- auth per call
 def test_per_call_auth():
     script = Script(OK)
-    s = HubSession(BASE, "session-token", transport=script.transport())
+    session_token, call_token, static_token = jwt("session"), jwt("call"), jwt("static")
+    s = HubSession(BASE, session_token, transport=script.transport())
     s.request("GET", "nodes")
     s.request("GET", "nodes", auth=DEFAULT)
-    s.request("GET", "nodes", auth="call-token")
-    s.request("GET", "nodes", auth=StaticAuth("static"))
+    s.request("GET", "nodes", auth=call_token)
+    s.request("GET", "nodes", auth=StaticAuth(static_token))
     s.request("GET", "nodes", auth=None)
     seen = [r.headers.get("authorization") for r in script.requests]
-    assert seen == ["Bearer session-token", "Bearer session-token", "Bearer call-token", "Bearer static", None]
+    assert seen == [f"Bearer {session_token}", f"Bearer {session_token}", f"Bearer {call_token}",
+                    f"Bearer {static_token}", None]
     with pytest.raises(ValueError, match="auth must be"):
         s.request("GET", "nodes", auth=("user", "pw"))
     assert repr(DEFAULT) == "DEFAULT"
@@ -482,7 +486,7 @@ async def test_async_retries_and_mapping():
     assert len(script.requests) == 1
 
     s, _ = asession(Script(R(429, headers={"Retry-After": "1"}), OK))
-    assert (await s.request("GET", "nodes", auth="tok")).status_code == 200
+    assert (await s.request("GET", "nodes", auth=jwt())).status_code == 200
 
     s, _ = asession(Script(httpx.ReadTimeout("slow")), max_retries=0)
     with pytest.raises(HubTimeout):

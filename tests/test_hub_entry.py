@@ -9,6 +9,8 @@ import logging
 import anyio
 import pytest
 
+from _jwt import jwt
+
 import flame_hub
 from flame_hub import _config
 from flame_hub.testing import FakeHub
@@ -82,6 +84,23 @@ def test_async_hub_serves_three_services_with_one_token_grant(fake):
     assert _paths(fake, "POST").count("/auth/token") == 1
 
 
+def test_hub_over_a_given_transport(monkeypatch):
+    fake = FakeHub()                            # no server: its in-process transport
+    transport = fake.transport()
+    with flame_hub.Hub("http://hub.test/", username="admin", password="start123", transport=transport) as hub:
+        _use_all_three(hub)
+    assert _paths(fake, "POST").count("/auth/token") == 1
+
+    async def main():
+        async with flame_hub.AsyncHub("http://hub.test/", token="x", transport=transport) as ahub:
+            with pytest.raises(flame_hub.Unauthorized):
+                await ahub.core.nodes.count()
+
+    anyio.run(main)
+    with flame_hub.Hub("http://hub.test/", username="admin", password="start123", transport=transport) as hub:
+        assert hub.core.nodes.count() >= 0      # the hub did not close the transport it was given
+
+
 def test_hub_on_every_era(hub_env):
     with flame_hub.Hub(hub_env.url, username=hub_env.admin_username,
                        password=hub_env.admin_password) as hub:
@@ -95,7 +114,7 @@ def test_hub_on_every_era(hub_env):
 
 def test_per_service_urls_win_over_the_gateway(fake):
     with flame_hub.Hub("http://unused.invalid/", storage_url=fake.storage_url.rstrip("/"),
-                       token="t") as hub:
+                       token=jwt()) as hub:
         assert hub.storage.base_url == fake.storage_url
         assert hub.core.base_url == "http://unused.invalid/core/"
         assert hub.url == "http://unused.invalid/"
@@ -107,7 +126,7 @@ def test_hub_credentials_kinds(fake):
     with flame_hub.Hub(fake.url, client_id="system", client_secret="start123") as hub:
         assert isinstance(hub.credentials, flame_hub.auth.ClientAuth)
         assert hub.core.nodes.count() >= 0
-    with flame_hub.Hub(fake.url, token="abc") as hub:
+    with flame_hub.Hub(fake.url, token=jwt()) as hub:
         assert isinstance(hub.credentials, flame_hub.auth.StaticAuth)
     given = flame_hub.auth.PasswordAuth("admin", "start123", base_url=fake.auth_url)
     with flame_hub.Hub(fake.url, auth=given) as hub:
@@ -115,7 +134,7 @@ def test_hub_credentials_kinds(fake):
 
 
 def test_hub_options_reach_every_client(fake):
-    with flame_hub.Hub(fake.url, token="t", hub_version="0.14.0", max_retries=5, timeout=7) as hub:
+    with flame_hub.Hub(fake.url, token=jwt(), hub_version="0.14.0", max_retries=5, timeout=7) as hub:
         for client in hub.clients:
             assert client.hub_version == "0.14.0" and client.session.max_retries == 5
             assert client.session.client.timeout.read == 7
@@ -155,7 +174,7 @@ def test_env_per_service_urls_and_token(fake, monkeypatch):
     monkeypatch.setenv("FLAME_HUB_AUTH_URL", fake.auth_url)
     monkeypatch.setenv("FLAME_HUB_CORE_URL", fake.core_url)
     monkeypatch.setenv("FLAME_HUB_STORAGE_URL", fake.storage_url)
-    monkeypatch.setenv("FLAME_HUB_TOKEN", "abc")
+    monkeypatch.setenv("FLAME_HUB_TOKEN", jwt())
     with flame_hub.Hub() as hub:
         assert hub.url is None and hub.storage.base_url == fake.storage_url
         assert isinstance(hub.credentials, flame_hub.auth.StaticAuth)
@@ -169,7 +188,7 @@ def test_env_per_service_urls_and_token(fake, monkeypatch):
 def test_explicit_arguments_win_over_the_environment(fake, monkeypatch):
     monkeypatch.setenv("FLAME_HUB_URL", "http://from-env.invalid/")
     monkeypatch.setenv("FLAME_HUB_STORAGE_URL", "http://from-env.invalid/s/")
-    monkeypatch.setenv("FLAME_HUB_TOKEN", "env-token")
+    monkeypatch.setenv("FLAME_HUB_TOKEN", jwt("env"))
     with flame_hub.Hub(fake.url, username="admin", password="start123") as hub:
         # URLs and credentials are groups: the argument hides the environment's whole group
         assert hub.storage.base_url == fake.storage_url
@@ -178,10 +197,10 @@ def test_explicit_arguments_win_over_the_environment(fake, monkeypatch):
         _use_all_three(hub)
     with flame_hub.CoreClient(fake.core_url) as core:
         assert core.session.client.auth is None     # base_url given: nothing from the environment
-    with flame_hub.CoreClient(auth="explicit") as core:
+    with flame_hub.CoreClient(auth=jwt("explicit")) as core:
         assert core.base_url == "http://from-env.invalid/core/"
         assert isinstance(core.session.client.auth, flame_hub.auth.StaticAuth)
-        assert core.session.client.auth._token == "explicit"
+        assert core.session.client.auth._token == jwt("explicit")
 
 
 def test_dotenv_is_read_when_asked_and_the_environment_wins(fake, monkeypatch, tmp_path):

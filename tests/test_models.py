@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from pathlib import Path
 
 import pydantic
 import pytest
 
-from _shared import EXAMPLES, SHARED, needs
+from _shared import ADDITIONS, EXAMPLES
 
 import flame_hub.models as m
 import flame_hub.types
@@ -33,10 +32,6 @@ SNAKE_NODE = {
     "robot_id": None, "realm_id": REALM_ID,
     "created_at": "2026-11-29T11:45:14.130Z", "updated_at": "2026-11-29T11:45:14.130Z",
 }
-
-
-def _shared() -> Path | None:
-    return SHARED if EXAMPLES.is_dir() else None
 
 
 # --- generation --------------------------------------------------------------------------------
@@ -255,11 +250,8 @@ def test_unset_is_a_falsy_class_sentinel():
 # --- recorded Hub answers parse ----------------------------------------------------------------
 
 def _recorded_records():
-    shared = _shared()
-    if shared is None:
-        return []
     out = []
-    for path in sorted((shared / "hub-spec" / "examples").glob("*.json")):
+    for path in [*sorted(EXAMPLES.glob("*.json")), *sorted(ADDITIONS.glob("*.json"))]:
         ex = json.loads(path.read_text())
         body, req = ex["response"]["body"], ex["request"]
         segment = req["path"].strip("/").split("/")[0]
@@ -276,7 +268,6 @@ def _recorded_records():
     return out
 
 
-@needs(EXAMPLES)
 @pytest.mark.parametrize(("name", "record"), _recorded_records())
 def test_recorded_records_parse_without_extras(name, record):
     model = m.model_for(name)

@@ -5,12 +5,11 @@ list answer of both eras, and fall back to it for every body the fast path canno
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pydantic
 import pytest
-from _shared import EXAMPLES, LEGACY_EXAMPLES, require
+from _shared import ADDITIONS, EXAMPLES, LEGACY_ADDITIONS, LEGACY_EXAMPLES
 
 import flame_hub.clients._helpers as helpers
 from flame_hub._http import unwrap_list
@@ -29,8 +28,8 @@ def _response(body: object, raw: bytes | None = None) -> httpx.Response:
 
 def _recorded_lists() -> list:
     out = []
-    for folder in (EXAMPLES, LEGACY_EXAMPLES):
-        for path in sorted(Path(folder).glob("*.json")) if Path(folder).is_dir() else []:
+    for folder in (EXAMPLES, ADDITIONS, LEGACY_EXAMPLES, LEGACY_ADDITIONS):
+        for path in sorted(folder.glob("*.json")):
             ex = json.loads(path.read_text())
             body, req = ex["response"]["body"], ex["request"]
             segments = req["path"].strip("/").split("/")
@@ -41,7 +40,7 @@ def _recorded_lists() -> list:
                 res = get_resource(segments[0])
             except KeyError:
                 continue
-            out.append(pytest.param(res.name, body, id=f"{folder.parent.name}-{path.stem}"))
+            out.append(pytest.param(res.name, body, id=f"{folder.parent.name}-{folder.name}-{path.stem}"))
     return out
 
 
@@ -59,10 +58,11 @@ def _same(got: tuple[list, dict], want: tuple[list, dict]) -> None:
 
 
 def test_recorded_list_answers_are_found():
-    require(EXAMPLES)
     params = _recorded_lists()
     assert len(params) > 20
-    assert any(p.id.startswith("0.8.5") for p in params) == LEGACY_EXAMPLES.is_dir()
+    for era in ("0.14.0", "0.8.5"):
+        for kind in ("examples", "additions"):
+            assert any(p.id.startswith(f"{era}-{kind}-") for p in params), (era, kind)
 
 
 @pytest.mark.parametrize(("name", "body"), _recorded_lists())

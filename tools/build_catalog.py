@@ -1,7 +1,9 @@
 """Build ``flame_hub/_catalog.json`` from the recorded resource catalog.
 
 The Hub facts (paths, operations, allow-lists, bodies, record keys) come from
-``../shared/hub-spec/resources.json``, which was probed from real Hubs. This script keeps the
+``tests/hub-recordings/0.14.0/resources.json`` (the repository's copy of
+``../shared/hub-spec/resources.json``, refreshed by ``tools/sync_recordings.py``), which was probed
+from real Hubs. This script keeps the
 parts the library needs and drops probe notes, so the package carries the facts without the
 research notes. Run it again when the reference catalog changes::
 
@@ -18,7 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SOURCE = ROOT.parent / "shared" / "hub-spec" / "resources.json"
+DEFAULT_SOURCE = ROOT / "tests" / "hub-recordings" / "0.14.0" / "resources.json"
 # The recorded ``meta.schema`` of every 0.14 list: the index facts authup enforces on sorts
 # (``sorts.indexed``) are only there. Looked up beside the source file.
 LIST_SCHEMAS = "list-schemas.json"
@@ -59,12 +61,46 @@ BODY_RULES = {
     "users": {"name": {"lowercase": True}, "email": {"format": "email"}},
     "registry-projects": {"externalName": {"pattern": "^[a-z0-9-_]*$"}},
     "nodes": {"publicKey": {"storedAs": "hex"}},
+    # additions 217-218: an accountSecret of 1 or 2 characters is refused (min_length 3); the
+    # account name follows the same rule (issue 11)
+    "registries": {"accountName": {"minLength": 3}, "accountSecret": {"minLength": 3}},
+}
+# Unique key groups beyond the name (additions 215: the same host, 216: the same name -> 409).
+UNIQUE = {("registries", "0.14.0"): [["name"], ["host"]]}
+# Keys an update must carry although they do not change (legacy additions 333: a body with only
+# ``external_name`` -> 400 naming registry_id, name, type; 334: the full body -> 202).
+UPDATE_REQUIRED = {("registry-projects", "0.8.5"): ["registry_id", "name", "type"]}
+# The second validation stage of a create (additions 201-213, legacy 301-313): the branches of
+# ``create_body.one_of`` as rules. ``protocols``: the discriminator values a branch is chosen for
+# (0.8.5 validates only the chosen branch); ``protocol_message``: the issue a branch adds when
+# the discriminator does not fit (0.14 tries every branch: 202 "The protocol should be LDAP.").
+# ``answer_drops_null``: keys a record answer of that branch leaves out while null (207-210:
+# oauth2/oidc answers have no ``preset``; 211-212 ldap answers show ``preset: null``).
+ONE_OF = {
+    ("identity-providers", "0.14.0"): {"discriminator": "protocol", "select": "first_valid", "branches": [
+        {"protocols": ["ldap"], "protocol_message": "The protocol should be LDAP.",
+         "required": ["url", "user", "password"]},
+        {"protocols": ["oauth2", "oidc"], "required": ["clientId", "tokenUrl", "authorizeUrl"],
+         "answer_drops_null": ["preset"]},
+        {"protocols": ["oauth2"], "required": ["preset", "clientId"]},
+    ]},
+    ("identity-providers", "0.8.5"): {"discriminator": "protocol", "select": "by_discriminator", "branches": [
+        {"protocols": ["oauth2", "oidc"], "required": ["client_id", "token_url", "authorize_url"]},
+        {"protocols": ["ldap"], "required": ["url", "user", "password"]},
+    ]},
 }
 # The legacy era (hub-spec-legacy/0.8.5 examples): names need >= 3 characters as well (052 node
 # "x", 114 analysis "x", 136 bucket "", 028 realm ""); authup beta.24 realm names must match
 # ^[a-zA-Z0-9_]{3,128}$ (029 refuses hyphens; "" breaks two rules: 028 has two children).
 LEGACY_BODY_RULES = {
     "realms": {"name": {"pattern": "^[a-zA-Z0-9_]{3,128}$"}},
+}
+# Record keys the probe catalog lacks, seen in the recorded answers: the LDAP bind user of an
+# identity provider (additions 211-212; 0.8.5 also url and password, legacy additions 311-312).
+EXTRA_RECORD_KEYS = {
+    ("identity-providers", "0.14.0"): {"user": {"type": "string", "nullable": True}},
+    ("identity-providers", "0.8.5"): {k: {"type": "string", "nullable": True}
+                                      for k in ("url", "user", "password")},
 }
 # Relations a create answer embeds that the probe catalog does not list (legacy 037: the new
 # robot with its ``realm``; its delete answer 043 has none). The recorded ones are embedded by
@@ -77,6 +113,8 @@ LEGACY_RELATION_SCHEMAS = {"analysis-bucket-files": {"bucket": "analysisBucket"}
 # "actor_id/actor_type are set from the token"; 134). On 0.14 they stay null (084).
 LEGACY_RECORD_DEFAULTS = {
     "buckets": {"actor_id": {"actor": "id"}, "actor_type": {"actor": "kind"}},
+    # a registry project created through the API has no realm (legacy additions 332)
+    "registry-projects": {"realm_id": None},
 }
 # Record values the server sets when a create body leaves them out (both eras), where they are not the
 # plain type default (booleans false, counters 0, everything else null). From the recorded create
@@ -134,6 +172,26 @@ def _body(spec: dict | None, rules: dict | None = None) -> dict:
     return out
 
 
+def _one_of(recorded: list | None, rules: dict | None) -> dict | None:
+    """The create's second validation stage: ``rules`` (:data:`ONE_OF`) with each branch's key
+    specs (``required``/``optional`` as :func:`_body` keeps them) from the recorded branches."""
+    if not rules:
+        return None
+    specs: dict = {}
+    for branch in recorded or ():
+        for part in ("required", "optional"):
+            specs.update(_body(branch.get(part)))
+    branches = []
+    for branch in rules["branches"]:
+        known = {k for b in recorded or () for k in (b.get("optional") or {})
+                 if set(branch["required"]) <= set(b.get("required") or {}) | set(b.get("optional") or {})}
+        optional = sorted(known - set(branch["required"]))
+        branches.append({**branch,
+                         "required": {k: specs.get(k, {"type": "string"}) for k in branch["required"]},
+                         "optional": {k: specs.get(k, {"type": "string"}) for k in optional}})
+    return {**rules, "branches": branches}
+
+
 def _list_query(lq: dict, resource: str, era_name: str) -> dict:
     out = _pick(lq, KEEP_LIST)
     renamed = LEGACY_RELATION_SCHEMAS.get(resource) if era_name != CURRENT else None
@@ -164,13 +222,16 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
         "create": {
             "required": _body(create.get("required"), rules),
             "optional": _body(create.get("optional"), rules),
-            "one_of": create.get("one_of"),
+            "one_of": _one_of(create.get("one_of"), ONE_OF.get((resource, era_name))),
         },
         "update": _body(update.get("accepted"), rules),
+        **({"update_required": UPDATE_REQUIRED[resource, era_name]}
+           if (resource, era_name) in UPDATE_REQUIRED else {}),
+        **({"unique": UNIQUE[resource, era_name]} if (resource, era_name) in UNIQUE else {}),
         "record": {
             "keys": {
                 k: {**_pick(v, KEEP_RECORD_KEY), **({"default": defaults[k]} if k in defaults else {})}
-                for k, v in record.get("keys", {}).items()
+                for k, v in {**record.get("keys", {}), **EXTRA_RECORD_KEYS.get((resource, era_name), {})}.items()
             },
             "hidden_fields": record.get("hidden_fields", []),
             "write_answer_only_keys": record.get("write_answer_only_keys", []),

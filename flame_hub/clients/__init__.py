@@ -4,8 +4,10 @@
 Every client has
 
 - the original client's constructor ``(base_url=None, auth=None, *, client=None)`` plus
-  ``timeout=``, ``max_retries=``, ``transport=`` and ``dialect=``; ``base_url`` defaults to the
-  public Hub (``https://{auth,core,storage}.privateaim.dev/``); a ``client=`` (an
+  ``timeout=``, ``max_retries=``, ``transport=`` and ``dialect=``; without ``base_url`` the URL
+  (and, without ``auth``, the credentials) come from the environment (``FLAME_HUB_URL``, ...;
+  see :mod:`flame_hub._config`), else the public Hub
+  (``https://{auth,core,storage}.privateaim.dev/``, logged once); a ``client=`` (an
   ``httpx.Client``) wins over ``base_url``/``auth`` (with a warning when both are given);
 - one lazy QuerySet per resource of its service (``core.nodes``, ``storage.buckets``,
   ``auth.realms``, ...);

@@ -38,6 +38,7 @@ from ..resources import ERAS, REGISTRY, Resource
 from ._helpers import DownloadRequest, Helper, StreamRequest, crud_helpers, fetch_page_plan
 from ._plan import Call, Plan, run_async, run_sync
 from ._special import DownloadSink, content_length, special_helpers
+from ._wait import wait_helpers
 
 __all__ = ["SyncClient", "AsyncClient", "helpers_of", "resources_of_service"]
 
@@ -60,7 +61,7 @@ def helpers_of(service: str) -> tuple[Helper, ...]:
     for res in resources_of_service(service):
         for helper in crud_helpers(res):
             out.setdefault(helper.name, helper)
-    for helper in special_helpers(service):
+    for helper in (*special_helpers(service), *wait_helpers(service)):
         out[helper.name] = helper
     return tuple(out.values())
 

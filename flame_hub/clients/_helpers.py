@@ -622,14 +622,33 @@ def _update_helper(res: Resource) -> Helper:
     def update(client: Any, values: dict[str, Any], given: set[str]):
         ident = check_id(values.pop(id_name), id_name)
         auth = values.pop("auth")
+        missing = _update_required_missing(client, res, values, names)
+        if missing:  # read-modify-write: the era refuses an update without these keys
+            response = yield Call("GET", _path(_op_path(client, res, "get"), id=ident), auth=auth)
+            current = unwrap_record(response, client.dialect)
+            values = {**values, **{python_attr(k): current.get(k) for k in missing}}
         body = _body(client, res, "update", values, names, given)
         response = yield Call("POST", _path(_op_path(client, res, "update"), id=ident), json=body,
                               auth=auth)
         return _parse_record(client, res, response)
 
-    return Helper(name, sig, _write_binding(name, sig, update),
-                  f"Update a {res.singular.replace('_', ' ')}: only the arguments given are sent "
-                  f"(``None`` sends null); returns the updated record.")
+    doc = (f"Update a {res.singular.replace('_', ' ')}: only the arguments given are sent "
+           f"(``None`` sends null); returns the updated record.")
+    required = {e: res.eras[e].update_required for e in ERAS if res.eras[e].update_required}
+    for era, keys in required.items():
+        doc += (f" On Hub {era} the update must also carry {', '.join(keys)}: those not given "
+                f"are read from the current record first (one GET more; read-modify-write, so "
+                f"a concurrent change of them is overwritten).")
+    return Helper(name, sig, _write_binding(name, sig, update), doc)
+
+
+def _update_required_missing(client: Any, res: Resource, values: dict[str, Any],
+                             names: dict[str, str]) -> list[str]:
+    """The wire keys this era requires on every update of ``res`` that the call does not give
+    (``EraSpec.update_required``; hub-spec-legacy additions 333)."""
+    spec = _require(client, res, "update")
+    given = {names.get(arg, arg) for arg, value in values.items() if value is not UNSET}
+    return [k for k in spec.update_required if python_attr(k) not in given]
 
 
 def _delete_helper(res: Resource) -> Helper:

@@ -10,13 +10,16 @@ else differs between ``CoreClient`` and ``AsyncCoreClient``.
 from __future__ import annotations
 
 from collections.abc import Collection, Generator
+import time
 from dataclasses import dataclass
 from typing import Any
+
+import anyio
 
 from .._http import DEFAULT, SUCCESS
 from ..errors import NotFound
 
-__all__ = ["Call", "Plan", "run_sync", "run_async"]
+__all__ = ["Call", "Sleep", "Plan", "run_sync", "run_async"]
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,16 @@ class Call:
         return path is None or path.rstrip("/").endswith("/" + self.path.strip("/"))
 
 
-#: A plan: yields :class:`Call`, receives ``httpx.Response`` (or ``None``), returns the result.
-Plan = Generator[Call, Any, Any]
+@dataclass(frozen=True)
+class Sleep:
+    """A pause a plan needs (a waiter between two polls); the plan receives ``None``."""
+
+    seconds: float
+
+
+#: A plan: yields :class:`Call` (receives ``httpx.Response`` or ``None``) or :class:`Sleep`
+#: (receives ``None``), returns the result.
+Plan = Generator["Call | Sleep", Any, Any]
 
 
 def run_sync(plan: Plan, session: Any) -> Any:
@@ -66,6 +77,10 @@ def run_sync(plan: Plan, session: Any) -> Any:
     try:
         call = next(plan)
         while True:
+            if isinstance(call, Sleep):
+                time.sleep(call.seconds)
+                call = plan.send(None)
+                continue
             try:
                 response = call.send(session)
             except NotFound as error:
@@ -82,6 +97,10 @@ async def run_async(plan: Plan, session: Any) -> Any:
     try:
         call = next(plan)
         while True:
+            if isinstance(call, Sleep):
+                await anyio.sleep(call.seconds)
+                call = plan.send(None)
+                continue
             try:
                 response = await call.send(session)
             except NotFound as error:

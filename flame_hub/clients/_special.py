@@ -9,6 +9,7 @@ deletes) are produced for every resource whose catalog entry has the route.
 from __future__ import annotations
 
 import inspect
+import io
 import mimetypes
 import os
 import uuid
@@ -16,8 +17,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Union
 
-from .._http import DEFAULT, parse_json, unwrap_list
+from .._http import DEFAULT, SUCCESS, parse_json, unwrap_list
 from .._naming import to_snake
+from ..errors import Conflict, error_from_response
 from ..models import UNSET, list_adapter, model_for
 from ..models import (  # type: ignore[attr-defined]
     ClientCredentials,
@@ -31,6 +33,7 @@ from ._helpers import (
     Helper,
     StreamRequest,
     _kw,
+    _op_path,
     _parse_record,
     _path,
     _pos,
@@ -47,6 +50,9 @@ if TYPE_CHECKING:
 #: What ``upload_to_bucket`` takes per file: a path, ``(file_name, content[, content_type])``,
 #: an UploadFile mapping ``{"file_name", "content", "content_type"?}`` or an open binary file.
 UploadSource = Union[str, "os.PathLike[str]", tuple, Mapping[str, Any], IO[bytes]]
+#: ``progress=`` of uploads and downloads: ``progress(bytes_done, bytes_total_or_None)``, or a
+#: progress bar with ``update(n)`` (and a ``total`` attribute), such as a ``tqdm`` instance
+ProgressArg = Union[Callable[[int, Union[int, None]], object], Any, None]
 
 _DEFAULT_CHUNK = 65536
 
@@ -257,25 +263,155 @@ def _part(item: Any, opened: list[Any]) -> tuple[str, tuple[str, Any, str]]:
     return uuid.uuid4().hex, (file_name, content, content_type)
 
 
+def progress_callback(progress: ProgressArg) -> Callable[[int, int | None], object] | None:
+    """``progress=`` as a callback ``(bytes_done, bytes_total_or_None)``: a callable as it is, a
+    bar with ``update(n)`` (tqdm) wrapped, ``None`` as it is; anything else is refused."""
+    if progress is None or callable(progress):
+        return progress
+    if callable(getattr(progress, "update", None)):
+        return _BarProgress(progress)
+    raise ValueError("progress must be a callable progress(bytes_done, bytes_total_or_None) or a "
+                     f"progress bar with update(n) such as tqdm, not {progress!r}")
+
+
+class _BarProgress:
+    """Drives a bar with ``update(n)`` (tqdm and look-alikes) from ``(done, total)`` calls."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+        self.done = 0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if total is not None and getattr(self.bar, "total", None) != total:
+            self.bar.total = total  # tqdm then shows the percentage and the ETA
+        self.bar.update(done - self.done)
+        self.done = done
+
+
+def _length(content: Any) -> int | None:
+    """The size of an upload part's content, without reading it (None when unknown). The whole
+    file, like httpx, which sends a file object from its start."""
+    if isinstance(content, (bytes, bytearray)):
+        return len(content)
+    try:
+        return os.fstat(content.fileno()).st_size
+    except (AttributeError, OSError, ValueError):
+        pass
+    try:
+        here = content.tell()
+        end = content.seek(0, os.SEEK_END)
+        content.seek(here)
+        return end
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+class _UploadMeter:
+    """Counts the bytes httpx reads from the upload parts and reports them to ``progress``."""
+
+    def __init__(self, progress: Callable[[int, int | None], object], contents: list[Any]) -> None:
+        self.progress = progress
+        lengths = [_length(c) for c in contents]
+        self.total = None if None in lengths else sum(lengths)  # type: ignore[arg-type]
+        self.done = 0
+
+    def advance(self, n: int) -> None:
+        if n:
+            self.done += n
+            self.progress(self.done, self.total)
+
+
+class _CountingReader:
+    """A part's content as httpx reads it, each read reported to the meter. Everything else
+    (``fileno``, ``tell``, ``seek``, ``name``; and their absence) passes through, so httpx treats
+    it as it would the content itself (e.g. still computes the Content-Length)."""
+
+    def __init__(self, raw: Any, meter: _UploadMeter) -> None:
+        self._raw = raw
+        self._meter = meter
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._raw.read(size)
+        self._meter.advance(len(chunk))
+        return chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+def _metered(parts: list[tuple[str, tuple[str, Any, str]]], progress: Callable[[int, int | None], object]
+             ) -> list[tuple[str, tuple[str, Any, str]]]:
+    """The parts with their contents wrapped to report upload progress."""
+    contents = [io.BytesIO(c) if isinstance(c, (bytes, bytearray)) else c
+                for _field, (_name, c, _type) in parts]
+    meter = _UploadMeter(progress, contents)
+    return [(field, (name, c if isinstance(c, io.TextIOBase) else _CountingReader(c, meter), ctype))
+            for (field, (name, _c, ctype)), c in zip(parts, contents)]  # text: httpx refuses it
+
+
 def upload_to_bucket(client: Any, bucket_id: UuidIdentifiable, *files: UploadSource,
-                     auth: AuthArg = DEFAULT) -> list[BucketFile]:
+                     progress: ProgressArg = None, auth: AuthArg = DEFAULT) -> list[BucketFile]:
     """Upload files into a bucket (one multipart request, streamed from disk for paths) and
     return the created :class:`~flame_hub.models.BucketFile` records. Each part keeps its own
-    content type (given, or guessed from the file name); the caller's objects are not changed."""
+    content type (given, or guessed from the file name); the caller's objects are not changed.
+    ``progress(bytes_done, bytes_total)`` is called as the files' bytes are sent (``bytes_total``
+    is ``None`` when a file object's size cannot be known); a tqdm bar works too."""
     res = REGISTRY["buckets"]
     route = _route(client, res, "upload")
     ident = check_id(bucket_id, "bucket_id")
     if not files:
         raise ValueError("upload_to_bucket() needs at least one file")
+    report = progress_callback(progress)
     opened: list[Any] = []
     try:
         parts = [_part(item, opened) for item in files]
+        if report is not None:
+            parts = _metered(parts, report)
         response = yield Call(route.method, _path(route.path, id=ident), files=parts, auth=auth)
     finally:
         for handle in opened:
             handle.close()
     data, _meta = unwrap_list(response)
     return list_adapter(model_for("bucket-files")).validate_python(data)
+
+
+def delete_bucket(client: Any, bucket_id: UuidIdentifiable, *, force: bool = False,
+                  auth: AuthArg = DEFAULT) -> None:
+    """Delete a bucket (raises NotFound if there is none).
+
+    A bucket that still holds files cannot be deleted on Hub 0.8.5: the Hub answers 500
+    ``BucketNotEmpty`` and deletes nothing (hub-spec-legacy additions 320-322). That answer
+    raises :class:`~flame_hub.errors.Conflict` saying so. ``force=True`` deletes the bucket's
+    files first (one list request per 50 files and one delete per file), then the bucket.
+    """
+    if not isinstance(force, bool):
+        raise ValueError(f"force must be True or False, not {force!r}")
+    res = REGISTRY["buckets"]
+    ident = check_id(bucket_id, "bucket_id")
+    path = _path(_op_path(client, res, "delete"), id=ident)
+    if force:
+        files = REGISTRY["bucket-files"]
+        key = f"filter[{client.dialect.spec(files).wire_key('bucket_id')}]"
+        while True:  # always the first page: each round deletes what it lists
+            response = yield Call("GET", _path(_op_path(client, files, "list")), auth=auth,
+                                  params=[(key, ident), ("page[limit]", "50"), ("page[offset]", "0")])
+            data, _meta = unwrap_list(response)
+            if not data:
+                break
+            for item in data:
+                yield Call("DELETE", _path(_op_path(client, files, "delete"), id=check_id(item.get("id"))),
+                           auth=auth)
+    response = yield Call("DELETE", path, auth=auth, expected=(*SUCCESS, 500))
+    if response.status_code == 500:
+        error = error_from_response(response)
+        if error.code != "BucketNotEmpty":
+            raise error
+        raise Conflict(
+            "the bucket still holds files, and this Hub deletes only empty buckets (nothing was "
+            "deleted): delete its files first, or call delete_bucket(bucket, force=True)",
+            status_code=500, code=error.code, method=error.method, url=error.url, body=error.body,
+            payload=error.payload, response=response)
+    return None
 
 
 def _stream_helper(res: Resource, name: str, doc: str) -> Helper:
@@ -292,13 +428,13 @@ def _stream_helper(res: Resource, name: str, doc: str) -> Helper:
     return Helper.binding(name, sig, plan, doc, kind="stream")
 
 
-def _download_helper() -> Helper:
-    res = REGISTRY["bucket-files"]
-    stream = _stream_helper(res, "stream_bucket_file", "")
+def _download_helper(res: Resource, name: str, stream: Helper, what: str) -> Helper:
+    """``download_<x>(id, path, progress=)``: a stream helper's body saved to a file."""
+    id_name = f"{res.singular}_id"
     sig = inspect.Signature(
-        [_pos("bucket_file_id", annotation="UuidIdentifiable"),
+        [_pos(id_name, annotation="UuidIdentifiable"),
          _pos("path", annotation="str | os.PathLike[str]"),
-         _kw("progress", None, "Callable[[int, int | None], object] | None"),
+         _kw("progress", None, "ProgressArg"),
          _kw("chunk_size", _DEFAULT_CHUNK, "int"), AUTH_PARAM],
         return_annotation="Path",
     )
@@ -307,19 +443,16 @@ def _download_helper() -> Helper:
         destination = values["path"]
         if not isinstance(destination, (str, os.PathLike)):
             raise ValueError(f"path must be a file path, not {destination!r}")
-        progress = values["progress"]
-        if progress is not None and not callable(progress):
-            raise ValueError("progress must be a callable progress(bytes_done, bytes_total_or_None)")
-        request = stream.plan(client, values["bucket_file_id"], values["chunk_size"],
-                              auth=values["auth"])
+        progress = progress_callback(values["progress"])
+        request = stream.plan(client, values[id_name], values["chunk_size"], auth=values["auth"])
         return DownloadRequest(request, Path(destination), progress)
 
     return Helper.binding(
-        "download_bucket_file", sig, plan,
-        "Download a bucket file to ``path`` (streamed in chunks; written to a temporary file "
+        name, sig, plan,
+        f"Download {what} to ``path`` (streamed in chunks; written to a temporary file "
         "next to it and renamed when complete, so a failed download leaves no partial file). "
         "``progress(bytes_done, bytes_total)`` is called after each chunk (``bytes_total`` is "
-        "``None`` when the Hub sends no length). Returns the path.",
+        "``None`` when the Hub sends no length); a tqdm bar works too. Returns the path.",
         kind="download",
     )
 
@@ -384,16 +517,20 @@ def special_helpers(service: str) -> list[Helper]:
     for res in _routes_named("bulk_delete", service):
         out.append(_bulk_delete_helper(res))
     if service == "storage":
+        out.append(_from(delete_bucket))  # instead of the generated one: force=
         out.append(_from(upload_to_bucket))
-        out.append(_stream_helper(
+        tarball = _stream_helper(
             REGISTRY["buckets"], "stream_bucket_tarball",
             "The whole bucket as a tar archive, as an iterator of byte chunks. An error status "
-            "raises before the first chunk (never yielded as file content)."))
-        out.append(_stream_helper(
+            "raises before the first chunk (never yielded as file content).")
+        file = _stream_helper(
             REGISTRY["bucket-files"], "stream_bucket_file",
             "One bucket file's content as an iterator of byte chunks; an error status raises "
-            "before the first chunk."))
-        out.append(_download_helper())
+            "before the first chunk.")
+        out += [tarball, file,
+                _download_helper(REGISTRY["bucket-files"], "download_bucket_file", file, "a bucket file"),
+                _download_helper(REGISTRY["buckets"], "download_bucket_tarball", tarball,
+                                 "a whole bucket as a tar archive")]
     return out
 
 
@@ -403,4 +540,4 @@ def _from(fn: Callable[..., Any]) -> Helper:
     return Helper(fn.__name__, sig, fn, inspect.getdoc(fn) or "")
 
 
-__all__ = ["special_helpers", "DownloadSink", "content_length"]
+__all__ = ["special_helpers", "DownloadSink", "content_length", "progress_callback", "ProgressArg"]

@@ -58,7 +58,7 @@ from ._base import helpers_of as helpers_of
 from ._helpers import ALL_RELATIONS as ALL_RELATIONS
 from ._helpers import IgnoredArgumentWarning as IgnoredArgumentWarning
 from ._helpers import check_id as check_id
-from ._special import UploadSource
+from ._special import ProgressArg, UploadSource
 
 __all__ = [
     "CoreClient", "StorageClient", "AuthClient",
@@ -77,6 +77,9 @@ def _params(sig: inspect.Signature, meta: str | None) -> str:
         if p.kind is p.VAR_POSITIONAL:
             parts.append(f"*{p.name}: {annotation}")
             star_done = True
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            parts.append(f"**{p.name}: {annotation}")
             continue
         if p.kind is p.KEYWORD_ONLY and not star_done:
             parts.append("*")

@@ -341,6 +341,7 @@ class IdentityProvider(HubModel, AuthBaseModel):
     preset: IdentityProviderPreset | str | None = None
     url: str | None = None
     password: str | None = None
+    user: str | None = None
     slug: str | None = None
     realm: Realm | None = None
 

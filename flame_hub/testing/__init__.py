@@ -30,14 +30,21 @@ counted like the Hub counts (per client address and service, fixed windows; see
 or ``hub.rate_limit = ...`` (``RateLimit(100, window=1.0)``, ``"100/1"``, or an int per 60 s)
 enforces a limit: beyond it the Hub's 429 with ``Retry-After``.
 
+State progression: what a full deployment's worker, message broker and nodes do after a
+request (builds, distributions, node approvals and runs, master-image builds and syncs, buckets
+and analysis-bucket-files from storage events) is queued and moved on deterministically:
+``hub.progress()`` (one step; ``complete=True``: to the end), ``hub.fail(record)``,
+``hub.pending()``, or automatically with ``FakeHub(progression=seconds)`` /
+``hub.auto_progress(seconds)`` (see :mod:`flame_hub.testing._progress`).
+
 Not modelled: permissions beyond "a valid token may do everything" (any valid token acts as an
-admin), the log store of analysis logs beyond what is posted to it, and the registry/build
-machinery behind analysis commands (their state changes are immediate).
+admin), the log store of analysis logs beyond what is posted to it.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -86,18 +93,25 @@ class FakeHub:
     the era's, 900 on 0.14 and 3600 on 0.8.5); ``version`` the Hub version to imitate: "0.14.0"
     (default) or "0.8.5" (any version maps to the era of its wire dialect; the recorded eras are
     these two). ``rate_limit`` enforces a request limit (see :attr:`rate_limit`; default: none).
+    ``progression`` steps the asynchronous work every so many seconds (see :meth:`auto_progress`;
+    default: only when :meth:`progress` is called). ``skip_analysis_approval=False`` makes
+    analysis nodes wait for approval (the recorded Hubs skip it: nodes are approved when attached).
 
     Permissions are not modelled: any valid token may do everything.
     """
 
     def __init__(self, port: int = 0, token_ttl: float | None = None, version: str = CURRENT_ERA, *,
-                 host: str = "127.0.0.1", quiet: bool = True, rate_limit: RateLimitArg = None) -> None:
+                 host: str = "127.0.0.1", quiet: bool = True, rate_limit: RateLimitArg = None,
+                 progression: float | None = None, skip_analysis_approval: bool = True) -> None:
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an int in 0..65535, not {port!r}")
         if token_ttl is not None and (not isinstance(token_ttl, (int, float)) or isinstance(token_ttl, bool)
                                       or token_ttl <= 0):
             raise ValueError(f"token_ttl must be a positive number of seconds, not {token_ttl!r}")
         self._core = HubCore(version=version, token_ttl=token_ttl, rate_limit=RateLimit.coerce(rate_limit))
+        self._core.behaviour.skip_analysis_approval = bool(skip_analysis_approval)
+        if progression is not None:
+            self.auto_progress(progression)
         self._host = host
         self._port = port
         self._quiet = quiet
@@ -258,10 +272,68 @@ class FakeHub:
         return times
 
     def expire_tokens(self) -> None:
-        """Every access token issued so far is rejected from now on, as an expired one is
-        (refresh tokens keep working)."""
+        """Every access token issued so far is expired from now on (refresh tokens keep
+        working): core and storage answer it with the Hub's 500 "The JWT has expired."
+        (additions 294, 295), authup treats it as no token (296)."""
         with self._core.lock:
             self._core.tokens.expire_access_tokens()
+
+    # ------------------------------------------------------------------ state progression
+    @property
+    def _progression(self) -> Any:
+        return self._core.behaviour.progression
+
+    def pending(self, record: Any = None) -> list[str]:
+        """The asynchronous work not yet done (of one record or analysis), described, e.g.
+        ``["build of analyses 5f3c… (1/3 steps)"]``."""
+        ident = _ident(record)
+        with self._core.lock:
+            return [job.describe() for job in self._progression.pending(ident)]
+
+    def progress(self, record: Any = None, *, complete: bool = False) -> list[str]:
+        """Move the pending work on as a full deployment would: one step of every job (of
+        ``record`` — an id, a model or a dict —, an analysis covering its nodes' and buckets'
+        jobs), or every step to the end with ``complete=True`` (follow-up work included: a
+        finished distribution makes the nodes run the analysis). Returns what moved.
+
+        Steps: analysis build ``starting`` -> ``started`` (progress 0) -> progress 50 ->
+        ``executed`` (0.8.5: ``finished``) with hash, os and size; distribution ``starting`` ->
+        ``started`` -> ``executed``, then each analysis node's ``executionStatus`` ``starting``
+        -> ``started`` -> ``executing`` -> ``executed`` (the analysis's follows its least advanced
+        node); node approval -> ``approved``; master-image build ``starting`` -> ``started`` ->
+        ``executed``; master-image sync: the missing images reappear.
+        """
+        ident = _ident(record)
+        with self._core.lock:
+            return self._progression.step(ident, complete=complete)
+
+    def fail(self, record: Any, kind: str | None = None) -> list[str]:
+        """End the pending work of ``record`` (only jobs of ``kind``: "build", "distribution",
+        "execution", "approval", "master-image build", ...) the bad way: ``buildStatus``/
+        ``distributionStatus``/``executionStatus`` ``failed``, approval ``rejected``. Raises
+        ``ValueError`` when nothing of the kind is pending."""
+        ident = _ident(record)
+        if ident is None:
+            raise ValueError("fail() needs the record (or its id) whose work should fail")
+        with self._core.lock:
+            failed = self._progression.fail(ident, kind)
+        if not failed:
+            raise ValueError(f"nothing{' of kind ' + repr(kind) if kind else ''} is pending for {ident}")
+        return failed
+
+    def auto_progress(self, delay: float | None) -> None:
+        """Apply a :meth:`progress` step every ``delay`` seconds in a background thread, as a
+        running deployment would (broker deliveries, immediate otherwise, then also wait for
+        the next step); ``None`` stops it."""
+        if delay is not None and (not isinstance(delay, (int, float)) or isinstance(delay, bool)
+                                  or delay <= 0):
+            raise ValueError(f"delay must be a positive number of seconds or None, not {delay!r}")
+        self._progression.start(None if delay is None else float(delay))
+
+    @property
+    def progression(self) -> float | None:
+        """The automatic progression's delay in seconds, or None (manual)."""
+        return self._progression.delay
 
     # ------------------------------------------------------------------ observation and state
     @property
@@ -276,8 +348,10 @@ class FakeHub:
             self._core.requests.clear()
 
     def reset(self) -> None:
-        """Back to a new Hub's state; also drops queued faults, recorded requests, tokens and
-        the latency, and restarts the rate-limit counting (the limit itself stays)."""
+        """Back to a new Hub's state; also drops queued faults, recorded requests, tokens, the
+        latency, the pending asynchronous work and its automatic progression, and restarts the
+        rate-limit counting (the limit itself stays)."""
+        self.auto_progress(None)
         self._core.reset()
         self._latency = 0.0
 
@@ -319,3 +393,13 @@ class FakeHub:
     def __repr__(self) -> str:
         state = f"serving {self.url}" if self.running else "not serving"
         return f"<FakeHub {self._core.version} {state}>"
+
+
+def _ident(record: Any) -> str | None:
+    """The id of a record given as an id, a model (``.id``) or a dict."""
+    if record is None:
+        return None
+    ident = record.get("id") if isinstance(record, dict) else getattr(record, "id", record)
+    if ident is None or not isinstance(ident, (str, uuid.UUID)):
+        raise ValueError(f"a record, a dict with an 'id' or an id is needed, not {record!r}")
+    return str(ident)

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "and service, answering 429 beyond it (default: no limit, headers only)")
     serve.add_argument("--seed", type=_seed, action="append", default=[], metavar="RESOURCE=N",
                        help="insert N records of RESOURCE before serving (repeatable; e.g. nodes=10000)")
+    serve.add_argument("--progression", type=_positive, default=None, metavar="SECONDS",
+                       help="move the worker's, broker's and nodes' work (builds, distributions, runs, "
+                            "buckets) on by one step every SECONDS (default: never; see FakeHub.progress)")
     serve.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
@@ -72,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import FakeHub  # noqa: PLC0415
 
     hub = FakeHub(port=args.port, token_ttl=args.token_ttl, version=args.hub_version,
-                  host=args.host, quiet=not args.verbose)
+                  host=args.host, quiet=not args.verbose, progression=args.progression)
     hub.latency = args.latency
     try:
         for resource, count in args.seed:

@@ -3,12 +3,11 @@ answers to bearer tokens that are not active (per era: :mod:`._eras`, ``Dialect.
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..auth import jwt_header
 from . import _seed
 from ._tokens import Actor, Token
 from ._wire import FakeError, FakeResponse, oauth2_error
@@ -91,8 +90,11 @@ class AuthupRoutes:
         key, secret = body.get("client_id"), body.get("client_secret")
         client = self.store.get("clients", key) or self.store.find("clients", "name", key)
         if client is None or not client.get("active", True) or not secret or client.get("secret") != secret:
-            raise FakeError(400, "invalid_credentials", "The client credentials are invalid.",
-                            name="EntityCredentialsInvalidError")
+            if self.core.auth_dialect.legacy_errors:  # authup beta.24 (legacy additions 314, 315)
+                raise FakeError(400, "invalid_credentials", "The user credentials are invalid.")
+            # beta.62: an unknown client and a wrong secret alike (additions 284, 285)
+            raise oauth2_error("OAuth2ClientError", "Client authentication failed", "invalid_client",
+                               "invalid_client", status=401)
         realm = self.store.get("realms", client.get(self.w("realm_id"))) or self.realm()
         return Actor("client", client["id"], client["name"], realm["id"], realm["name"])
 
@@ -115,10 +117,14 @@ class AuthupRoutes:
                                "invalid_request", "Check that all parameters have been provided correctly")
         tokens = self.core.tokens
         token = tokens.known(str(value))
-        if token is None and legacy:  # legacy 014; a JWT of someone else: "malformed" (050)
-            raise self._legacy_token_error(str(value))
-        if token is None or token.kind != "refresh_token" or token.session.revoked \
-                or time.time() >= token.exp:
+        if token is None:  # checked before anything else
+            if legacy:  # legacy 014; a JWT of someone else: "malformed" (050)
+                raise self._legacy_token_error(str(value))
+            raise _jwt_error(400, tokens.refusal(str(value)))  # additions 286, 287
+        if token.kind != "refresh_token" and not legacy:
+            raise oauth2_error("OAuth2GrantError", "unexpected token kind", "invalid_grant",
+                               "invalid_grant")  # an access token (additions 288)
+        if token.kind != "refresh_token" or token.session.revoked or time.time() >= token.exp:
             raise oauth2_error("OAuth2GrantError", "The refresh token is invalid or expired.",
                                "invalid_grant", "invalid_grant")
         if token.used:
@@ -130,19 +136,33 @@ class AuthupRoutes:
         token.used = True
         return tokens.grant(token.session.actor, refresh=True, session=token.session)
 
-    def bad_token(self, service: str, value: str, *, known: bool) -> FakeError:
-        """The answer to a bearer token that is not active. ``known``: one this hub issued that
-        expired or was revoked — not recorded; 401 so that clients re-authenticate."""
-        if known:
+    def bad_token(self, service: str, value: str) -> FakeError | None:
+        """The answer to a bearer that is not an active access token, or None where the service
+        ignores it and answers as for a caller without a token.
+
+        Hub 0.14 (hub-spec README "Invalid tokens"): core and storage ask authup to introspect
+        the bearer, and their error sanitizer turns authup's refusal into **500**
+        ``internal_error`` with authup's message and no rate-limit headers — for a tampered,
+        foreign or non-JWT bearer (additions 277-283, 289, 290; 027) and for an expired one
+        (294, 295). authup itself answers 400 ``invalid_token`` (009) but ignores an expired
+        bearer (296). A bearer under 16 characters is *accepted* by the real Hub as core's own
+        service account (276, 280): a security bug, not modelled — the fake refuses it like any
+        other non-JWT. Not recorded, answered the same way: a revoked session's token ("The JWT
+        is invalid.").
+
+        Hub 0.8.5: see :meth:`_legacy_token_error`; an expired or revoked token (not recorded)
+        gets 401, so clients re-authenticate."""
+        refusal = self.core.tokens.refusal(value)
+        if not self.core.dialect_of(service).legacy_errors:
+            if service != "auth":
+                err = _jwt_error(500, refusal)
+                err.rate_limited = False
+                return err
+            return None if refusal == "expired" else _jwt_error(400, refusal)
+        if refusal in ("expired", "revoked"):
             if service == "auth":
                 return FakeError(401, "token_expired", "The JWT is expired.", name="JWTError",
                                  instanceof=[*_JWT_ERROR])
-            return self.core._unauthorized(service)
-        if not self.core.dialect_of(service).legacy_errors:
-            if service == "auth":
-                return FakeError(400, "invalid_token", "The JWT is invalid.", name="JWTError",
-                                 instanceof=[*_JWT_ERROR])  # 009
-            # core/storage: 401 for invalid tokens too (README "Known artifacts", 027)
             return self.core._unauthorized(service)
         err = self._legacy_token_error(value)
         if service != "auth" and err.message != _MALFORMED:
@@ -156,7 +176,7 @@ class AuthupRoutes:
     def _legacy_token_error(value: str) -> FakeError:
         """authup beta.24's 400 for a token it cannot use: a JWT it did not sign (049, 050) or
         something that is not a JWT at all (014, 019)."""
-        if _jwt_shaped(value):
+        if jwt_header(value) is not None:
             return FakeError(400, "invalid_token", _MALFORMED)
         return FakeError(400, "invalid_token", "The token format is not valid.")
 
@@ -165,7 +185,9 @@ class AuthupRoutes:
         subject (007), or ``{"active": false}``."""
         body = self._body(ctx)
         value = body.get("token")
-        if not value:
+        if not isinstance(value, str) or not 16 <= len(value) <= 2048:
+            # a body token that fails validation (16-2048 characters) is dropped and the bearer of
+            # the request is introspected instead (additions 291)
             _, _, value = ctx.req.header("authorization").partition(" ")
         tokens = self.core.tokens
         token = tokens.active(str(value).strip()) or tokens.active(str(value).strip(), "refresh_token")
@@ -256,18 +278,23 @@ class AuthupRoutes:
 
 _JWT_ERROR = ("@ebec/core/BaseError", "@authup/errors/AuthupError", "@authup/specs/JWTError")
 _MALFORMED = "The token payload is malformed."
+#: authup's message per :meth:`TokenTable.refusal` (additions 277-283, 286-287, 289-290, 294-295)
+_JWT_MESSAGES = {
+    "expired": "The JWT has expired.",
+    "payload": "The token payload is invalid.",
+    "kid": "The token header property kid is invalid.",
+    "invalid": "The JWT is invalid.",
+    "revoked": "The JWT is invalid.",
+}
 
 
-def _jwt_shaped(value: str) -> bool:
-    """Three dot-separated base64url parts whose first one decodes to a JSON object."""
-    parts = value.split(".")
-    if len(parts) != 3 or not all(parts):
-        return False
-    try:
-        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
-    except ValueError:
-        return False
-    return isinstance(header, dict)
+def _jwt_error(status: int, refusal: str) -> FakeError:
+    """authup's JWTError for a refused token: 400 ``invalid_token`` from authup, 500
+    ``internal_error`` once core or storage's error sanitizer has passed it on."""
+    message = _JWT_MESSAGES[refusal]
+    if status == 500:
+        return FakeError(500, "internal_error", message)
+    return FakeError(status, "invalid_token", message, name="JWTError", instanceof=[*_JWT_ERROR])
 
 
 _INVALID_REQUEST = ("The request is missing a required parameter, includes an unsupported parameter "

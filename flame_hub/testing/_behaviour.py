@@ -6,9 +6,11 @@ What the Hub does beyond storing a record is written down here, once, keyed by r
 - a node gets an authup client (its ``clientId``) and, when the Hub has exactly one registry, a
   registry project (``registryId``/``registryProjectId``, a generated ``externalName``); deleting
   the node deletes both (resources.json notes, 030, 056);
-- an analysis gets an authup client with the ``analysis_self_*`` permissions and its three
-  analysis buckets (CODE, RESULT, TEMP) with their storage buckets; deleting it deletes the client
-  (071 answers ``clientId: null``) and the buckets;
+- an analysis gets an authup client with the ``analysis_self_*`` permissions and (delivered by
+  the message broker, :mod:`._progress`) its three analysis buckets (CODE, RESULT, TEMP) with
+  their storage buckets; deleting it deletes the client (071 answers ``clientId: null``) and the
+  buckets;
+- analysis commands, and the work they start, follow the Hub's state machine (:mod:`._analysis`);
 - project/analysis counters (``project.nodes``, ``project.analyses``, ``analysis.nodes``,
   ``nodesApproved``) and the analysis ``configuration*Valid`` flags follow their children (062, 064);
 - projects and analyses created without a name get a generated one (notes);
@@ -31,31 +33,40 @@ from ..resources import FieldSpec, Resource, get_resource, resources_of
 from . import _seed
 from ._authup import AuthupRoutes
 from ._core import Ctx, HubCore
-from ._special import _ENTRYPOINT_BUCKET, SpecialRoutes
+from ._analysis import AnalysisMachine
+from ._progress import Progression
+from ._special import SpecialRoutes
 from ._tokens import Actor
-from ._validate import validate
+from ._validate import branch_keys, validate, validate_one_of
 from ._wire import FakeError, FakeResponse, not_found
 
-_ANALYSIS_BUCKET_TYPES = ("CODE", "RESULT", "TEMP")
+#: record attributes the Hub recalculates after a write (debounced), so a create or update answer
+#: shows them as they were before (additions 229: executionProgress null; 249: the image flag
+#: still true after masterImageId is set to null, 251: still false after it is restored)
+_RECALCULATED = {"analyses": ("execution_progress", "configuration_image_valid")}
 
-
-class Behaviour(SpecialRoutes, AuthupRoutes):
+class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
     """Handlers and side effects over one :class:`HubCore`'s state."""
 
     def __init__(self, core: HubCore) -> None:
         self.core = core
+        #: the worker's, broker's and nodes' pending work (:mod:`._progress`)
+        self.progression = Progression(self)
+        #: the Hub's ``SKIP_ANALYSIS_APPROVAL`` (on in both recorded deployments, 240)
+        self.skip_analysis_approval = True
         self._before_create: dict[str, Callable[[Ctx, dict], None]] = {
-            "projects": self._generate_name, "analyses": self._generate_name,
+            "projects": self._generate_name, "analyses": self._analysis_defaults,
             "analysis-nodes": self._check_analysis_node, "clients": self._client_secret,
             "robots": self._robot_defaults,
             "analysis-bucket-files": self._inherit_analysis, "analysis-node-logs": self._log_entry,
         }
         self._after_write: dict[str, Callable[[Ctx | None, dict, str, dict], None]] = {
             "nodes": self._node_created, "analyses": self._analysis_created,
-            "project-nodes": self._recount, "analysis-nodes": self._recount,
+            "project-nodes": self._recount, "analysis-nodes": self._analysis_node_written,
             "analysis-bucket-files": self._bucket_file_written, "users": self._user_written,
-            "clients": self._principal_written, "analysis-node-logs": self._log_written,
+            "clients": self._principal_written,
         }
+        self._before_delete: dict[str, Callable[[Ctx, dict], None]] = {"buckets": self._bucket_deletable}
         self._on_remove: dict[str, Callable[[Ctx | None, dict], None]] = {
             "nodes": self._node_removing, "analyses": self._analysis_removing,
         }
@@ -112,6 +123,16 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             raise not_found(self.core.singular(res))
         return record
 
+    def _stale(self, res: Resource, record: dict) -> dict:
+        """The recalculated attributes (:data:`_RECALCULATED`) of a record before a write's
+        effects: its answer shows these, later reads the recalculated ones."""
+        keys = [self.w(attr) for attr in _RECALCULATED.get(res.name, ())]
+        return {k: record[k] for k in keys if k in record}
+
+    def _branch_only(self, spec) -> set[str]:
+        """The keys of a resource that only its create's ``one_of`` branches carry."""
+        return branch_keys(spec.create_one_of, {*spec.create_required, *spec.create_optional})
+
     def _nullable(self, res: Resource) -> set[str]:
         return {k for k, fs in self.core.spec(res).record_keys.items() if fs.nullable}
 
@@ -119,6 +140,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
     def seed(self) -> None:
         """Create what a new Hub holds (see :mod:`._seed`)."""
         era = self.core.fake_era
+        self.progression.clear()
         realm = self.insert("realms", self.vals(name="master", built_in=True))
         realm_id = realm["id"]
         admin = self.insert("users", self.vals(
@@ -138,10 +160,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
                                         self.w("realm_id"): realm_id})
         for name in era.robots:  # legacy 036
             self.insert("robots", self.vals(name=name, secret=self.core.secret(64), realm_id=realm_id))
-        for g in _seed.MASTER_IMAGE_GROUPS:
-            self.insert("master-image-groups", self.vals(**{to_snake(k): v for k, v in g.items()}))
-        for m in _seed.MASTER_IMAGES:
-            self.insert("master-images", self.vals(**{to_snake(k): v for k, v in m.items()}))
+        self.sync_master_images()
 
     def realm(self, name: str = "master") -> dict:
         return self.store.find("realms", "name", name)
@@ -179,10 +198,17 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         res = ctx.resource
         spec = self.core.spec(res)
         record = self.core.find_record(res, ctx.args["id"], by_name=spec.supports("get_by_name"))
+        if record is None and spec.operations["get"].unknown_id_status == 500:
+            # 0.8.5 analysis buckets (and their files): an unknown id fails in the database
+            # (legacy additions 337-339), so "missing" cannot be told from the status
+            raise FakeError(500, "undefined" if self.core.dialect.legacy_errors else "internal_error",
+                            "An internal server error occurred.")
         if record is None:
             raise not_found(self.core.singular(res))
         shaped = ListQuery.parse(spec, ctx.req.params, grammar=self.core.grammar).shape(
             record, self.core.related(res))
+        # authup adds a record's protocol attributes after the query's field selection (208, 212)
+        shaped.update({k: record[k] for k in self._branch_only(spec) if k in record})
         meta = {"schema": self.core.record_schema(spec)} if self.core.dialect_of(ctx.service).list_schema \
             else None
         return FakeResponse.json(200, self.core.envelope(shaped, meta))
@@ -192,16 +218,32 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         spec = self.core.spec(res)
         values = validate(self._body(ctx), spec.create_required, spec.create_optional,
                           nullable=self._nullable(res), grouped=ctx.service == "auth")
+        branch = None
+        if spec.create_one_of:  # the second stage: one branch's keys (identity providers)
+            branch, attributes = validate_one_of(self._body(ctx), spec.create_one_of,
+                                                 legacy=self.core.dialect_of(ctx.service).legacy_errors)
         self._check_references(res, values, {**spec.create_required, **spec.create_optional})
+        sent = dict(values)  # what the body set (the answer embeds its relations)
         hook = self._before_create.get(res.name)
         if hook:
             hook(ctx, values)
         record = self.core.new_record(res, values, ctx.actor)
+        if branch is not None:  # a record holds the attributes of its own branch only (208, 212)
+            for key in self._branch_only(spec):
+                record.pop(key, None)
+            record.update(attributes)
+            for key in branch.get("answer_drops_null", ()):
+                if record.get(key) is None:
+                    record.pop(key)
         self._check_unique(res, record, None)
         self.store.insert(res.name, record)
+        before = self._stale(res, record)
         self._after(ctx, res, record, "create", values)
         op = spec.operations["create"]
-        answer = self.core.answer_record(res, record, embeds="create")
+        answer = self.core.answer_record(res, {**record, **before}, embeds="create", sent=sent)
+        if branch is not None:  # no write-only null for another branch's attribute (207: no user)
+            branch_only = self._branch_only(spec)
+            answer = {k: v for k, v in answer.items() if k in record or k not in branch_only}
         return FakeResponse.json(op.status or 201, self.core.envelope(answer))
 
     def update(self, ctx: Ctx) -> FakeResponse:
@@ -211,7 +253,9 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         record = self.core.find_record(res, ctx.args["id"], by_name=by_name)
         if record is None:
             raise not_found(self.core.singular(res))
-        values = validate(self._body(ctx), {}, spec.update_fields, nullable=self._nullable(res),
+        required = {k: spec.update_fields[k] for k in spec.update_required}  # in the Hub's order (333)
+        optional = {k: fs for k, fs in spec.update_fields.items() if k not in required}
+        values = validate(self._body(ctx), required, optional, nullable=self._nullable(res),
                           grouped=ctx.service == "auth")
         self._check_references(res, values, spec.update_fields)
         self._check_unique(res, {**record, **values}, record.get("id"))
@@ -219,8 +263,9 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         if changes:
             record.update(changes)
             record[self.w("updated_at")] = self.core.now()
+        before = self._stale(res, record)
         self._after(ctx, res, record, "update", values)
-        answer = self.core.answer_record(res, record, embeds=None)
+        answer = self.core.answer_record(res, {**record, **before}, embeds=None, sent=values)
         return FakeResponse.json(spec.operations["update"].status or 202, self.core.envelope(answer))
 
     def delete(self, ctx: Ctx) -> FakeResponse:
@@ -228,9 +273,16 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         record = self.store.get(res.name, ctx.args["id"])
         if record is None:
             raise not_found(self.core.singular(res))
+        check = self._before_delete.get(res.name)
+        if check:
+            check(ctx, record)
         self.remove(res, record, ctx)
         # the deleted entity as loaded: without its hidden columns (legacy 043: no robot secret)
+        # and without the attributes of a one_of branch (213, legacy 313)
         answer = self.core.answer_record(res, record, embeds="delete")
+        branch_only = self._branch_only(self.core.spec(res))
+        if branch_only:
+            answer = {k: answer.get(k) for k in self.core.spec(res).record_keys if k not in branch_only}
         op = self.core.spec(res).operations["delete"]
         return FakeResponse.json(op.status or 202, self.core.envelope(answer))
 
@@ -254,9 +306,11 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         addresses (``GET /realms/{name}``), the required key pair of nameless resources with a
         recorded 409 (project-nodes). Bucket names are not unique (duplicate 201)."""
         spec = self.core.spec(res)
+        for group in spec.unique:  # each key group on its own (registries: name, host; 215, 216)
+            self._refuse_duplicate(res, values, own_id, list(group))
         op = spec.operations.get("create")
         duplicate = op.duplicate_status if op else None
-        if duplicate is not None and duplicate < 400:
+        if spec.unique or (duplicate is not None and duplicate < 400):
             return
         if res.name_key:
             if duplicate != 409 and not spec.supports("get_by_name"):
@@ -268,6 +322,10 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             keys = list(spec.create_required)
         else:
             return
+        self._refuse_duplicate(res, values, own_id, keys)
+
+    def _refuse_duplicate(self, res: Resource, values: dict, own_id: str | None, keys: list[str]) -> None:
+        """409 when another record has the same values of ``keys`` (the first one not null)."""
         if any(values.get(k) is None for k in keys[:1]):
             return
         for other in self.store.iter(res.name):
@@ -278,6 +336,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
     def remove(self, res: Resource, record: dict, ctx: Ctx | None = None) -> None:
         """Delete a record, then what cannot live without it (same service), then its effects."""
         self.store.remove(res.name, record["id"])
+        self.progression.forget(record["id"])
         removing = self._on_remove.get(res.name)
         if removing:
             removing(ctx, record)
@@ -303,9 +362,17 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
     # ------------------------------------------------------------------ behaviour per resource
     def _generate_name(self, ctx: Ctx, values: dict) -> None:
         key = self.w("name")
-        if not values.get(key):
+        if not values.get(key) and ctx.resource.name in self.core.fake_era.generated_names:
             values[key] = f"{random.choice(_seed.ADJECTIVES)}-{random.choice(_seed.NOUNS)}-" \
                           f"{random.getrandbits(24):06x}"
+
+    def _analysis_defaults(self, ctx: Ctx, values: dict) -> None:
+        """A generated name; on 0.14 the project's master image unless one is given (229)."""
+        self._generate_name(ctx, values)
+        key = self.w("master_image_id")
+        if self.core.fake_era.analysis_provisioning and not values.get(key):
+            project = self.store.get("projects", values.get(self.w("project_id"))) or {}
+            values[key] = project.get(key)
 
     def _client_secret(self, ctx: Ctx, values: dict) -> None:
         key = self.w("secret")
@@ -318,9 +385,21 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         if not values.get("name"):
             values["name"] = f"robot-{self.core.secret(12)}"
 
+    def _analysis_defaults(self, ctx: Ctx, values: dict) -> None:
+        """A generated name where the era has them; the project's master image unless the body
+        names one (additions 229)."""
+        self._generate_name(ctx, values)
+        key = self.w("master_image_id")
+        if key not in values and key in self.core.spec(ctx.resource).record_keys:
+            project = self.store.get("projects", values.get(self.w("project_id"))) or {}
+            values[key] = project.get(key)
+
     def _check_analysis_node(self, ctx: Ctx, values: dict) -> None:
         analysis = self.store.get("analyses", values.get(self.w("analysis_id")))
         node_id = values.get(self.w("node_id"))
+        if analysis and analysis.get(self.w("configuration_locked")) and self.core.fake_era.analysis_provisioning:
+            raise FakeError(400, "bad_request", "The analysis has already been locked and can "
+                            "therefore no longer be modified.")  # server-core AnalysisNodeService
         project_id = analysis.get(self.w("project_id")) if analysis else None
         if not any(pn.get(self.w("project_id")) == project_id and pn.get(self.w("node_id")) == node_id
                    for pn in self.store.iter("project-nodes")):
@@ -338,12 +417,22 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             values.setdefault(self.w("analysis_id"), bucket.get(self.w("analysis_id")))
 
     def _log_entry(self, ctx: Ctx, values: dict) -> None:
-        labels = dict(values.get("labels") or {})
-        for attr in ("analysis_id", "node_id", "status", "code"):
+        """A node log entry is ``{time, level, channel, service, message, labels}``; the labels
+        name what it is about (``refType``), the analysis, the node, and code and status
+        (additions 263)."""
+        labels = {"refType": "analysisNode", **(values.get("labels") or {})}
+        for attr in ("analysis_id", "node_id", "code", "status"):
             if values.get(self.w(attr)) is not None:
                 labels[self.w(attr)] = values[self.w(attr)]
         values["labels"] = labels
         values["time"] = self.core.now()
+
+    def _bucket_deletable(self, ctx: Ctx, bucket: dict) -> None:
+        """Hub 0.8.5 removes the object-store bucket first, which refuses while files are in it:
+        500 ``BucketNotEmpty`` and nothing is deleted (legacy additions 320-322, 336)."""
+        if self.core.fake_era.bucket_delete_needs_empty and any(
+                f.get(self.w("bucket_id")) == bucket["id"] for f in self.store.iter("bucket-files")):
+            raise FakeError(500, "BucketNotEmpty", "An internal server error occurred.")
 
     def _node_removing(self, ctx: Ctx | None, node: dict) -> None:
         """A node's authup client (or legacy robot) and registry project go with it (notes);
@@ -414,30 +503,23 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
                     self.insert("client-permissions", self.vals(
                         client_id=client["id"], client_realm_id=realm_id,
                         permission_id=permission["id"]), actor)
-            for kind in _ANALYSIS_BUCKET_TYPES:
-                bucket = self.insert("buckets", self.vals(
-                    name=f"{kind.lower()}-{analysis['id']}", realm_id=realm_id), actor)
-                self.insert("analysis-buckets", self.vals(
-                    type=kind, bucket_id=bucket["id"], analysis_id=analysis["id"], realm_id=realm_id),
-                    actor)
+            self.queue_analysis_buckets(analysis)  # storage's buckets, via the broker
         self._recount()
 
-    def _log_written(self, ctx: Ctx | None, entry: dict, event: str, values: dict) -> None:
-        """Log entries keep their analysis and node ids beside the labels, so that the list's
-        required filters (``analysisId``, ``nodeId``) find them."""
-        for attr in ("analysis_id", "node_id"):
-            if values.get(self.w(attr)) is not None:
-                entry[self.w(attr)] = values[self.w(attr)]
-
     def _bucket_file_written(self, ctx: Ctx | None, record: dict, event: str, values: dict) -> None:
-        if event == "delete":
-            return
-        bucket = self.store.get("analysis-buckets", record.get(self.w("analysis_bucket_id")))
-        analysis = self.store.get("analyses", record.get(self.w("analysis_id")))
-        if analysis and bucket and bucket.get("type") == _ENTRYPOINT_BUCKET:
-            entry = any(f.get("root") and f.get(self.w("analysis_id")) == analysis["id"]
-                        for f in self.store.iter("analysis-bucket-files"))
-            self._set(analysis, "configuration_entrypoint_valid", entry)
+        """A root file in the CODE bucket is the entrypoint: recalculated at once (248)."""
+        if event != "delete":
+            self._recount()
+
+    def _analysis_node_written(self, ctx: Ctx | None, link: dict, event: str, values: dict) -> None:
+        """Unless the Hub skips approval, a non-aggregator node is asked to approve (its answer
+        comes with the progression); then the analysis's counters and flags follow."""
+        if event == "create" and not self.skip_analysis_approval:
+            node = self.store.get("nodes", link.get(self.w("node_id"))) or {}
+            if node.get("type") != "aggregator":
+                link[self.w("approval_status")] = None
+                self.queue_approval(link)
+        self._recount()
 
     def _user_written(self, ctx: Ctx | None, record: dict, event: str, values: dict) -> None:
         if event in ("create", "update") and values.get("password"):
@@ -455,7 +537,8 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
             record[self.w("updated_at")] = self.core.now()
 
     def _recount(self, *_: Any) -> None:
-        """Counters of projects and analyses, and the analyses' node flags (062, 064)."""
+        """Counters of projects and analyses, and the analyses' node and image flags (062, 064;
+        additions 240: an analysis with a master image has ``configurationImageValid``)."""
         w = self.w
         per_project_nodes: dict[str, int] = {}
         for pn in self.store.iter("project-nodes"):
@@ -469,17 +552,6 @@ class Behaviour(SpecialRoutes, AuthupRoutes):
         children: dict[str, list[dict]] = {}
         for an in self.store.iter("analysis-nodes"):
             children.setdefault(an.get(w("analysis_id")), []).append(an)
+        entrypoints = self.analyses_with_entrypoint()
         for a in self.store.iter("analyses"):
-            links = children.get(a["id"], [])
-            nodes = [self.store.get("nodes", an.get(w("node_id"))) or {} for an in links]
-            approved = sum(1 for an in links if an.get(w("approval_status")) == "approved")
-            default_ok = any(n.get("type") == "default" for n in nodes)
-            aggregator_ok = sum(1 for n in nodes if n.get("type") == "aggregator") == 1
-            self._set(a, "nodes", len(links))
-            self._set(a, "nodes_approved", approved)
-            self._set(a, "configuration_node_default_valid", default_ok)
-            self._set(a, "configuration_node_aggregator_valid", aggregator_ok)
-            self._set(a, "configuration_nodes_valid", default_ok and aggregator_ok)
-            self._set(a, "build_nodes_valid", bool(links) and approved == len(links))
-            if links and a.get(w("execution_progress")) is None:
-                self._set(a, "execution_progress", 0)
+            self.recalc_analysis(a, children.get(a["id"], []), a["id"] in entrypoints)

@@ -222,28 +222,41 @@ class HubCore:
 
         return resolve
 
-    def answer_record(self, resource: Resource, record: dict, *, embeds: str | None) -> dict:
+    def answer_record(self, resource: Resource, record: dict, *, embeds: str | None,
+                      sent: dict | None = None) -> dict:
         """A record as a create/update/delete answers it (``embeds``: "create", "delete" or None
         for an update): write-only keys (``users.password`` ...) as null, the relations that answer
         embeds (061, 063, 091; a relation whose foreign key is null is left out: legacy 053 vs the
         catalog note), and hidden fields except in a delete answer (the deleted entity as loaded:
-        legacy 043 has no robot secret)."""
+        legacy 043 has no robot secret). On 0.14 a create or update answer also embeds every
+        relation whose foreign key the body (``sent``) set to an id (additions 228, 238, 240,
+        245, 248, 251; not 249, which sets it to null)."""
         spec = self.spec(resource)
         out: dict = {}
         related = self.related(resource)
         relations = {"create": spec.create_answer_embeds, "delete": spec.delete_answer_embeds}
-        embed = [k for k in relations.get(embeds or "", ())
+        chosen = list(relations.get(embeds or "", ()))
+        if sent and self.fake_era.answer_embeds_sent_relations:
+            chosen += [k for k in spec.relations if sent.get(self.w(to_snake(k) + "_id")) is not None]
+        embed = [k for k in dict.fromkeys(chosen)
                  if k not in spec.record_keys
                  and record.get(self.w(to_snake(k) + "_id"), True) is not None]
+        def embedded(rel: str) -> Any:  # an embedded record without its hidden columns (legacy 332)
+            value = related(rel, record)
+            target = self.target_of(resource, rel)
+            hidden = self.spec(target).hidden_fields if target else ()
+            return {k: v for k, v in value.items() if k not in hidden} if isinstance(value, dict) else value
+
         for key, value in record.items():
             if embeds == "delete" and key in spec.hidden_fields:
                 continue
             out[key] = value
             for rel in embed:
                 if key == self.w(to_snake(rel) + "_id"):
-                    out[rel] = related(rel, record)
+                    out[rel] = embedded(rel)
         for rel in embed:
-            out.setdefault(rel, related(rel, record))
+            if rel not in out:
+                out[rel] = embedded(rel)
         for key in spec.write_answer_only_keys:
             out.setdefault(key, None)
         return out
@@ -261,7 +274,7 @@ class HubCore:
 
     def list_schema(self, spec: EraSpec) -> dict:
         """``meta.schema`` of a list: recorded verbatim where the catalog has it (list-schemas.json),
-        otherwise described from the registry's allow-lists (log lists)."""
+        otherwise described from the registry's allow-lists (log lists; no relations: null, 264)."""
         if spec.list_schema:
             return spec.list_schema
         return {
@@ -270,7 +283,7 @@ class HubCore:
                        "allowed": list(spec.fields_default) if spec.fields_default else None},
             "filters": {"allowed": list(spec.filters), "caseSensitive": None, "indexed": False},
             "pagination": {"maxLimit": spec.max_limit},
-            "relations": {"allowed": list(spec.relations), "schemas": dict(spec.relations)},
+            "relations": {"allowed": list(spec.relations) or None, "schemas": dict(spec.relations) or None},
             "sorts": {"allowed": list(spec.sorts), "default": spec.default_sort, "indexed": False},
         }
 
@@ -307,7 +320,7 @@ class HubCore:
                     op = spec.operations.get(name)
                     if op is None or not op.supported or not op.path:
                         continue
-                    public = service == "auth" and res.name == "realms" and name in ("list", "get")
+                    public = service == "auth" and (name, res.name) in self.fake_era.public_auth_reads
                     generic.append(Route(service, op.method or "GET", _template_regex(op.path),
                                          handler, res, public=public))
         return routes + generic
@@ -419,7 +432,12 @@ class HubCore:
         token = self.tokens.active(value) if scheme.lower() == "bearer" else None
         if token is not None:
             return token.session.actor
-        raise self.behaviour.bad_token(service, value, known=self.tokens.known(value) is not None)
+        refusal = self.behaviour.bad_token(service, value)
+        if refusal is None:  # ignored: answered as for a caller without a token (296)
+            if required:
+                raise self._unauthorized(service)
+            return None
+        raise refusal
 
     def _identify(self, req: FakeRequest) -> Actor | None:
         """The subject of an active bearer token, if any (no error for a bad one)."""

@@ -1023,7 +1023,7 @@ class ListQuery:
                 got = lookup(rel, rec)
                 nxt.extend(got if isinstance(got, list) else [got])
             current = nxt
-        return [rec.get(fld.name) if isinstance(rec, dict) else None for rec in current]
+        return [key_value(rec, fld.name) if isinstance(rec, dict) else None for rec in current]
 
     def _matches(self, node: _Node, record: dict, lookup: "_RelatedCache") -> bool:
         if isinstance(node, _Group):
@@ -1109,6 +1109,15 @@ class ListQuery:
 # --------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------
+
+
+def key_value(record: dict, key: str) -> Any:
+    """A record's value of a filter/sort key; log entries carry theirs in ``labels`` (the
+    telemetry service filters on labels: ``analysisId``, ``nodeId``, additions 263)."""
+    if key in record:
+        return record[key]
+    labels = record.get("labels")
+    return labels.get(key) if isinstance(labels, dict) else None
 
 
 class _RelatedCache:

@@ -3,8 +3,8 @@
 Values follow the recordings: realm ``master`` (010), user ``admin`` (019, e-mail 007), the
 built-in clients (023), the roles ``admin``/``realm_admin`` (024) and the permission names the
 admin token carries (007). The master images stand in for what a Hub syncs from GitHub (the
-recorded Hub was offline, 073/074), shaped by the catalog's record keys; command arguments are
-``{value}`` objects, as the sync stores them (additions/224).
+recorded Hub was offline, 073/074), shaped by the catalog's record keys and as the sync stores
+them (additions 224-225: ``commandArguments`` is a list of ``{value, position?}`` objects).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import mimetypes
 import tarfile
 import time
 from typing import TYPE_CHECKING
@@ -20,9 +21,6 @@ from ._wire import FakeError, FakeResponse, not_found
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._core import Ctx
-
-_ENTRYPOINT_BUCKET = "CODE"
-
 
 class SpecialRoutes:
     """Mixin of :class:`._behaviour.Behaviour`: the handlers of the special routes."""
@@ -64,65 +62,22 @@ class SpecialRoutes:
             "accountSecret": project.get(self.w("account_secret"))})
 
     def analysis_command(self, ctx: Ctx) -> FakeResponse:
-        """``POST /analyses/{id}/command``: the configuration/build/distribution state machine.
-
-        Rules as the catalog records them ("An aggregator node node must be selected.", "The
-        analysis configuration is not locked."); the build and distribution finish at once on
-        their ``*Check`` command (there is no registry to talk to)."""
-        analysis = self._find(ctx)
+        """``POST /analyses/{id}/command``: the command is validated first ("Invalid command.",
+        069; legacy 121), then the analysis is looked up and the state machine applies it
+        (:mod:`._analysis`): 202 with the analysis, or the Hub's refusal."""
         res = ctx.resource
         route = self.core.spec(res).special_routes["command"]
         command = self._body(ctx).get("command")
         if command not in (route.body or {}).get("command", {}).get("enum", ()):
-            # 069; the legacy validator names the attribute (legacy 121)
+            # the legacy validator names the attribute (legacy 121)
             issue = {"type": "item", "path": ["command"], "code": "one_of_failed",
                      "message": "Invalid command."}
             raise FakeError(400, "bad_request", "Invalid command.",
                             issues=[issue] if self.core.dialect.legacy_errors else [],
                             received={"command": command})
-        a = analysis
-        g = lambda attr: a.get(self.w(attr))  # noqa: E731
-
-        def refuse(message: str) -> None:
-            raise FakeError(400, "ANALYSIS_ERROR", message)
-
-        if command == "configurationLock":
-            if g("configuration_locked"):
-                refuse("The analysis configuration is already locked.")
-            if not g("configuration_node_aggregator_valid"):
-                refuse("An aggregator node node must be selected.")
-            if not g("configuration_node_default_valid"):
-                refuse("At least one default node must be selected.")
-            self._set(a, "configuration_locked", True)
-        elif command == "configurationUnlock":
-            if g("build_status") not in (None, "failed", "stopped"):
-                refuse("The analysis configuration can not be unlocked after the build has started.")
-            self._set(a, "configuration_locked", False)
-        elif command == "buildStart":
-            if not g("configuration_locked"):
-                refuse("The analysis configuration is not locked.")
-            if g("build_status") in ("starting", "started", "executing"):
-                refuse("The analysis build is already running.")
-            self._set(a, "build_status", "started")
-            self._set(a, "build_progress", 0)
-        elif command == "buildCheck":
-            if g("build_status") in ("starting", "started", "executing"):
-                self._set(a, "build_status", "executed")
-                self._set(a, "build_progress", 100)
-                self._set(a, "build_hash", hashlib.sha256(a["id"].encode()).hexdigest())
-                self._set(a, "build_os", "linux")
-                self._set(a, "build_size", 1024)
-        elif command == "distributionStart":
-            if g("build_status") != "executed":
-                refuse("The analysis build is not executed.")
-            self._set(a, "distribution_status", "started")
-            self._set(a, "distribution_progress", 0)
-        elif command == "distributionCheck":
-            if g("distribution_status") in ("starting", "started", "executing"):
-                self._set(a, "distribution_status", "executed")
-                self._set(a, "distribution_progress", 100)
-        # storageCheck: the fake's storage is always consistent
-        return FakeResponse.json(202, self.core.envelope(self.core.answer_record(res, a, embeds=None)))
+        analysis = self._find(ctx)
+        self.run_analysis_command(ctx, analysis, command)
+        return FakeResponse.json(202, self.core.envelope(self.core.answer_record(res, analysis, embeds=None)))
 
     def analysis_client_permissions(self, ctx: Ctx) -> FakeResponse:
         analysis = self._find(ctx)
@@ -165,29 +120,38 @@ class SpecialRoutes:
     def delete_logs(self, ctx: Ctx) -> FakeResponse:
         """``DELETE /analysis-logs?filter[analysisId]=…`` (and node logs): 400 without the required
         filters (the query engine checks them), 202 otherwise."""
-        from ._rapiq import ListQuery  # noqa: PLC0415
+        from ._rapiq import ListQuery, key_value  # noqa: PLC0415
 
         spec = self.core.spec(ctx.resource)
         ListQuery.parse(spec, ctx.req.params, grammar=self.core.grammar)
         wanted = {k[len("filter["):-1]: v for k, v in ctx.req.params
                   if k.startswith("filter[") and k[len("filter["):-1] in spec.required_filters}
         self.store.remove_where(ctx.resource.name,
-                                lambda r: all(str(r.get(k)) == v for k, v in wanted.items()))
+                                lambda r: all(str(key_value(r, k)) == v for k, v in wanted.items()))
         return FakeResponse.json(202, {})
 
     def master_image_command(self, ctx: Ctx) -> FakeResponse:
+        """``POST /master-images/command``: ``sync`` asks the worker to read the master-images
+        repository, ``build`` sets the image's ``buildStatus`` to starting and asks the worker
+        to build it (both move on with the progression, :mod:`._progress`). 202 with the image,
+        or ``data: null`` for a sync (server-core ``MasterImageService.executeCommand``)."""
         body = self._body(ctx)
         route = self.core.spec(ctx.resource).special_routes["command"]
         command = body.get("command")
         if command not in route.body["command"]["enum"]:
             raise FakeError(400, "bad_request", f"Unknown command: {command}")
+        image = None
         if command == "build":
-            image = self.store.get("master-images", body.get("id"))
+            if not isinstance(body.get("id"), str) or not body["id"]:
+                raise FakeError(400, "bad_request", "A valid master image id is required.")
+            image = self.store.get("master-images", body["id"])
             if image is None:
                 raise not_found("master-image")
-            self._set(image, "build_status", "executed")
-            return FakeResponse.json(202, image)
-        return FakeResponse.json(202, {})
+            self.queue_master_image_build(image)
+        else:
+            self.queue_master_image_sync()
+        return FakeResponse.json(202, self.core.envelope(image) if self.core.dialect.record_envelope
+                                 else image or {})
 
     def registry_command(self, ctx: Ctx) -> FakeResponse:
         """``POST /services/registry/command``: ``setup`` creates the registry's incoming,
@@ -219,14 +183,15 @@ class SpecialRoutes:
 
     def upload(self, ctx: Ctx) -> FakeResponse:
         """``POST /buckets/{id}/upload``: one bucket file per multipart part with a file name,
-        answered 201 with a list envelope (088); each part's content type is kept."""
+        answered 201 with a list envelope (088). The part's content type is not stored
+        (additions 269-270: a bucket file has none)."""
         bucket = self._find(ctx)
         parts = _multipart(ctx.req.header("content-type"), ctx.req.body)
         if parts is None:
             raise FakeError(400, "bad_request", "A multipart content-type header is required.")
         actor = ctx.actor
         files = []
-        for filename, content, content_type in parts:
+        for filename, content, _part_type in parts:
             directory, _, name = filename.rpartition("/")
             record = self.insert("bucket-files", self.vals(
                 name=name, path=filename, hash=hashlib.sha256(content).hexdigest(),
@@ -234,8 +199,9 @@ class SpecialRoutes:
                 actor_type=actor.kind if actor else None, actor_id=actor.id if actor else None,
                 realm_id=bucket.get(self.w("realm_id")) or (actor.realm_id if actor else None),
                 bucket_id=bucket["id"]), actor)
-            self.store.blobs[record["id"]] = (content, content_type)
+            self.store.blobs[record["id"]] = content
             files.append(record)
+        self.queue_upload_records(files)  # on a full deployment: analysis-bucket-files (broker)
         return FakeResponse.json(201, {"data": files, "meta": {"total": len(files)}})
 
     def bucket_stream(self, ctx: Ctx) -> FakeResponse:
@@ -246,7 +212,7 @@ class SpecialRoutes:
             for f in self.store.iter("bucket-files"):
                 if f.get(self.w("bucket_id")) != bucket["id"]:
                     continue
-                content, _ = self.store.blobs.get(f["id"], (b"", ""))
+                content = self.store.blobs.get(f["id"], b"")
                 info = tarfile.TarInfo(f.get("path") or f.get("name") or f["id"])
                 info.size = len(content)
                 info.mtime = int(time.time())
@@ -254,12 +220,25 @@ class SpecialRoutes:
         return FakeResponse(200, buf.getvalue(), [("content-type", "application/x-tar")])
 
     def bucket_file_stream(self, ctx: Ctx) -> FakeResponse:
-        """``GET /bucket-files/{id}/stream``: the file's bytes with the type it was uploaded with
-        (Hub 0.8.5 says ``application/gzip`` whatever the file is, legacy 143)."""
+        """``GET /bucket-files/{id}/stream``: the file's bytes, typed by the file name's extension
+        (``text/csv; charset=utf-8``), else ``application/octet-stream``, whatever type the
+        upload gave (additions 271-274); Hub 0.8.5 says ``application/gzip`` (legacy 143)."""
         record = self._find(ctx)
-        content, content_type = self.store.blobs.get(record["id"], (b"", "application/octet-stream"))
-        content_type = self.core.fake_era.file_stream_type or content_type or "application/octet-stream"
+        content = self.store.blobs.get(record["id"], b"")
+        content_type = self.core.fake_era.file_stream_type or _type_by_name(record.get("name") or "")
         return FakeResponse(200, content, [("content-type", content_type)])
+
+
+_MIME_TYPES = mimetypes.MimeTypes()  # the built-in table only: the same on every machine
+
+
+def _type_by_name(name: str) -> str:
+    """The content type a file name's extension gives (routup's attachment header), text types
+    with ``charset=utf-8``; ``application/octet-stream`` for an unknown extension."""
+    kind, _ = _MIME_TYPES.guess_type(name, strict=False)
+    if kind is None:
+        return "application/octet-stream"
+    return f"{kind}; charset=utf-8" if kind.startswith("text/") else kind
 
 
 def _multipart(content_type: str, body: bytes) -> list[tuple[str, bytes, str]] | None:

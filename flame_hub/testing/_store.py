@@ -17,8 +17,8 @@ class Store:
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[str, dict]] = {name: {} for name in REGISTRY}
-        #: bucket-file id -> (content, content type) of uploaded files
-        self.blobs: dict[str, tuple[bytes, str]] = {}
+        #: bucket-file id -> content of uploaded files (the Hub keeps no content type)
+        self.blobs: dict[str, bytes] = {}
         #: user id -> password (authup keeps hashes; never part of a record)
         self.passwords: dict[str, str] = {}
 

@@ -1,9 +1,12 @@
 """Access and refresh tokens of the fake authup: issue, verify, rotate, revoke.
 
-Tokens are JWT-shaped (HS256 with a per-hub secret) so that clients which peek at ``exp`` work,
-but the fake only trusts its own table. Refresh tokens are single-use and rotate; presenting a
-used one revokes the whole session, its access tokens included (examples 096, 097). The legacy
-era (authup beta.24) refuses a replay without revoking anything (legacy README, 010–012).
+Tokens are JWT-shaped (HS256 with a per-hub secret and key id ``kid``, as authup's carry one) so
+that clients which peek at ``exp`` work, but the fake only trusts its own table.
+:meth:`TokenTable.refusal` tells why a bearer is not active, the way authup's verifier does
+(hub-spec README "Invalid tokens"; additions 277-283, 289-290, 294-295). Refresh tokens are
+single-use and rotate; presenting a used one revokes the whole session, its access tokens
+included (examples 096, 097). The legacy era (authup beta.24) refuses a replay without revoking
+anything (legacy README, 010–012).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+
+from ..auth import jwt_header
 
 
 @dataclass
@@ -62,10 +67,11 @@ class TokenTable:
         self.refresh_ttl = refresh_ttl
         self.issuer = issuer
         self._secret = secrets.token_bytes(32)
+        self.kid = str(uuid.uuid4())
         self._tokens: dict[str, Token] = {}
 
     def _encode(self, claims: dict) -> str:
-        header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        header = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": self.kid}).encode())
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
         signature = hmac.new(self._secret, f"{header}.{payload}".encode(), hashlib.sha256).digest()
         return f"{header}.{payload}.{_b64(signature)}"
@@ -101,6 +107,22 @@ class TokenTable:
 
     def known(self, value: str) -> Token | None:
         return self._tokens.get(value)
+
+    def refusal(self, value: str) -> str:
+        """Why a bearer that is not an active access token is refused: ``"expired"`` (one of
+        ours, past its ``exp``), ``"revoked"`` (ours, its session revoked or not an access
+        token), ``"payload"`` (our key id, but not a token we issued: a tampered signature or
+        payload), ``"kid"`` (a JWT with another or no key id: someone else's) or ``"invalid"``
+        (not a JWT at all)."""
+        token = self._tokens.get(value)
+        if token is not None:
+            if token.kind == "access_token" and not token.session.revoked and time.time() >= token.exp:
+                return "expired"
+            return "revoked"
+        header = jwt_header(value)
+        if header is None:
+            return "invalid"
+        return "payload" if header.get("kid") == self.kid else "kid"
 
     def expire_access_tokens(self) -> None:
         """Make every access token issued so far expired (``hub.expire_tokens()``)."""

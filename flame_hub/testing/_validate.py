@@ -99,15 +99,18 @@ def _stored(spec: FieldSpec, value: Any) -> Any:
 
 
 def invalid(keys: list[str], issues: list[dict], *, grouped: bool, body: dict | None = None) -> FakeError:
-    """The 400 for invalid body keys; ``grouped`` = authup's per-key ``group`` issues (018);
+    """The 400 for invalid body keys; ``grouped`` = authup's per-key ``group`` issues (018: a key
+    with several issues; a key with one keeps its ``item``, additions 201);
     ``body`` gives the values that were sent (the legacy error body shows them)."""
     if len(keys) == 1:
         message = f"Property {keys[0]} is invalid"
     else:
         message = f"Properties {', '.join(keys)} are invalid."
-    if grouped:
+    if grouped:  # authup groups the issues of a key that breaks several rules (018), not one (201)
+        per_key = {k: [i for i in issues if i["path"] == [k]] for k in keys}
         issues = [{"type": "group", "message": f"Property {k} is invalid", "data": {"name": k},
-                   "path": [k], "issues": [i for i in issues if i["path"] == [k]]} for k in keys]
+                   "path": [k], "issues": found} if len(found) > 1 else found[0]
+                  for k, found in per_key.items()]
     received = {k: body[k] for k in keys if k in body} if isinstance(body, dict) else {}
     return FakeError(400, "bad_request", message, issues=issues, received=received)
 
@@ -149,3 +152,66 @@ def validate(body: Any, required: dict[str, FieldSpec], optional: dict[str, Fiel
     if bad:
         raise invalid(bad, issues, grouped=grouped, body=body)
     return accepted
+
+
+def _branch_issues(body: dict, branch: dict, discriminator: str) -> list[dict]:
+    """What one ``one_of`` branch finds wrong with a body (0.14's zod issues)."""
+    issues = []
+    if branch.get("protocol_message") and body.get(discriminator) not in branch["protocols"]:
+        issues.append({"type": "item", "path": [discriminator], "message": branch["protocol_message"],
+                       "code": "value_invalid"})
+    for key, raw in branch["required"].items():
+        spec = FieldSpec(name=key, type=raw.get("type"), enum=tuple(raw["enum"]) if raw.get("enum") else None,
+                         min_length=raw.get("minLength"))
+        if key not in body:
+            expected = "number" if spec.type == "integer" else (spec.type or "string")
+            issues.append({"type": "item", "path": [key], "code": "required", "expected": expected,
+                           "message": f"Invalid input: expected {expected}, received undefined"})
+        else:
+            issues.extend(_check(key, spec, body[key], False))
+    return issues
+
+
+def validate_one_of(body: Any, one_of: dict, *, legacy: bool) -> tuple[dict, dict]:
+    """The second stage of a create (identity providers): one branch of ``one_of`` must accept
+    the body. Returns the branch and the body values of its keys.
+
+    Hub 0.14 (authup beta.62) tries every branch and answers one ``one_of_failed`` group issue
+    with a "Branch N failed" group per branch (additions 202, 204, 206); authup beta.24 checks
+    the branch of the discriminator's value only and names its missing keys as children
+    ``protocol.<key>`` (legacy additions 302, 304, 306).
+    """
+    body = body if isinstance(body, dict) else {}
+    discriminator = one_of["discriminator"]
+    if legacy:
+        branch = next((b for b in one_of["branches"] if body.get(discriminator) in b["protocols"]), None)
+        missing = [k for k in (branch or {}).get("required", {}) if not isinstance(body.get(k), str)]
+        if branch is None or missing:
+            children = [{"path": f"{discriminator}.{k}", "pathAbsolute": discriminator,
+                         "received": "undefined" if k not in body else body[k], "expected": "string"}
+                        for k in missing]
+            raise FakeError(400, "bad_request", "One or many attributes may be invalid.",
+                            extra={"children": children, "attributes": [discriminator] * len(children)})
+    else:
+        branch, groups = None, []
+        for i, candidate in enumerate(one_of["branches"]):
+            issues = _branch_issues(body, candidate, discriminator)
+            if not issues:
+                branch = candidate
+                break
+            groups.append({"type": "group", "message": f"Branch {i} failed", "data": {"branch": i},
+                           "path": [], "issues": issues})
+        if branch is None:
+            raise FakeError(400, "bad_request", "Property  is invalid", issues=[
+                {"type": "group", "code": "one_of_failed", "message": "None of the branches succeeded",
+                 "path": [], "issues": groups}])
+    keys = [*branch["required"], *branch.get("optional", {})]
+    return branch, {k: body[k] for k in keys if k in body}
+
+
+def branch_keys(one_of: dict | None, entity_keys: set[str]) -> set[str]:
+    """The keys only the ``one_of`` branches know (protocol attributes): not entity columns."""
+    if not one_of:
+        return set()
+    return {k for b in one_of["branches"] for part in ("required", "optional") for k in b.get(part, {})} \
+        - entity_keys

@@ -103,10 +103,12 @@ class FakeError(Exception):
         self.received = received or {}
 
 
-def oauth2_error(name: str, message: str, code: str, error: str, hint: str | None = None) -> FakeError:
-    """authup's OAuth2 errors of ``POST /token`` (004, 006, 097): 400 with ``error``/``hint``."""
+def oauth2_error(name: str, message: str, code: str, error: str, hint: str | None = None, *,
+                 status: int = 400) -> FakeError:
+    """authup's OAuth2 errors of ``POST /token`` (004, 006, 097): 400 with ``error``/``hint``
+    (401 for a client that fails to authenticate, additions 284)."""
     extra = {"error": error, **({"hint": hint} if hint else {})}
-    return FakeError(400, code, message, name=name,
+    return FakeError(status, code, message, name=name,
                      instanceof=[*_AUTHUP_BASE, _OAUTH2, f"@authup/specs/{name}"], extra=extra)
 
 
@@ -124,7 +126,9 @@ def error_body(err: FakeError, *, service: str, legacy: bool) -> dict:
         name = err.name or "AuthupError"
         instanceof = err.instanceof or (
             _AUTHUP_BASE if name == "AuthupError" else [*_AUTHUP_BASE, f"@authup/errors/{name}"])
-        body = {"name": name, "message": err.message, "code": err.code}
+        # authup names no entity in a 404: "Entity not found." (014)
+        message = "Entity not found." if name == "EntityNotFoundError" else err.message
+        body = {"name": name, "message": message, "code": err.code}
         if err.issues:
             body["issues"] = err.issues
         body["@instanceof"] = instanceof
@@ -134,12 +138,16 @@ def error_body(err: FakeError, *, service: str, legacy: bool) -> dict:
             "issues": err.issues, **err.extra}
 
 
+#: messages the legacy Hub words its own way (legacy 027, 055, 111: "exist", sic)
+_LEGACY_MESSAGES = {"entity_conflict": "An entry with some unique attributes already exist."}
+
+
 def _legacy_error_body(err: FakeError) -> dict:
     """Hub 0.8.5 / authup beta.24: ``{statusCode, code, message}``; a validation error has
     ``code: "undefined"``, one child per broken rule (``received`` only for keys that were sent)
     and the attribute names (legacy 028, 051, 052, 114)."""
     body: dict = {"statusCode": err.status, "code": _LEGACY_CODES.get(err.code, err.code),
-                  "message": "" if err.status in (401, 404) else err.message}
+                  "message": "" if err.status in (401, 404) else _LEGACY_MESSAGES.get(err.code, err.message)}
     if err.issues:
         paths = [".".join(map(str, i.get("path", []))) for i in err.issues]
         names = list(dict.fromkeys(paths))
