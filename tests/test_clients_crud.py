@@ -196,8 +196,6 @@ _IDP = ("create_identity_provider() cannot send the protocol attributes the Hub 
 CLIENT_GAPS = {
     ("identity-providers", "0.14.0", "chain"): _IDP, ("identity-providers", "0.14.0", "list"): _IDP,
     ("identity-providers", "0.8.5", "chain"): _IDP, ("identity-providers", "0.8.5", "list"): _IDP,
-    ("registry-projects", "0.8.5", "chain"): "update_registry_project() must send registry_id, name "
-                                             "and type as well (legacy additions 333, 334)",
 }
 
 
