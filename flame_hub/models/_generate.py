@@ -297,14 +297,18 @@ def _read_fields(res: Resource, enums: dict) -> dict[str, Any]:
     for attr, (wire, specs) in _merged(res, lambda s: s.record_keys).items():
         fields[attr] = _field(wire, attr, _read_type(res, attr, specs, enums),
                               f"wire key `{wire}`", IsOptionalField if attr in hidden else None)
-    for era in _available_eras(res):
+    eras = _available_eras(res)
+    for era in eras:
         for rel in res.eras[era].relations:
             attr = python_attr(rel)
             if attr in fields:
                 continue
             wire = rel if res.eras[era].camel_case else to_camel(rel)
+            # includable (get_includable_names) are the relations of the newest era that has the
+            # resource: what the client asks that Hub for; older names stay plain fields
+            marker = IsIncludable if era == eras[0] else None
             fields[attr] = _field(wire, attr, _relation_type(res, rel, era),
-                                  f"included relation `{wire}` (filled with include=)", IsIncludable)
+                                  f"included relation `{wire}` (filled with include=)", marker)
     return fields
 
 
