@@ -51,7 +51,8 @@ from ._ratelimit import RateLimitSettings, bench_ratelimit
 from ._measure import RequestLog, Sample, measure, peak_memory, retained_memory, summarize
 from ._server import HubProcess, node_ids
 from ._workloads import (TIMEOUT, Run, Target, async_client_list, async_floor_list, client_first, client_get,
-                         client_list, concurrency_api, floor_first, floor_get, floor_list, list_params, token)
+                         client_list, client_values, concurrency_api, floor_first, floor_get, floor_list,
+                         floor_values, list_params, token, values_params)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -242,6 +243,11 @@ def bench_config(latency_ms: float, n: int, st: dict[str, Any]) -> dict[str, Any
                         _report.GET_SYNC: client_get(target, ids)}
             cfg["gets"] = {name: summarize(s) for name, s in
                            run_group(get_runs, st["repetitions"], len(ids), hub.cpu_seconds).items()}
+        _say("   values(): rows of three fields")
+        value_runs = {_report.VALUES_FLOOR: floor_values(target, values_params(target)),
+                      _report.VALUES_SYNC: client_values(target)}
+        cfg["values"] = {name: summarize(s) for name, s in
+                         run_group(value_runs, st["repetitions"], n, hub.cpu_seconds).items()}
         _say("   in memory (recorded answers, no sockets)")
         cfg["in_memory"] = in_memory(target, params, n, ids, st)
         _say("   setup (default clients, login, first request)")

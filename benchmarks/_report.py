@@ -14,12 +14,14 @@ from typing import Any
 
 from . import _ratelimit
 
-__all__ = ["FLOOR", "SYNC", "GET_FLOOR", "GET_SYNC", "async_name", "async_floor_name", "targets", "markdown", "plot"]
+__all__ = ["FLOOR", "SYNC", "GET_FLOOR", "GET_SYNC", "VALUES_FLOOR", "VALUES_SYNC", "async_name", "async_floor_name", "targets", "markdown", "plot"]
 
 FLOOR = "floor"
 SYNC = "sync"
 GET_FLOOR = "floor"
 GET_SYNC = "sync get_node"
+VALUES_FLOOR = "floor (dicts by hand)"
+VALUES_SYNC = "sync values()"
 
 
 def async_name(concurrency: int) -> str:
@@ -207,22 +209,11 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{_requests(v['requests'])} | {'–' if peak is None else f'{peak / 1024:,.0f}'} | "
                 f"{_fmt_ratio(_ratio(peak, fpeak) if peak is not None and fpeak else None)} | "
                 f"{_server(v)} |")
-    if any(cfg.get("gets") for cfg in results["configs"]):
-        out += ["", f"## Single-record reads ({s['gets']} × `get_node(id)` vs raw GET + json)", "",
-                "| latency | N | variant | wall s | wall × floor | CPU s | CPU µs/get | CPU × floor | requests | server CPU s |",
-                "|---:|---:|---|---|---:|---|---:|---:|---|---:|"]
-        for cfg in results["configs"]:
-            gets = cfg.get("gets")
-            if not gets:
-                continue
-            floor = gets[GET_FLOOR]
-            for name, v in gets.items():
-                out.append(
-                    f"| {cfg['latency_ms']:g} ms | {cfg['n']:,} | {name} | {_span(v['wall'])} | "
-                    f"{_fmt_ratio(_ratio(_median(v, 'wall'), _median(floor, 'wall')))} | {_span(v['cpu'])} | "
-                    f"{_median(v, 'cpu') / max(1, v['records']) * 1e6:.0f} | "
-                    f"{_fmt_ratio(_ratio(_median(v, 'cpu'), _median(floor, 'cpu')))} | {_requests(v['requests'])} | "
-                    f"{_server(v)} |")
+    out += _group_table(results, "gets", GET_FLOOR, "get",
+                        f"Single-record reads ({s['gets']} × `get_node(id)` vs raw GET + json)")
+    out += _group_table(results, "values", VALUES_FLOOR, "row",
+                        "Rows: `core.nodes.values(\"id\", \"name\", \"created_at\")` vs raw httpx + json "
+                        "asking for the same `fields=`")
     mems = [c for c in results["configs"] if c.get("in_memory")]
     if mems:
         out += ["", "## In memory: the same runs answered from recorded responses (no sockets, no server)", "",
@@ -263,6 +254,28 @@ def markdown(results: dict[str, Any]) -> str:
         met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
         out.append(f"| {t['target']} | {t['goal']} | {t['measured']} | {met} |")
     return "\n".join(out) + "\n"
+
+
+def _group_table(results: dict[str, Any], key: str, floor_name: str, unit: str, title: str) -> list[str]:
+    """The table of one extra group of runs (``cfg[key]``: variant -> summary), if measured."""
+    if not any(cfg.get(key) for cfg in results["configs"]):
+        return []
+    out = ["", f"## {title}", "",
+           f"| latency | N | variant | wall s | wall × floor | CPU s | CPU µs/{unit} | CPU × floor | requests | server CPU s |",
+           "|---:|---:|---|---|---:|---|---:|---:|---|---:|"]
+    for cfg in results["configs"]:
+        rows = cfg.get(key)
+        if not rows:
+            continue
+        floor = rows[floor_name]
+        for name, v in rows.items():
+            out.append(
+                f"| {cfg['latency_ms']:g} ms | {cfg['n']:,} | {name} | {_span(v['wall'])} | "
+                f"{_fmt_ratio(_ratio(_median(v, 'wall'), _median(floor, 'wall')))} | {_span(v['cpu'])} | "
+                f"{_median(v, 'cpu') / max(1, v['records']) * 1e6:.0f} | "
+                f"{_fmt_ratio(_ratio(_median(v, 'cpu'), _median(floor, 'cpu')))} | {_requests(v['requests'])} | "
+                f"{_server(v)} |")
+    return out
 
 
 def plot(results: dict[str, Any], path: Path, latency_ms: float = 20.0) -> str:

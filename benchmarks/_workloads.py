@@ -22,12 +22,15 @@ from typing import Any
 import httpx
 
 import flame_hub
+from flame_hub._naming import to_camel
 from flame_hub.query import AsyncQuerySet
+from flame_hub.query._values import plan_rows
 
 from ._measure import AsyncCountingTransport, CountingTransport, RequestLog
 
 __all__ = ["Target", "Run", "ListParams", "list_params", "concurrency_api", "floor_list", "async_floor_list",
            "client_list", "async_client_list", "floor_get", "client_get", "floor_first", "client_first",
+           "VALUES_FIELDS", "values_params", "floor_values", "client_values",
            "token", "http_transport", "async_http_transport"]
 
 Run = Callable[[RequestLog], int]
@@ -120,9 +123,10 @@ def concurrency_api() -> str | None:
 
 
 # ------------------------------------------------------------------ listing
-def floor_list(target: Target, params: ListParams) -> Run:
+def floor_list(target: Target, params: ListParams, pick: Callable[[dict], Any] | None = None) -> Run:
     """Raw httpx + json: page through ``core/nodes`` as the Hub's own kits do (advance by the
-    records received, stop on an empty page or at ``meta.total``)."""
+    records received, stop on an empty page or at ``meta.total``); ``pick`` is applied to each
+    record (the row a script builds by hand)."""
 
     def run(log: RequestLog) -> int:
         with httpx.Client(transport=CountingTransport(target.transport(), log), timeout=TIMEOUT) as http:
@@ -134,7 +138,9 @@ def floor_list(target: Target, params: ListParams) -> Run:
                 response.raise_for_status()
                 body = json.loads(response.content)
                 data = body["data"]
-                for _record in data:
+                for record in data:
+                    if pick is not None:
+                        pick(record)
                     n += 1
                 offset += len(data)
                 if not data or offset >= body["meta"]["total"]:
@@ -188,8 +194,9 @@ def _password_auth(target: Target, **kwargs: Any) -> flame_hub.auth.PasswordAuth
     return flame_hub.auth.PasswordAuth(target.username, target.password, base_url=target.auth_url, **kwargs)
 
 
-def client_list(target: Target) -> Run:
-    """Our sync client: ``for node in core.nodes``."""
+def client_list(target: Target, view: Callable[[Any], Any] | None = None) -> Run:
+    """Our sync client: ``for node in core.nodes`` (or over ``view(core.nodes)``, e.g. its
+    ``values(...)``)."""
 
     def run(log: RequestLog) -> int:
         with httpx.Client(transport=CountingTransport(target.transport(), log), timeout=TIMEOUT) as token_http:
@@ -197,11 +204,38 @@ def client_list(target: Target) -> Run:
             with flame_hub.CoreClient(base_url=target.core_url, auth=auth,
                                       transport=CountingTransport(target.transport(), log)) as core:
                 n = 0
-                for _node in core.nodes:
+                for _node in (core.nodes if view is None else view(core.nodes)):
                     n += 1
                 return n
 
     return run
+
+
+# ------------------------------------------------------------------ rows (values)
+#: the fields of the ``values()`` workload: a typical analyst's selection
+VALUES_FIELDS = ("id", "name", "created_at")
+
+
+def values_params(target: Target, fields: Sequence[str] = VALUES_FIELDS) -> ListParams:
+    """What ``core.nodes.values(*fields)`` sends to a current Hub (compiled offline, no request)."""
+    core = flame_hub.CoreClient(base_url=target.core_url)
+    try:
+        qs = plan_rows(core.nodes, tuple(fields), "dict").queryset
+        first = dict(qs.params())
+        return ListParams(base=list(qs.params(page=False)), page_size=int(first["page[limit]"]))
+    finally:
+        core.close()
+
+
+def floor_values(target: Target, params: ListParams, fields: Sequence[str] = VALUES_FIELDS) -> Run:
+    """Raw httpx + json asking for the same fields, each record turned into a dict by hand."""
+    keys = [(name, to_camel(name)) for name in fields]
+    return floor_list(target, params, pick=lambda record: {name: record[wire] for name, wire in keys})
+
+
+def client_values(target: Target, fields: Sequence[str] = VALUES_FIELDS) -> Run:
+    """Our sync client: ``for row in core.nodes.values(*fields)``."""
+    return client_list(target, view=lambda nodes: nodes.values(*fields))
 
 
 def async_client_list(target: Target, concurrency: int | None, *, pace: bool = True) -> Run:

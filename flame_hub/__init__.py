@@ -40,6 +40,7 @@ from .clients import (
     StorageClient,
 )
 from .errors import (
+    AuthenticationError,
     BadRequest,
     Conflict,
     Forbidden,
@@ -69,8 +70,8 @@ __all__ = [
     "AuthClient", "CoreClient", "StorageClient",
     "AsyncAuthClient", "AsyncCoreClient", "AsyncStorageClient",
     "auth", "errors", "models", "types",
-    "HubError", "HubAPIError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
-    "RateLimited", "ServerError", "HubConnectionError", "HubTimeout", "MultipleObjectsReturned",
+    "HubError", "HubAPIError", "BadRequest", "Unauthorized", "AuthenticationError", "Forbidden", "NotFound",
+    "Conflict", "RateLimited", "ServerError", "HubConnectionError", "HubTimeout", "MultipleObjectsReturned",
     "WaitError", "WaitTimeout", "WaitFailed",
 ]
 

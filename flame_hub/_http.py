@@ -495,10 +495,11 @@ class _Core:
             if wait is None:
                 if response is not None:
                     raise error_from_response(response)
-                if isinstance(outcome, HubConnectionError):
+                if isinstance(outcome, HubConnectionError):  # from an auth flow's token request
+                    outcome.attempts = outcome.attempts or attempt + 1
                     raise outcome
                 assert isinstance(outcome, httpx.RequestError)
-                raise connection_error_from(outcome) from outcome
+                raise connection_error_from(outcome, attempts=attempt + 1) from outcome
             attempt += 1
             what = response.status_code if response is not None else type(outcome).__name__
             url = redact_url(response.request.url) if response is not None else None

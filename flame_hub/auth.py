@@ -44,12 +44,15 @@ import httpx
 from ._httpx2 import AUTH_BASES
 from .errors import (
     TOKEN_REFUSAL_STATUSES,
+    AuthenticationError,
     BadRequest,
     HubAPIError,
     HubError,
     connection_error_from,
     error_from_response,
     is_token_refusal,
+    redact_url,
+    suggest_base_url,
 )
 
 __all__ = ["DEFAULT_AUTH_URL", "PasswordAuth", "ClientAuth", "RobotAuth", "StaticAuth", "check_bearer"]
@@ -189,8 +192,26 @@ class _TokenAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
         raise NotImplementedError
 
     def _grant_error(self, response: httpx.Response) -> HubAPIError:
-        """The exception for a failed primary grant."""
-        return error_from_response(response)
+        """The exception for a failed primary grant: :class:`AuthenticationError` for a refused
+        login (400/401), a :class:`NotFound` that shows the auth service's URL shape for a 404
+        (the token endpoint is not where ``base_url`` points), else the status's class."""
+        error = error_from_response(response)
+        if error.status_code in (400, 401):
+            return _login_refused(error, f"{self._login_name()} could not log in: {error.message}", self._login_hint())
+        if error.status_code == 404 and error.url:
+            return error.with_hint(
+                f"no auth service answers at {redact_url(error.url.rpartition('/')[0])}/: the base_url of "
+                f"{type(self).__name__} must be the auth service's base URL, e.g. "
+                f"{suggest_base_url(error.url, 'auth')} behind the Hub's gateway")
+        return error
+
+    def _login_name(self) -> str:
+        """Who tried to log in, for messages (never the secret)."""
+        return "this auth flow"
+
+    def _login_hint(self) -> str | None:
+        """What to check when the login is refused."""
+        return None
 
     def _fresh_token(self, stale: str | None) -> str | None:
         """The current token if it can be used now and is not the one known to be rejected."""
@@ -414,6 +435,8 @@ class _SecretAuth(_TokenAuth):
     #: (identity key, secret key) in the grant body
     _body_keys: ClassVar[tuple[str, str]]
     _identity_hint: ClassVar[str] = "a non-empty string"
+    #: what the identity is, in messages ("user 'admin' could not log in")
+    _who: ClassVar[str]
 
     def __init__(self, identity: str, secret: str, base_url: str | None, client: httpx.Client | None,
                  **kwargs: Any) -> None:
@@ -428,6 +451,12 @@ class _SecretAuth(_TokenAuth):
 
     def _identity(self) -> str:
         return getattr(self, self._arg_names[0])
+
+    def _login_name(self) -> str:
+        return f"{self._who} {self._identity()!r}"
+
+    def _login_hint(self) -> str:
+        return f"check the {' and '.join(self._arg_names)} given to {type(self).__name__}"
 
     def _grant_body(self) -> dict[str, str]:
         identity_key, secret_key = self._body_keys
@@ -447,6 +476,7 @@ class PasswordAuth(_SecretAuth):
 
     _grant_name = "password"
     _arg_names = _body_keys = ("username", "password")
+    _who = "user"
     username: str
 
     def __init__(
@@ -465,6 +495,7 @@ class ClientAuth(_SecretAuth):
 
     _grant_name = "client_credentials"
     _arg_names = _body_keys = ("client_id", "client_secret")
+    _who = "client"
     client_id: str
 
     def __init__(
@@ -487,6 +518,7 @@ class RobotAuth(_SecretAuth):
 
     _grant_name = "robot_credentials"
     _arg_names = ("robot_id", "robot_secret")
+    _who = "robot"
     _body_keys = ("id", "secret")
     _identity_hint = "a non-empty string or UUID"
     robot_id: str
@@ -503,21 +535,22 @@ class RobotAuth(_SecretAuth):
         super().__init__(robot_id, robot_secret, base_url, client, **kwargs)
 
     def _grant_error(self, response: httpx.Response) -> HubAPIError:
-        error = error_from_response(response)
+        error = super()._grant_error(response)
         payload = error.payload if isinstance(error.payload, dict) else {}
         if response.status_code == 400 and (
             payload.get("code") == "unsupported_token_grant_type" or payload.get("error") == "unsupported_grant_type"
         ):
             # authup >= 1.0 (Hub >= 0.3 clients): robots are gone (hub-spec example 004)
-            return BadRequest(
+            return _login_refused(
+                error,
                 "The auth server does not support the robot_credentials grant (authup 1.0 has no robots). "
                 "Use flame_hub.auth.ClientAuth(client_id=..., client_secret=...) with the node's client instead.",
-                status_code=400,
-                code=error.code,
-                method=error.method,
-                url=error.url,
-                body=error.body,
-                payload=error.payload,
-                response=response,
-            )
+                None)
         return error
+
+
+def _login_refused(error: HubAPIError, message: str, hint: str | None) -> AuthenticationError:
+    """``error`` (a refused token request) as an :class:`AuthenticationError` with this message."""
+    return AuthenticationError(message, status_code=error.status_code, code=error.code, issues=error.issues,
+                               method=error.method, url=error.url, body=error.body, payload=error.payload,
+                               response=error.response, hint=hint)

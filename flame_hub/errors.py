@@ -14,11 +14,14 @@ values, and anything that looks like a JWT or a bearer token is masked.
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import json
 import math
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -30,6 +33,7 @@ __all__ = [
     "HubAPIError",
     "BadRequest",
     "Unauthorized",
+    "AuthenticationError",
     "Forbidden",
     "NotFound",
     "Conflict",
@@ -47,6 +51,8 @@ __all__ = [
     "connection_error_from",
     "retry_after_seconds",
     "redact_url",
+    "suggest_base_url",
+    "during_call",
 ]
 
 #: query keys whose values are masked in messages
@@ -226,8 +232,11 @@ class HubAPIError(HubError):
         body: str | None = None,
         payload: Any = None,
         response: httpx.Response | None = None,
+        hint: str | None = None,
     ) -> None:
         self.status_code: int | None = status_code if status_code is not None else self.default_status
+        #: what to do about it (e.g. the right shape of a base URL), appended to the message
+        self.hint = hint
         self.code = code
         self.message: str = message or ""
         self.issues: list[Any] = list(issues or [])
@@ -278,7 +287,14 @@ class HubAPIError(HubError):
         text = _mask(text)
         if len(text) > _MAX_MESSAGE_CHARS:
             text = text[: _MAX_MESSAGE_CHARS - 1] + "…"
-        return ": ".join([*head, text]) if text else ": ".join(head) or type(self).__name__
+        shown = ": ".join([*head, text]) if text else ": ".join(head) or type(self).__name__
+        return f"{shown} — {self.hint}" if self.hint else shown
+
+    def with_hint(self, hint: str) -> "HubAPIError":
+        """The same error (class and attributes) with ``hint`` added to its message."""
+        clone = copy.copy(self)
+        clone.hint = hint
+        return clone
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status_code={self.status_code!r}, code={self.code!r}, message={_mask(self.message)!r})"
@@ -294,6 +310,19 @@ class Unauthorized(HubAPIError):
     """401: missing, invalid or expired credentials."""
 
     default_status = 401
+
+
+class AuthenticationError(BadRequest, Unauthorized):
+    """The login (the token request of an auth flow) was refused: wrong user name or password,
+    unknown client or wrong secret, a grant the auth server does not offer.
+
+    authup answers these with 400 (``invalid_credentials``, current and old Hubs) or 401
+    (``invalid_client``, current Hub); ``status_code`` is the status it sent. The class derives
+    from both :class:`BadRequest` and :class:`Unauthorized` so that ``except Unauthorized`` (what
+    a failed login means) and ``except BadRequest`` (what it was before this class existed) both
+    catch it, as does ``except HubAPIError`` (flame-hub-client 1.1.0). The message names the
+    identity that tried (user, client or robot) and never the secret.
+    """
 
 
 class Forbidden(HubAPIError):
@@ -333,20 +362,37 @@ class ServerError(HubAPIError):
 
 
 class HubConnectionError(HubError):
-    """The request did not get an answer: connection refused, reset, dropped, ..."""
+    """The request did not get an answer: connection refused, reset, dropped, ...
+
+    ``attempts`` is how many times the request was sent (retries included), ``call`` the public
+    call that needed it (``CoreClient.get_nodes()``; set by the clients) — the request itself may
+    be one the client sent on the way, such as the version check before the first request.
+    """
 
     def __init__(
-        self, message: str | None = None, *, method: str | None = None, url: str | httpx.URL | None = None
+        self, message: str | None = None, *, method: str | None = None, url: str | httpx.URL | None = None,
+        attempts: int | None = None, call: str | None = None,
     ) -> None:
         self.message = message or ""
         self.method = method
         self.url: str | None = None if url is None else str(url)
+        self.attempts = attempts
+        self.call = call
         super().__init__(self.message)
 
     def __str__(self) -> str:
-        where = " ".join(p for p in (self.method, redact_url(self.url)) if p)
         text = _mask(self.message) or type(self).__name__
-        return f"{where}: {text}" if where else text
+        url = redact_url(self.url)
+        if url is None:
+            return f"{self.call}: {text}" if self.call else text
+        tries = f"after {self.attempts} attempts" if self.attempts and self.attempts > 1 else ""
+        if self.call:
+            head = f"{self.call} got no answer from {url}{' ' + tries if tries else ''} ({text})"
+        else:
+            head = f"{' '.join(p for p in (self.method, url) if p)}: {text}{f' ({tries})' if tries else ''}"
+        parts = urlsplit(url)
+        return (f"{head}. Check that the Hub is running and reachable at {parts.scheme}://{parts.netloc}/ "
+                "and that the base URL is right.")
 
 
 class HubTimeout(HubConnectionError):
@@ -488,8 +534,10 @@ def error_from_response(response: httpx.Response) -> HubAPIError:
     )
 
 
-def connection_error_from(exc: httpx.RequestError, request: httpx.Request | None = None) -> HubConnectionError:
-    """Wrap an httpx transport failure (timeouts become :class:`HubTimeout`)."""
+def connection_error_from(exc: httpx.RequestError, request: httpx.Request | None = None, *,
+                          attempts: int | None = None) -> HubConnectionError:
+    """Wrap an httpx transport failure (timeouts become :class:`HubTimeout`); ``attempts``: how
+    many times the request was sent."""
     if request is None:
         try:
             request = exc.request
@@ -501,4 +549,33 @@ def connection_error_from(exc: httpx.RequestError, request: httpx.Request | None
         f"{type(exc).__name__}: {detail}",
         method=request.method if request is not None else None,
         url=request.url if request is not None else None,
+        attempts=attempts,
     )
+
+
+#: path segments that name a Hub service behind the gateway
+_SERVICES = ("auth", "core", "storage")
+
+
+def suggest_base_url(url: str | httpx.URL, service: str) -> str:
+    """The base URL ``service`` would have behind the Hub's gateway, guessed from a URL that
+    reached the wrong place: ``http://h/core/token`` -> ``http://h/auth/``. The path is cut at its
+    first service segment, or else before its last segment (the route, ``token`` or ``nodes``),
+    and ``<service>/`` is put there."""
+    parts = urlsplit(str(url))
+    segments = [p for p in parts.path.split("/") if p]
+    cut = next((i for i, p in enumerate(segments) if p in _SERVICES), max(len(segments) - 1, 0))
+    path = "/".join([*segments[:cut], service])
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], f"/{path}/", "", ""))
+
+
+@contextmanager
+def during_call(name: str) -> Iterator[None]:
+    """Name the public call (``CoreClient.get_nodes()``) in a connection error raised inside,
+    unless an inner call already did."""
+    try:
+        yield
+    except HubConnectionError as error:
+        if error.call is None:
+            error.call = name
+        raise

@@ -29,7 +29,8 @@ if str(ROOT) not in sys.path:  # `benchmarks` is a top-level folder of the repos
 from benchmarks import _report  # noqa: E402
 from benchmarks._measure import RequestLog, Sample, summarize  # noqa: E402
 from benchmarks._workloads import (Target, async_client_list, async_floor_list, client_get,  # noqa: E402
-                                   client_list, concurrency_api, floor_get, floor_list, list_params)
+                                   client_list, client_values, concurrency_api, floor_get, floor_list,
+                                   floor_values, list_params, values_params)
 
 PAGE = 50
 SIZES = [0, 1, 50, 51, 120]
@@ -147,6 +148,35 @@ def test_harness_counts_what_the_hub_receives_and_the_floor_sends_what_the_clien
     assert sent["floor"] == sent["sync"] == sent["async c=1"]
     assert sorted(map(tuple, sent["async c=4"])) == sorted(map(tuple, sent["sync"]))
     assert sorted(map(tuple, sent["raw async c=4"])) == sorted(map(tuple, sent["sync"]))
+
+
+def test_values_workload_floor_sends_what_values_sends(hub, target):
+    n = 120
+    seeded(hub, n)
+    params = values_params(target)
+    assert ("fields", "id,name,createdAt") in params.base
+    sent = {}
+    for name, run in {"floor": floor_values(target, params), "sync values()": client_values(target)}.items():
+        hub.clear_requests()
+        log = RequestLog()
+        assert run(log) == n, name
+        detection = {} if name == "floor" else {"detect": 1}
+        assert log.kinds() == {"list": expected_list_requests(n), "token": 1, **detection}, name
+        sent[name] = [r.params for r in list_requests(hub)]
+    assert sent["floor"] == sent["sync values()"]
+    assert all(("fields", "id,name,createdAt") in pairs for pairs in sent["floor"])
+
+
+def test_report_shows_the_values_table():
+    results = _fake_results({"list": 20, "token": 1}, cpu_sync=1.1)
+    def row(cpu: float) -> dict:
+        return summarize([Sample(wall=1.0, cpu=cpu, records=1000, requests={"list": 20, "token": 1})] * 3)
+
+    results["configs"][0]["values"] = {_report.VALUES_FLOOR: row(0.5), _report.VALUES_SYNC: row(0.6)}
+    text = _report.markdown(results)
+    assert '## Rows: `core.nodes.values("id", "name", "created_at")`' in text
+    assert f"| 20 ms | 1,000 | {_report.VALUES_SYNC} | 1.000 (1.000–1.000) | 1.00× | 0.600 (0.600–0.600) | 600 | 1.20× |" in text
+    assert "CPU µs/row" in text
 
 
 def test_harness_get_floor_sends_the_same_query_as_get_node(hub, target):

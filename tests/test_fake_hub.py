@@ -107,6 +107,20 @@ def test_token_errors_have_authups_shape(hub, body, code, status):
     assert err["code"] == code and "statusCode" not in err and "@instanceof" in err
 
 
+def test_wrong_client_secret_is_authups_oauth2_client_error(hub):
+    """additions 284 (client "system", wrong secret) and 285 (unknown client): 401, not 400."""
+    with httpx.Client(transport=hub.transport(), base_url=hub.url) as c:
+        for client_id in ("system", "rec-unknown-client"):
+            resp = c.post("auth/token", json={"grant_type": "client_credentials", "client_id": client_id,
+                                              "client_secret": "wrong-secret"})
+            assert resp.status_code == 401
+            assert resp.json() == {
+                "name": "OAuth2ClientError", "message": "Client authentication failed", "code": "invalid_client",
+                "@instanceof": ["@ebec/core/BaseError", "@authup/errors/AuthupError", "@authup/specs/OAuth2Error",
+                                "@authup/specs/OAuth2ClientError"],
+                "error": "invalid_client"}
+
+
 def test_client_credentials_grant_has_no_refresh_token(hub):
     answer = login(hub, grant_type="client_credentials", client_id="system", client_secret="start123")
     assert set(answer) == {"access_token", "expires_in", "token_type", "scope"}  # 005

@@ -92,9 +92,7 @@ def test_hub_over_a_given_transport(monkeypatch):
     assert _paths(fake, "POST").count("/auth/token") == 1
 
     async def main():
-        # a well-formed token the Hub did not issue (a malformed one is refused before sending)
-        bad = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJub2JvZHkifQ.bm90LWEtc2lnbmF0dXJl"
-        async with flame_hub.AsyncHub("http://hub.test/", token=bad, transport=transport) as ahub:
+        async with flame_hub.AsyncHub("http://hub.test/", token=jwt(), transport=transport) as ahub:
             with pytest.raises(flame_hub.Unauthorized):
                 await ahub.core.nodes.count()
 

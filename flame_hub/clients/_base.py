@@ -34,6 +34,7 @@ from .. import _config
 from .._http import AsyncHubSession, HubSession, _warn_client_wins
 from .._httpx2 import client_settings, is_httpx2_client
 from ..dialects import CURRENT, LEGACY, Dialect, dialect_for_authup_version, dialect_for_version
+from ..errors import during_call
 from ..resources import ERAS, REGISTRY, Resource
 from ._helpers import DownloadRequest, Helper, StreamRequest, crud_helpers, fetch_page_plan
 from ._plan import Call, Plan, run_async, run_sync
@@ -145,28 +146,46 @@ def detecting_querysets() -> tuple[type, type]:
         __doc__ = QuerySet.__doc__
 
         def _run(self, op: Any) -> Any:
-            self._backend.detect_dialect()
-            return super()._run(op)
+            with during_call(_query_call(self, op)):
+                self._backend.detect_dialect()
+                return super()._run(op)
 
         def pages(self) -> Any:
-            self._backend.detect_dialect()
-            yield from super().pages()
+            with during_call(_query_call(self)):
+                self._backend.detect_dialect()
+                yield from super().pages()
 
     class AsyncDetecting(AsyncQuerySet):  # type: ignore[type-arg]
         __doc__ = AsyncQuerySet.__doc__
 
         async def _run(self, op: Any) -> Any:
-            await self._backend.detect_dialect()
-            return await super()._run(op)
+            with during_call(_query_call(self, op)):
+                await self._backend.detect_dialect()
+                return await super()._run(op)
 
         async def pages(self) -> Any:
-            await self._backend.detect_dialect()
-            async for page in super().pages():
-                yield page
+            with during_call(_query_call(self)):
+                await self._backend.detect_dialect()
+                async for page in super().pages():
+                    yield page
 
     for cls, base in ((SyncDetecting, QuerySet), (AsyncDetecting, AsyncQuerySet)):
         cls.__name__ = cls.__qualname__ = base.__name__
     return SyncDetecting, AsyncDetecting
+
+
+#: evaluation steps of a QuerySet (``_op_<name>``) whose public spelling is not ``<name>()``
+_OP_CALLS = {"all": "list()", "page": "fetch_one_page()", "index": "[index]"}
+
+
+def _query_call(qs: Any, op: Any = None) -> str:
+    """How a user spelled a QuerySet evaluation (``CoreClient.nodes.count()``); without an
+    evaluation step: iterating it."""
+    where = f"{type(qs._backend).__name__}.{qs.resource.attr}"
+    if op is None:
+        return f"iterating {where}"
+    name = op.__name__.removeprefix("_op_")
+    return f"{where}.{_OP_CALLS.get(name, name + '()')}"
 
 
 class _Saving:
@@ -351,18 +370,20 @@ class SyncClient(_ClientBase):
             return cls._stream_shell(helper)
         if helper.kind == "download":
             def download(self: SyncClient, *args: Any, **kwargs: Any) -> Path:
-                self.detect_dialect()
-                request: DownloadRequest = helper.plan(self, *args, **kwargs)
-                saving = _Saving(request)
-                with self._open_stream(request.stream) as body, saving.open(body.response) as sink:
-                    for chunk in body:
-                        sink.write(chunk)
-                return saving.path
+                with during_call(f"{type(self).__name__}.{helper.name}()"):
+                    self.detect_dialect()
+                    request: DownloadRequest = helper.plan(self, *args, **kwargs)
+                    saving = _Saving(request)
+                    with self._open_stream(request.stream) as body, saving.open(body.response) as sink:
+                        for chunk in body:
+                            sink.write(chunk)
+                    return saving.path
             return download
 
         def call(self: SyncClient, *args: Any, **kwargs: Any) -> Any:
-            self.detect_dialect()
-            return run_sync(helper.plan(self, *args, **kwargs), self._session)
+            with during_call(f"{type(self).__name__}.{helper.name}()"):
+                self.detect_dialect()
+                return run_sync(helper.plan(self, *args, **kwargs), self._session)
         return call
 
     def detect_dialect(self) -> Dialect:
@@ -426,19 +447,21 @@ class AsyncClient(_ClientBase):
             return cls._stream_shell(helper)
         if helper.kind == "download":
             async def download(self: AsyncClient, *args: Any, **kwargs: Any) -> Path:
-                await self.detect_dialect()
-                request: DownloadRequest = helper.plan(self, *args, **kwargs)
-                saving = _Saving(request)
-                async with self._open_stream(request.stream) as body:
-                    with saving.open(body.response) as sink:
-                        async for chunk in body:
-                            sink.write(chunk)
-                return saving.path
+                with during_call(f"{type(self).__name__}.{helper.name}()"):
+                    await self.detect_dialect()
+                    request: DownloadRequest = helper.plan(self, *args, **kwargs)
+                    saving = _Saving(request)
+                    async with self._open_stream(request.stream) as body:
+                        with saving.open(body.response) as sink:
+                            async for chunk in body:
+                                sink.write(chunk)
+                    return saving.path
             return download
 
         async def call(self: AsyncClient, *args: Any, **kwargs: Any) -> Any:
-            await self.detect_dialect()
-            return await run_async(helper.plan(self, *args, **kwargs), self._session)
+            with during_call(f"{type(self).__name__}.{helper.name}()"):
+                await self.detect_dialect()
+                return await run_async(helper.plan(self, *args, **kwargs), self._session)
         return call
 
     async def detect_dialect(self) -> Dialect:

@@ -30,7 +30,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from .._http import DEFAULT, parse_json, unwrap_list, unwrap_record
-from .._naming import to_snake
+from .._naming import to_snake, with_article
 from ..dialects import Dialect
 from ..models import (
     UNSET,
@@ -264,7 +264,7 @@ def parse_list(res: Resource, response: Any) -> tuple[list[Any], dict[str, Any]]
 def fetch_page_plan(client: Any, res: Resource, params: list[tuple[str, str]]):
     """GET one list page; returns ``(models, meta)`` (the QuerySet backend protocol)."""
     response = yield Call("GET", _path(_op_path(client, res, "list")), params=list(params),
-                          expected=(200,))
+                          expected=(200,), service=res.service)
     return parse_list(res, response)
 
 
@@ -381,7 +381,7 @@ def _find_plan(client: Any, res: Resource, values: dict[str, Any]):
     values["include"] = _includes(client, res, values.get("include"))
     params = list(_queryset(client, res, **values).params())
     response = yield Call("GET", _path(_op_path(client, res, "list")), params=params, auth=auth,
-                          expected=(200,))
+                          expected=(200,), service=res.service)
     items, raw_meta = parse_list(res, response)
     return (items, ResourceListMeta.model_validate(raw_meta)) if meta else items
 
@@ -543,11 +543,12 @@ def _create_helper(res: Resource) -> Helper:
     def create(client: Any, values: dict[str, Any], given: set[str]):
         auth = values.pop("auth")
         body = _body(client, res, "create", _as_sent(res, values, given), names, given)
-        response = yield Call("POST", _path(_op_path(client, res, "create")), json=body, auth=auth)
+        response = yield Call("POST", _path(_op_path(client, res, "create")), json=body, auth=auth,
+                              service=res.service)
         return _parse_record(client, res, response)
 
     return Helper(name, sig, _write_binding(name, sig, create),
-                  f"Create a {res.singular.replace('_', ' ')}. Arguments left out send what "
+                  f"Create {with_article(res.singular.replace('_', ' '))}. Arguments left out send what "
                   f"flame-hub-client 1.1.0 sent for them (``active=True``, ...), except ``None``, "
                   f"which is not sent; ids accept a UUID, a UUID string or a model.")
 
@@ -632,7 +633,7 @@ def _update_helper(res: Resource) -> Helper:
                               auth=auth)
         return _parse_record(client, res, response)
 
-    doc = (f"Update a {res.singular.replace('_', ' ')}: only the arguments given are sent "
+    doc = (f"Update {with_article(res.singular.replace('_', ' '))}: only the arguments given are sent "
            f"(``None`` sends null); returns the updated record.")
     required = {e: res.eras[e].update_required for e in ERAS if res.eras[e].update_required}
     for era, keys in required.items():
@@ -661,7 +662,7 @@ def _delete_helper(res: Resource) -> Helper:
         return None
 
     return Helper.binding(f"delete_{res.singular}", sig, delete,
-                          f"Delete a {res.singular.replace('_', ' ')} (raises NotFound if there is none).")
+                          f"Delete {with_article(res.singular.replace('_', ' '))} (raises NotFound if there is none).")
 
 
 def crud_helpers(res: Resource) -> list[Helper]:

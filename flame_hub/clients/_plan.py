@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 
 from .._http import DEFAULT, SUCCESS
-from ..errors import NotFound
+from ..errors import NotFound, redact_url, suggest_base_url
 
 __all__ = ["Call", "Sleep", "Plan", "run_sync", "run_async"]
 
@@ -36,6 +36,10 @@ class Call:
     auth: Any = DEFAULT
     expected: Collection[int] = SUCCESS
     none_on_404: bool = False
+    #: the service on which this route always exists (a list or create route): a 404 that says
+    #: "no such route" (no error ``code``, unlike a missing record's) means the client's base URL
+    #: does not point at that service, and the error says so
+    service: str | None = None
 
     def send(self, session: Any) -> Any:
         """Hand the call to a session: the answer of a sync session, an awaitable of an async one."""
@@ -45,7 +49,15 @@ class Call:
     def not_found(self, error: NotFound) -> None:
         """What the plan receives when the call raised ``error``: ``None`` for a ``none_on_404``
         call; otherwise the error propagates."""
-        if not self.none_on_404 or not self._answered_by_api(error):
+        if not self._answered_by_api(error):
+            raise error
+        if self.service is not None and error.url and error.code is None:  # resources.json route_missing_404_body
+            base = error.url.split("?")[0].removesuffix(self.path.strip("/"))
+            raise error.with_hint(
+                f"no {self.service} service answers at {redact_url(base)} (it would have this route): the "
+                f"client's base_url must be the {self.service} service's base URL, e.g. "
+                f"{suggest_base_url(error.url, self.service)} behind the Hub's gateway") from None
+        if not self.none_on_404:
             raise error
         return None
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Union
 
 from .._http import DEFAULT, SUCCESS, parse_json, unwrap_list
-from .._naming import to_snake
+from .._naming import to_snake, with_article
 from ..errors import Conflict, error_from_response
 from ..models import UNSET, list_adapter, model_for
 from ..models import (  # type: ignore[attr-defined]
@@ -115,7 +115,7 @@ def _command_helper(res: Resource, route_name: str) -> Helper:
         response = yield Call(route.method, _path(route.path, id=ident), json=body, auth=auth)
         return _parse_record(client, res, response) if _route_returns_record(route) else None
 
-    doc = (f"Send a command to a {res.singular.replace('_', ' ')}; the command is checked against "
+    doc = (f"Send a command to {with_article(res.singular.replace('_', ' '))}; the command is checked against "
            "the values this Hub era accepts before sending."
            + (f" Returns the updated {res.singular.replace('_', ' ')}." if returns_record else ""))
     return Helper.binding(name, sig, plan, doc)
@@ -162,9 +162,10 @@ def _get_credentials_helper(res: Resource, route_name: str, model: Any, what: st
         response = yield Call(route.method, _path(route.path, id=ident), params=params, auth=values["auth"])
         return model.model_validate(parse_json(response))
 
-    return Helper.binding(name, sig, plan, f"The {what} of a {res.singular.replace('_', ' ')} (bare answer, "
-                                   "not wrapped in an envelope on any Hub). ``fields`` adds optional "
-                                   "fields as for ``get_<x>``; ``meta=True`` raises ``ValueError``.")
+    return Helper.binding(name, sig, plan,
+                          f"The {what} of {with_article(res.singular.replace('_', ' '))} (bare answer, "
+                          "not wrapped in an envelope on any Hub). ``fields`` adds optional fields as "
+                          "for ``get_<x>``; ``meta=True`` raises ``ValueError``.")
 
 
 def _update_credentials_helper(res: Resource) -> Helper:
@@ -186,7 +187,7 @@ def _update_credentials_helper(res: Resource) -> Helper:
         return ClientCredentials.model_validate(parse_json(response))
 
     return Helper.binding(name, sig, plan,
-                          f"Change the client credentials of a {res.singular.replace('_', ' ')}; only the "
+                          f"Change the client credentials of {with_article(res.singular.replace('_', ' '))}; only the "
                           "arguments given are sent, and ``secret=None`` makes the Hub generate a new secret.")
 
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Optional, Union
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, create_model
 
-from .._naming import to_camel, to_snake
+from .._naming import to_camel, to_snake, with_article
 from ..resources import CURRENT_ERA, ERAS, REGISTRY, UPSTREAM_REQUEST_FIELDS, FieldSpec, Resource
 from ..types import AnalysisBucketType
 from ._base import (
@@ -434,7 +434,7 @@ def build_request_models(enums: dict) -> dict[str, type[RequestModel]]:
                     description="kept for flame-hub-client 1.1.0; no Hub era takes it")))
             out[name] = create_model(  # type: ignore[call-overload]
                 name, __base__=(RequestModel, SERVICE_BASES[res.service]), __module__="flame_hub.models",
-                __doc__=f"Body of a {kind} of ``{res.name}``; only the fields given are sent.",
+                __doc__=f"Body of {with_article(kind)} of ``{res.name}``; only the fields given are sent.",
                 **fields,
             )
     return out

@@ -26,6 +26,7 @@ from ..resources import Resource
 from ._compile import CompiledQuery, QueryState, _split, compile_query
 from ._lookups import Q
 from ._paging import DEFAULT_PAGE_CONCURRENCY, Page, PageRequest, Pager, Params, Walk, check_concurrency
+from ._values import AsyncRows, Rows
 
 T = TypeVar("T")
 _Result = tuple[list[Any], dict]
@@ -377,6 +378,20 @@ class BaseQuerySet(Generic[T]):
     def _getter(self, args: tuple[Q, ...], lookups: dict[str, Any]) -> "BaseQuerySet[T]":
         return self.filter(*args, **lookups) if args or lookups else self
 
+    # -- rows (flame_hub.query._values) ----------------------------------------------------
+
+    _rows: type[Rows] | type[AsyncRows]
+
+    def values(self, *fields: str) -> Any:
+        """Rows as dicts ``{field: value}`` instead of models, asking the Hub only for these fields
+        (``fields=``; all default fields when none are named). Lazy: iterate it (``async for``
+        on an AsyncQuerySet) or call ``.list()``."""
+        return self._rows(self, fields, "dict")
+
+    def values_list(self, *fields: str, flat: bool = False) -> Any:
+        """Rows as tuples in the order of ``fields``; ``flat=True`` with one field: its values."""
+        return self._rows(self, fields, "flat" if flat else "tuple")
+
 
 async def _gather(backend: AsyncPageBackend, resource: Resource, batch: tuple[Params, ...]) -> list[Any]:
     """Fetch every request of a batch concurrently; one ``(items, meta)`` or exception each.
@@ -418,8 +433,19 @@ class QuerySet(BaseQuerySet[T]):
     ``count()``, ``exists()``, ``first()``, ``last()`` and ``get()`` send one request each.
     """
 
+    _rows = Rows
+
     def __init__(self, resource: Resource, backend: PageBackend, *, state: QueryState | None = None) -> None:
         super().__init__(resource, backend, state=state)
+
+    def to_pandas(self, *fields: str) -> Any:
+        """Every record as a ``pandas.DataFrame``, one typed column per field (all default fields
+        when none are named); needs the ``pandas`` extra."""
+        return self.values(*fields).to_frame("pandas")
+
+    def to_polars(self, *fields: str) -> Any:
+        """Every record as a ``polars.DataFrame``; needs the ``polars`` extra."""
+        return self.values(*fields).to_frame("polars")
 
     def _fetch(self, batch: tuple[Params, ...]) -> list[Any]:
         return [self._backend.fetch_page(self._resource, params) for params in batch]
@@ -520,8 +546,18 @@ class AsyncQuerySet(BaseQuerySet[T]):
     Iteration and ``list()`` fetch the pages after the first one concurrently, up to
     :attr:`page_concurrency` at a time (:meth:`concurrency`), and yield them in order."""
 
+    _rows = AsyncRows
+
     def __init__(self, resource: Resource, backend: AsyncPageBackend, *, state: QueryState | None = None) -> None:
         super().__init__(resource, backend, state=state)
+
+    async def to_pandas(self, *fields: str) -> Any:
+        """Every record as a ``pandas.DataFrame`` (see :meth:`QuerySet.to_pandas`)."""
+        return await self.values(*fields).to_frame("pandas")
+
+    async def to_polars(self, *fields: str) -> Any:
+        """Every record as a ``polars.DataFrame`` (see :meth:`QuerySet.to_polars`)."""
+        return await self.values(*fields).to_frame("polars")
 
     def concurrency(self, n: int) -> "AsyncQuerySet[T]":
         """Fetch up to ``n`` list pages at once while iterating (``1``: one after the other).

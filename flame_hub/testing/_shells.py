@@ -69,9 +69,17 @@ class FakeHubTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return self._to_httpx(request, resp)
 
 
+#: what a FakeHub server without the ``testing`` extra says
+NEEDS_WERKZEUG = ("the fake Hub's HTTP server needs werkzeug, which comes with the testing extra: "
+                  "pip install 'flame-hub-client[testing]' (FakeHub().transport() works without it)")
+
+
 def make_wsgi_app(core: HubCore, latency: Callable[[], float]):
     """The fake Hub as a WSGI application (werkzeug parses the request)."""
-    from werkzeug.wrappers import Request  # noqa: PLC0415
+    try:
+        from werkzeug.wrappers import Request  # noqa: PLC0415
+    except ImportError as exc:
+        raise ModuleNotFoundError(NEEDS_WERKZEUG, name="werkzeug") from exc
 
     def app(environ, start_response):
         request = Request(environ)
