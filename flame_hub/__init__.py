@@ -59,11 +59,15 @@ from .errors import (
     WaitFailed,
     WaitTimeout,
 )
+from .models import get_field_names, get_includable_names
 
 __version__ = "2.0.0.dev0"
+#: ``__version__`` as a tuple, numbers as ints (``(2, 0, 0, "dev0")``): compare it with tuples
+#: such as ``(1, 1)``.
+__version_info__ = tuple(int(p) if p.isdigit() else p for p in __version__.split("."))
 
 __all__ = [
-    "__version__",
+    "__version__", "__version_info__", "get_field_names", "get_includable_names",
     "Hub", "AsyncHub",
     "AuthClient", "CoreClient", "StorageClient",
     "AsyncAuthClient", "AsyncCoreClient", "AsyncStorageClient",

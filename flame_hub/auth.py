@@ -41,6 +41,7 @@ from typing import Any, ClassVar, Literal
 import anyio
 import httpx
 
+from ._httpx2 import AUTH_BASES
 from .errors import (
     TOKEN_REFUSAL_STATUSES,
     AuthenticationError,
@@ -138,7 +139,7 @@ class _Grant:
     body: dict[str, str]
 
 
-class StaticAuth(httpx.Auth):
+class StaticAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
     """A fixed bearer token: sets ``Authorization: Bearer <token>`` and never refreshes."""
 
     def __init__(self, token: str | None = None, *, access_token: str | None = None) -> None:
@@ -159,7 +160,7 @@ class StaticAuth(httpx.Auth):
         return "StaticAuth(token='***')"
 
 
-class _TokenAuth(httpx.Auth):
+class _TokenAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
     """Shared machinery of the flows that obtain tokens from authup's ``POST /token``."""
 
     _grant_name = "token"

@@ -309,6 +309,22 @@ class EraSpec:
 
 
 @dataclass(frozen=True)
+class UpstreamArg:
+    """One argument of a flame-hub-client 1.1.0 ``create_<x>``/``update_<x>``, in its order."""
+
+    name: str  # the argument name (``node_type``)
+    positional: bool
+    required: bool
+    default: Any  # the signature default; ``UNSET_MARK`` for the "not given" sentinel
+    attr: str  # the snake_case body key it fills (``type``)
+    sent: Any  # what 1.1.0 sends when the argument is left out (``UNSET_MARK``: nothing)
+
+
+#: Spelling of flame-hub-client's "not given" sentinel in the catalog.
+UNSET_MARK = "<UNSET>"
+
+
+@dataclass(frozen=True)
 class Resource:
     """A Hub resource (e.g. ``nodes``) with its Python names and its shape on every era."""
 
@@ -340,6 +356,11 @@ class Resource:
     def available(self, era: str = CURRENT_ERA) -> bool:
         return self.eras[era].available
 
+    def upstream_args(self, kind: str) -> tuple[UpstreamArg, ...]:
+        """flame-hub-client's arguments of ``<kind>_<singular>`` (``kind`` "create"/"update"),
+        in order; empty when it has no such method."""
+        return _UPSTREAM_ARGS.get(f"{kind}_{self.singular}", ())
+
     def relation_target(self, relation: str, era: str = CURRENT_ERA) -> "Resource | None":
         """The resource a relation key (``registryProject``, ``realm``) points to, if any."""
         spec = self.eras[era]
@@ -351,7 +372,18 @@ class Resource:
         return next((r for r in REGISTRY.values() if r.singular == snake), None)
 
 
-def _load() -> tuple[dict[str, dict], dict[str, Resource]]:
+def _upstream(raw: dict) -> tuple[dict[str, tuple[UpstreamArg, ...]], dict[str, tuple[str, ...]]]:
+    methods = {
+        name: tuple(UpstreamArg(name=arg, positional=kind == "positional",
+                                required=default == "<required>", default=default, attr=attr,
+                                sent=sent)
+                    for arg, kind, default, attr, sent in rows)
+        for name, rows in raw.get("methods", {}).items()
+    }
+    return methods, {name: tuple(f) for name, f in raw.get("request_models", {}).items()}
+
+
+def _load() -> tuple[dict[str, dict], dict[str, Resource], dict]:
     raw = json.loads(_pkg_resources.files(__package__).joinpath("_catalog.json").read_text("utf-8"))
     eras = raw["eras"]
     registry = {
@@ -363,10 +395,13 @@ def _load() -> tuple[dict[str, dict], dict[str, Resource]]:
         )
         for name, r in raw["resources"].items()
     }
-    return eras, registry
+    return eras, registry, raw.get("upstream", {})
 
 
-_ERA_INFO, REGISTRY = _load()
+_ERA_INFO, REGISTRY, _raw_upstream = _load()
+#: ``_UPSTREAM_ARGS``: flame-hub-client 1.1.0's create_/update_ arguments by method name;
+#: ``UPSTREAM_REQUEST_FIELDS``: the fields of its request models (``"CreateClient" -> (...)``).
+_UPSTREAM_ARGS, UPSTREAM_REQUEST_FIELDS = _upstream(_raw_upstream)
 
 
 def get_resource(name: str) -> Resource:

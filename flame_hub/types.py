@@ -4,8 +4,9 @@ The names and shapes are those of flame-hub-client 1.1.0, so type hints written 
 working. ``find_*`` keyword arguments are translated into a QuerySet by
 :func:`flame_hub.query.queryset_from_find_kwargs`; see there for their exact meaning.
 
-The ``Literal`` value sets mirror the Hub's enums as recorded in the resource catalog
-(``flame_hub/_catalog.json``); a test keeps them equal.
+The value sets mirror the Hub's enums as recorded in the resource catalog
+(``flame_hub/_catalog.json``); a test keeps them equal. They are ``Literal`` types, except
+:class:`AnalysisBucketType`, a ``str`` Enum — as in 1.1.0 (``AnalysisBucketType.CODE``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Iterable
-from typing import IO, Any, Literal, Protocol, TypedDict, Union
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, TypedDict, TypeVar, Union
+
+from pydantic import BaseModel
+
+from ._unset import UNSET
+from .auth import ClientAuth, PasswordAuth, StaticAuth
+
+if TYPE_CHECKING:
+    from .models import ResourceListMeta, SingleResourceMeta
 
 __all__ = [
     "PageParams",
@@ -37,6 +46,14 @@ __all__ = [
     "UploadFile",
     "UuidModel",
     "UuidIdentifiable",
+    "AuthParam",
+    "BaseKwargs",
+    "LogChannel",
+    "ReadableBinary",
+    "ResourceT",
+    "ResourceListResult",
+    "SingleResourceResult",
+    "UNSET_T",
 ]
 
 
@@ -81,7 +98,18 @@ IncludeParams = Union[str, Iterable[str]]
 FieldParams = Union[str, Iterable[str]]
 
 
-class GetKwargs(TypedDict, total=False):
+#: ``auth=`` of every client method: an auth flow for this one call, a bearer token string
+#: (sent through :class:`~flame_hub.auth.StaticAuth`) or ``None`` for no authentication.
+AuthParam = Union[ClientAuth, PasswordAuth, StaticAuth, str, None]
+
+
+class BaseKwargs(TypedDict, total=False):
+    """The keyword argument every client method takes: ``auth`` for this one call."""
+
+    auth: AuthParam
+
+
+class GetKwargs(BaseKwargs, total=False):
     """Keyword arguments of ``get_*``: extra ``fields``, embedded relations (``include``) and
     ``meta=True`` to also return the answer's meta object."""
 
@@ -90,15 +118,12 @@ class GetKwargs(TypedDict, total=False):
     meta: bool
 
 
-class FindAllKwargs(TypedDict, total=False):
+class FindAllKwargs(GetKwargs, total=False):
     """Keyword arguments of ``find_*``."""
 
     filter: FilterParams | None
     page: PageParams | None
     sort: SortParams | None
-    fields: FieldParams | None
-    include: IncludeParams | None
-    meta: bool
 
 
 NodeType = Literal["aggregator", "default"]
@@ -110,9 +135,21 @@ AnalysisCommand = Literal[
     "buildStart", "buildCheck", "configurationLock", "configurationUnlock",
     "distributionStart", "distributionCheck", "storageCheck",
 ]
-AnalysisBucketType = Literal["CODE", "RESULT", "TEMP"]
 LogLevel = Literal["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"]
+LogChannel = Literal["http", "websocket", "background", "system"]
 ProcessStatus = Literal["starting", "started", "stopping", "stopped", "executing", "executed", "failed"]
+
+
+class AnalysisBucketType(str, enum.Enum):
+    """The three buckets of an analysis (a ``str`` Enum: ``AnalysisBucketType.CODE == "CODE"``).
+    ``flame_hub.models.AnalysisBucketType`` is this class."""
+
+    CODE = "CODE"
+    RESULT = "RESULT"
+    TEMP = "TEMP"
+
+    def __str__(self) -> str:
+        return str(self.value)
 
 
 class MasterImageCommandArgument(TypedDict):
@@ -122,9 +159,15 @@ class MasterImageCommandArgument(TypedDict):
     position: Literal["before", "after"] | None
 
 
+class ReadableBinary(Protocol):
+    """A binary file object: anything with ``read(size=-1) -> bytes``."""
+
+    def read(self, size: int = -1) -> bytes: ...
+
+
 class _UploadFileRequired(TypedDict):
     file_name: str
-    content: bytes | str | IO[bytes]
+    content: bytes | str | IO[bytes] | ReadableBinary
 
 
 class UploadFile(_UploadFileRequired, total=False):
@@ -142,3 +185,13 @@ class UuidModel(Protocol):
 
 #: What every ``*_id`` argument accepts: a model with an ``id``, a UUID or its string.
 UuidIdentifiable = Union[UuidModel, uuid.UUID, str]
+
+
+#: Any model class a method returns (every read model is a pydantic model).
+ResourceT = TypeVar("ResourceT", bound=BaseModel)
+#: What ``get_<xs>``/``find_<xs>`` return: the records, or ``(records, meta)`` with ``meta=True``.
+ResourceListResult = Union[list[ResourceT], tuple[list[ResourceT], "ResourceListMeta"]]
+#: What ``get_<x>`` returns: the record, ``(record, meta)`` with ``meta=True``, or ``None`` (404).
+SingleResourceResult = Union[ResourceT, tuple[ResourceT, "SingleResourceMeta"], None]
+#: The type of :data:`~flame_hub.models.UNSET` ("argument not given").
+UNSET_T = type[UNSET]

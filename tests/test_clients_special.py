@@ -50,7 +50,7 @@ def test_analysis_commands_walk_the_state_machine(core_client, factory, fake_hub
     analysis = _configured_analysis(factory)
     with pytest.raises(flame_hub.BadRequest, match="not locked"):
         core_client.send_analysis_command(analysis, "buildStart")
-    locked = core_client.send_analysis_command(analysis.id, m.AnalysisCommand.CONFIGURATION_LOCK)
+    locked = core_client.send_analysis_command(analysis.id, m.ENUMS["AnalysisCommand"].CONFIGURATION_LOCK)
     assert isinstance(locked, m.Analysis) and locked.configuration_locked is True
     assert core_client.send_analysis_command(analysis, "buildStart").build_status == "starting"
     assert core_client.send_analysis_command(analysis, "buildCheck").build_status == "starting"

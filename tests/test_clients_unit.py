@@ -126,12 +126,20 @@ def test_get_returns_none_on_any_404(rec, body):
             core.delete_node(NODE_ID)
 
 
-def test_create_sends_only_what_was_given(core, rec):
+def test_create_sends_what_was_given_and_the_1_1_0_defaults(core, rec):
     realm = m.Realm.model_validate({"id": REALM_ID, "name": "master"})
     node = core.create_node("my-node", realm, node_type="aggregator")
     assert isinstance(node, m.Node)
     assert rec.last.method == "POST" and rec.last.url.path == "/core/nodes"
-    assert json.loads(rec.last.content) == {"name": "my-node", "realmId": REALM_ID, "type": "aggregator"}
+    # hidden=False is flame-hub-client 1.1.0's default, sent as it sent it; the None defaults
+    # (registry_id, external_name) are not sent
+    assert json.loads(rec.last.content) == {"name": "my-node", "realmId": REALM_ID, "type": "aggregator",
+                                            "hidden": False}
+    core.create_node("my-node")
+    assert json.loads(rec.last.content) == {"name": "my-node", "type": "default", "hidden": False}
+    core.create_node("my-node", None, hidden=True)  # a None that is given is sent
+    assert json.loads(rec.last.content) == {"name": "my-node", "realmId": None, "type": "default",
+                                            "hidden": True}
 
 
 def test_create_checks_arguments_before_sending(core, rec):
@@ -142,15 +150,45 @@ def test_create_checks_arguments_before_sending(core, rec):
     with pytest.raises(ValueError):
         core.create_node("x", node_type="satellite")
     with pytest.raises(ValueError, match="does not accept"):
-        core.update_registry_project(NODE_ID, registry_project_type="node")  # the Hub ignores it
+        core.update_node(NODE_ID, robot_id=NODE_ID)  # not a 1.1.0 argument; Hub 0.14 ignores it
     assert rec.requests == []
+
+
+def test_create_user_and_client_send_the_1_1_0_defaults_the_era_takes_without_a_warning(rec):
+    with flame_hub.AuthClient("http://hub.test/auth/", transport=httpx.MockTransport(rec), dialect=CURRENT) as auth:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # is_confidential=True is 1.1.0's default: dropped quietly
+            auth.create_user("u-1", "u@example.com")
+            assert json.loads(rec.last.content) == {"name": "u-1", "email": "u@example.com",
+                                                    "active": True, "nameLocked": False}
+            auth.create_client("c-1", REALM_ID, secret="s")
+            assert json.loads(rec.last.content) == {
+                "name": "c-1", "realmId": REALM_ID, "secret": "s", "active": True, "secretHashed": False,
+                "authMethod": "secret", "tokenBindingMethod": "none"}
+            auth.create_client("c-1", REALM_ID, None, active=False)  # given values win
+            assert json.loads(rec.last.content)["active"] is False
+            assert json.loads(rec.last.content)["secret"] is None
+
+
+def test_an_argument_1_1_0_took_and_the_hub_ignores_warns_once_and_is_not_sent(core, rec):
+    from flame_hub.clients import IgnoredArgumentWarning
+
+    with pytest.warns(IgnoredArgumentWarning, match=r"update_registry_project\(\): the Hub 0.14 ignores "
+                                                  r"registry_project_type") as caught:
+        core.update_registry_project(NODE_ID, "n-1", registry_project_type="node")
+    assert caught[0].filename == __file__  # it points at the call, not into flame_hub
+    assert json.loads(rec.last.content) == {"name": "n-1"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the second time is quiet
+        core.update_registry_project(NODE_ID, registry_project_type="node")
+    assert json.loads(rec.last.content) == {}
 
 
 def test_update_sends_only_given_fields_and_none_as_null(core, rec):
     core.update_node(NODE_ID, hidden=True, external_name=None)
     assert rec.last.method == "POST" and rec.last.url.path == f"/core/nodes/{NODE_ID}"
     assert json.loads(rec.last.content) == {"hidden": True, "externalName": None}
-    core.update_node(NODE_ID, node_type=m.NodeType.AGGREGATOR, public_key=m.UNSET)
+    core.update_node(NODE_ID, node_type=m.ENUMS["NodeType"].AGGREGATOR, public_key=m.UNSET)
     assert json.loads(rec.last.content) == {"type": "aggregator"}
 
 
@@ -213,7 +251,7 @@ def test_operations_an_era_lacks_raise(rec):
 def test_analysis_command_is_checked_and_returns_the_analysis(core, rec):
     analysis = {"id": NODE_ID, "configurationLocked": True}
     rec.answers[("POST", f"/core/analyses/{NODE_ID}/command")] = (202, {"data": analysis, "meta": {}})
-    result = core.send_analysis_command(NODE_ID, m.AnalysisCommand.CONFIGURATION_LOCK)
+    result = core.send_analysis_command(NODE_ID, m.ENUMS["AnalysisCommand"].CONFIGURATION_LOCK)
     assert isinstance(result, m.Analysis) and result.configuration_locked is True
     assert json.loads(rec.last.content) == {"command": "configurationLock"}
     with pytest.raises(ValueError, match="allowed"):
@@ -318,7 +356,7 @@ def test_async_client_shares_the_helpers(rec):
 
     node, created, found, listed = asyncio.run(main())
     assert node.name == created.name == found[0].name == listed[0].name == "n1"
-    assert json.loads(rec.requests[1].content) == {"name": "n1", "type": "default"}
+    assert json.loads(rec.requests[1].content) == {"name": "n1", "type": "default", "hidden": False}
 
 
 def test_managers_are_querysets_per_resource(core):

@@ -12,6 +12,7 @@ import pytest
 from _shared import ADDITIONS, EXAMPLES
 
 import flame_hub.models as m
+import flame_hub.types
 from flame_hub.dialects import CURRENT, LEGACY
 from flame_hub.models._generate import python_attr
 from flame_hub.resources import ERAS, REGISTRY, get_resource
@@ -91,12 +92,14 @@ def test_compatibility_names_exist():
 
 
 def test_enums_are_str_enums_with_catalog_values():
-    assert m.NodeType("aggregator") == "aggregator"
-    assert {e.value for e in m.NodeType} == {"aggregator", "default"}
+    node_type = m.ENUMS["NodeType"]
+    assert node_type("aggregator") == "aggregator"
+    assert {e.value for e in node_type} == {"aggregator", "default"}
     assert {e.value for e in m.AnalysisBucketType} == {"CODE", "RESULT", "TEMP"}
+    assert m.AnalysisBucketType is m.ENUMS["AnalysisBucketType"] is flame_hub.types.AnalysisBucketType
     assert {"buildStart", "configurationLock", "distributionCheck", "storageCheck"} <= {
-        e.value for e in m.AnalysisCommand}
-    assert {"approved", "rejected"} == {e.value for e in m.ProjectNodeApprovalStatus}
+        e.value for e in m.ENUMS["AnalysisCommand"]}
+    assert {"approved", "rejected"} == {e.value for e in m.ENUMS["ProjectNodeApprovalStatus"]}
     assert m.RegistryProjectType.MASTER_IMAGES == "masterImages"
     assert str(m.ProcessStatus.EXECUTING) == "executing"
 
@@ -117,7 +120,7 @@ def test_camel_and_snake_input_give_the_same_model():
     assert a.realm_id == b.realm_id == uuid.UUID(REALM_ID)
     assert a.external_name == b.external_name == "ext"
     assert isinstance(a.created_at, datetime) and a.created_at == b.created_at
-    assert a.type is m.NodeType.DEFAULT and a.type == "default"
+    assert a.type is m.ENUMS["NodeType"].DEFAULT and a.type == "default"
 
 
 def test_model_dump_is_snake_case_and_by_alias_camel_case():
@@ -172,7 +175,7 @@ def test_legacy_fields_and_old_names():
     image = m.MasterImage.model_validate({"id": NODE_ID, "commandArguments": None})
     assert image.command_arguments is None  # upstream bug: None was rejected
     image = m.MasterImage.model_validate({"id": NODE_ID, "commandArguments": [{"value": "-u"}]})
-    assert image.command_arguments[0].value == "-u" and image.command_arguments[0].position is None
+    assert image.command_arguments == [{"value": "-u", "position": None}]  # plain dicts, as 1.1.0
 
 
 def test_special_and_token_models():
@@ -231,10 +234,13 @@ def test_request_body_spelled_per_dialect():
     assert body.to_body(LEGACY.wire_key) == {"external_name": "e", "realm_id": REALM_ID}
 
 
-def test_caller_lists_are_not_mutated():
-    args = [{"value": "-u"}]
-    m.CreateAnalysis(project_id=NODE_ID, image_command_arguments=args).to_body()
-    assert args == [{"value": "-u"}]
+def test_command_arguments_get_their_position_in_the_callers_list_as_in_1_1_0():
+    """flame-hub-client 1.1.0 filled in ``position: None`` in the list it was given, and its users
+    compare the record the Hub returns with that list (its own test_update_analysis does)."""
+    args = [{"value": "-u"}, {"value": "-v", "position": "after"}]
+    body = m.CreateAnalysis(project_id=NODE_ID, image_command_arguments=args).to_body()
+    assert args == [{"value": "-u", "position": None}, {"value": "-v", "position": "after"}]
+    assert body["imageCommandArguments"] == args
 
 
 def test_unset_is_a_falsy_class_sentinel():
@@ -293,3 +299,43 @@ def test_credentials_stay_out_of_repr_but_are_readable(model, values):
     obj = cls(**known)
     assert "s3cr3t-value" not in repr(obj) and "s3cr3t-value" not in str(obj)
     assert "s3cr3t-value" in obj.model_dump_json()  # still sent and readable
+
+
+def test_field_and_includable_names_follow_the_markers_as_in_1_1_0():
+    """``get_field_names``/``get_includable_names`` read the ``IsOptionalField``/``IsIncludable``
+    markers, so models of a script's own take part; the class's own names come first."""
+    import typing as t
+
+    from flame_hub import get_field_names, get_includable_names
+
+    class Base(pydantic.BaseModel):
+        bar: str
+        foo: t.Annotated[t.Optional[str], m.IsOptionalField] = None
+        rel: t.Annotated[t.Optional[str], m.IsIncludable] = None
+
+    class Extended(Base):
+        plain: t.Optional[bool] = None
+        bar_foo: t.Annotated[int, m.IsOptionalField] = 0
+
+    assert get_field_names(Base) == ("foo",) and get_includable_names(Base) == ("rel",)
+    assert get_field_names(Extended) == ("bar_foo", "foo")
+    assert get_field_names(m.User) == ("email",) and get_field_names(m.Registry) == ("account_secret",)
+    assert set(get_includable_names(m.Node)) == {"registry", "registry_project"}
+    assert set(get_includable_names(m.UserRole)) >= {"user", "role"}  # 1.1.0 missed these two
+    # the relations the current Hub embeds; the old Hub's name for one (bucket) is no includable
+    assert get_includable_names(m.AnalysisBucketFile) == ("analysis", "analysis_bucket")
+    assert get_field_names(m.Node) == () and get_includable_names(m.Realm) == ()
+    with pytest.raises(TypeError):
+        get_field_names("User")
+
+
+def test_resource_list_and_wrapped_resource_parse_whole_answers():
+    page = m.ResourceList[m.Node].model_validate(
+        {"data": [CAMEL_NODE], "meta": {"total": 1, "limit": 50, "offset": 0}})
+    assert page.data == [m.Node.model_validate(CAMEL_NODE)] and page.meta.total == 1
+    one = m.WrappedResource[m.Node](data=CAMEL_NODE, meta={"schema": {"fields": []}})
+    assert one.data.external_name == "ext" and one.meta.response_schema == {"fields": []}
+    assert issubclass(m.Node, m.CoreBaseModel) and issubclass(m.User, m.AuthBaseModel)
+    assert issubclass(m.Bucket, m.StorageBaseModel) and issubclass(m.CreateNode, m.ConfigBaseModel)
+    with pytest.raises(pydantic.ValidationError):
+        m.ResourceList[m.Node].model_validate({"data": [CAMEL_NODE]})  # meta is required, as in 1.1.0

@@ -25,6 +25,8 @@ DEFAULT_SOURCE = ROOT / "tests" / "hub-recordings" / "0.14.0" / "resources.json"
 # (``sorts.indexed``) are only there. Looked up beside the source file.
 LIST_SCHEMAS = "list-schemas.json"
 TARGET = ROOT / "flame_hub" / "_catalog.json"
+# flame-hub-client 1.1.0's public surface, dumped from the PyPI release by tools/dump_surface.py.
+SURFACE_110 = ROOT / "tests" / "data" / "surface-1.1.0.json"
 
 KEEP_OPERATION = (
     "supported", "method", "path", "status", "envelope", "requires", "duplicate_status",
@@ -136,6 +138,21 @@ RECORD_DEFAULTS = {
     "robots": {"userId": None, "active": True},
 }
 CURRENT = "0.14.0"
+
+# --- flame-hub-client 1.1.0's create_/update_ signatures (from SURFACE_110) -----------------------
+# Its arguments in order, with the defaults it sends: the helpers take the same arguments, and a
+# create sends the same defaults. A 1.1.0 argument named other than the body key it fills:
+UPSTREAM_RENAMES = {"node_type": "type", "bucket_type": "type", "registry_project_type": "type",
+                    "is_entrypoint": "root"}
+# What 1.1.0 sends for an argument left at its default where that is not the default itself
+# (its CreateAnalysis turns None into an empty list).
+UPSTREAM_SENT = {("create_analysis", "image_command_arguments"): []}
+# Helpers of resources 1.1.0 no longer has, in the argument order older releases used (0.2.x
+# create_robot(name, realm_id, secret, display_name)); left-out arguments are not sent.
+UPSTREAM_EXTRA = {
+    "create_robot": [["name", "positional", "<required>"], ["realm_id", "positional", "<required>"],
+                     ["secret", "positional", "<UNSET>"], ["display_name", "positional", "<UNSET>"]],
+}
 # What the catalog keeps of each era's description: versions, key case, gateway prefixes and the
 # body of a 404 for a route that does not exist ("" = an empty body, legacy 016 and 097).
 KEEP_ERA = ("hub", "authup", "key_case", "gateway_prefixes", "route_missing_404_body")
@@ -237,6 +254,35 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
     return out
 
 
+def build_upstream(surface: Path) -> dict:
+    """1.1.0's create_/update_ arguments: ``method -> [[name, kind, default, body key, sent]]``
+    (kind "positional"/"keyword"; default "<required>", "<UNSET>" or the value; ``sent`` is what
+    1.1.0 sends when the argument is left out, "<UNSET>" for nothing), and the fields of its
+    Create/Update models (``model -> [field, ...]``)."""
+    dump = json.loads(surface.read_text())["modules"]
+    methods: dict[str, list] = {}
+    clients = [e for e in dump["flame_hub"].values() if e["kind"] == "class" and "methods" in e]
+    for entry in clients:
+        for name, params in entry["methods"].items():
+            if name.startswith(("create_", "update_")):
+                methods[name] = params
+    methods.update(UPSTREAM_EXTRA)
+    out = {}
+    for name, params in sorted(methods.items()):
+        rows = []
+        first = 1 if name.startswith("update_") else 0  # the id of the record an update changes
+        for arg, kind, default in params[first:]:
+            if kind not in ("positional", "keyword") or default == "<optional>":
+                continue  # auth=
+            sent = UPSTREAM_SENT.get((name, arg), default if default != "<required>" else "<UNSET>")
+            rows.append([arg, kind, default, UPSTREAM_RENAMES.get(arg, arg), sent])
+        out[name] = rows
+    models = {name: sorted(e["fields"]) for name, e in dump["flame_hub.models"].items()
+              if e["kind"] == "model" and name.startswith(("Create", "Update"))}
+    return {"source": "flame-hub-client 1.1.0 (tests/data/surface-1.1.0.json)", "methods": out,
+            "request_models": models}
+
+
 def _index_facts(schema: dict | None) -> dict:
     """``indexes`` and ``sorts_indexed`` of a recorded 0.14 ``meta.schema`` (authup only)."""
     if not schema or not schema.get("indexes"):
@@ -272,6 +318,7 @@ def build(source: Path) -> dict:
             }
             for name, r in data["resources"].items()
         },
+        "upstream": build_upstream(SURFACE_110),
     }
 
 

@@ -21,12 +21,13 @@ Every client has
 from __future__ import annotations
 
 from ._base import DEFAULT_BASE_URLS, AsyncClient, SyncClient, helpers_of
-from ._helpers import ALL_RELATIONS, check_id
+from ._helpers import ALL_RELATIONS, IgnoredArgumentWarning, check_id
 
 __all__ = [
     "CoreClient", "StorageClient", "AuthClient",
     "AsyncCoreClient", "AsyncStorageClient", "AsyncAuthClient",
     "SyncClient", "AsyncClient", "DEFAULT_BASE_URLS", "ALL_RELATIONS", "check_id", "helpers_of",
+    "IgnoredArgumentWarning",
 ]
 
 

@@ -31,7 +31,8 @@ import anyio
 import httpx
 
 from .. import _config
-from .._http import AsyncHubSession, HubSession
+from .._http import AsyncHubSession, HubSession, _warn_client_wins
+from .._httpx2 import client_settings, is_httpx2_client
 from ..dialects import CURRENT, LEGACY, Dialect, dialect_for_authup_version, dialect_for_version
 from ..errors import during_call
 from ..resources import ERAS, REGISTRY, Resource
@@ -245,6 +246,10 @@ class _ClientBase:
         hub_version: str | None = None,
         pace: bool = True,
     ) -> None:
+        if is_httpx2_client(client):  # a flame-hub-client 1.1.0 script's client: its settings win
+            _warn_client_wins(base_url, auth, timeout, transport)
+            base_url, auth, timeout = client_settings(client)
+            client = None
         if client is None and base_url is None:
             # the environment (FLAME_HUB_URL, credentials), else the public Hub (logged once)
             base_url, env_auth = _config.client_defaults(self.service, want_auth=auth is None)

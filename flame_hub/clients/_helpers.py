@@ -8,13 +8,17 @@ shell that executes the plan differs.
 CRUD helpers are generated for every resource from its :class:`~flame_hub.resources.EraSpec`
 (operations, create/update bodies, relations). Special operations (commands, credentials, log
 deletes, upload, streams) are one function each, taking their routes from the registry too.
-Per-resource facts that no rule derives — the original client's argument names and positional
-order, and update arguments no Hub accepts — are the small tables below.
+The original client's argument names, positional order and create defaults come from the
+registry too (:meth:`~flame_hub.resources.Resource.upstream_args`, built from flame-hub-client
+1.1.0's dumped surface).
 """
 
 from __future__ import annotations
 
 import inspect
+import sys
+import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,57 +44,8 @@ from ..models import (
     request_model,
 )
 from ..models._generate import python_attr, request_fields
-from ..resources import ERAS, EraSpec, Resource, SpecialRoute, get_resource
+from ..resources import ERAS, UNSET_MARK, EraSpec, Resource, SpecialRoute, UpstreamArg, get_resource
 from ._plan import Call
-
-# --- tables: the original client's argument names and positional order -----------------------
-
-#: (resource, body field) -> the argument name flame-hub-client uses for it.
-ARG_RENAMES: dict[tuple[str, str], str] = {
-    ("nodes", "type"): "node_type",
-    ("analysis-buckets", "type"): "bucket_type",
-    ("registry-projects", "type"): "registry_project_type",
-    ("analysis-bucket-files", "root"): "is_entrypoint",
-}
-
-#: Positional order of ``create_<x>`` arguments in flame-hub-client (upstream-client.md §1).
-#: Arguments not listed here are keyword-only. Names no Hub era accepts are still accepted by
-#: the signature (old scripts pass them) and refused with a ValueError only when given.
-CREATE_POSITIONAL: dict[str, tuple[str, ...]] = {
-    "nodes": ("name", "realm_id", "registry_id", "external_name", "node_type", "hidden"),
-    "projects": ("name", "display_name", "master_image_id", "description"),
-    "project-nodes": ("project_id", "node_id"),
-    "analyses": ("project_id", "name", "display_name", "description", "master_image_id",
-                 "registry_id", "image_command_arguments"),
-    "analysis-nodes": ("analysis_id", "node_id"),
-    "analysis-node-logs": ("analysis_id", "node_id", "level", "message", "status", "code"),
-    "analysis-buckets": ("bucket_type", "bucket_id", "analysis_id"),
-    "analysis-bucket-files": ("path", "bucket_file_id", "bucket_id", "analysis_bucket_id",
-                              "is_entrypoint"),
-    "registries": ("name", "host", "account_name", "account_secret"),
-    "registry-projects": ("name", "registry_project_type", "registry_id", "external_name",
-                          "account_name", "account_secret"),
-    "buckets": ("name", "region"),
-    "realms": ("name", "display_name", "description"),
-    "permissions": ("name", "display_name", "description", "realm_id"),
-    "roles": ("name", "display_name", "description"),
-    "role-permissions": ("role_id", "permission_id"),
-    "users": ("name", "email", "display_name", "active", "name_locked", "first_name", "last_name"),
-    "user-permissions": ("user_id", "permission_id"),
-    "user-roles": ("user_id", "role_id"),
-    "clients": ("name", "realm_id", "secret", "display_name", "description", "redirect_uri",
-                "active", "is_confidential", "secret_hashed", "grant_types", "auth_method",
-                "token_binding_method", "post_logout_redirect_uri", "backchannel_logout_uri"),
-    "robots": ("name", "realm_id", "secret", "display_name"),
-}
-
-#: Update arguments of flame-hub-client that no recorded Hub era accepts on update (kept in the
-#: signature; refused with a ValueError when given, because the Hub would silently drop them).
-UPDATE_COMPAT_ARGS: dict[str, tuple[str, ...]] = {
-    "registry-projects": ("registry_project_type", "registry_id", "account_name", "account_secret"),
-    "clients": ("is_confidential", "backchannel_logout_uri"),
-    "permissions": ("realm_id", "policy_id"),
-}
 
 _DEFAULT_CHUNK = 65536
 
@@ -482,94 +437,185 @@ def _get_plan(client: Any, res: Resource, operation: str, path_values: dict[str,
     return (record, _record_meta(response)) if meta else record
 
 
+class IgnoredArgumentWarning(UserWarning):
+    """An argument flame-hub-client 1.1.0 accepted that this Hub era drops: it is not sent."""
+
+
+_WARNED: set[tuple[str, str, str]] = set()
+_WARNED_LOCK = threading.Lock()
+
+
+def _warn_ignored(helper: str, arg: str, era: str) -> None:
+    """Warn once per (helper, argument, era) that the Hub ignores ``arg``."""
+    key = (helper, arg, era)
+    with _WARNED_LOCK:
+        if key in _WARNED:
+            return
+        _WARNED.add(key)
+    warnings.warn(
+        f"{helper}(): the Hub {era} ignores {arg} (flame-hub-client 1.1.0 sent it); it is not sent",
+        IgnoredArgumentWarning, stacklevel=_caller_level(),
+    )
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside ``flame_hub`` (the
+    script's call), however deep the sync or async shell runs the plan."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _arg_names(res: Resource, kind: str) -> dict[str, str]:
-    """argument name -> body field (snake) for a create/update helper."""
-    names: dict[str, str] = {}
+    """argument name -> body field (snake) for a create/update helper: flame-hub-client's
+    arguments in its order, then the body fields it lacks (a renamed field, ``type`` for
+    ``node_type``, is accepted under its own name as well)."""
+    names = {arg.name: arg.attr for arg in res.upstream_args(kind)}
     for attr in request_fields(res, kind):
-        names[ARG_RENAMES.get((res.name, attr), attr)] = attr
+        names.setdefault(attr, attr)
     return names
 
 
-def _create_helper(res: Resource) -> Helper:
-    fields = request_fields(res, "create")
-    names = _arg_names(res, "create")
+def _write_params(res: Resource, kind: str, names: dict[str, str]) -> list[inspect.Parameter]:
+    """The arguments of ``create_<x>``/``update_<x>`` after the record id.
+
+    flame-hub-client's come first, positional where it had them, with its defaults; a create
+    argument is required only where flame-hub-client required it and every Hub era does. The
+    body fields it lacked follow as keyword arguments (a create's required ones without a default).
+    A missing required field that the signature cannot demand raises ``ValueError`` when called.
+    Without flame-hub-client arguments (resources it never had), a create takes the required
+    fields positionally.
+    """
+    fields = request_fields(res, kind)
+    upstream = {arg.name: arg for arg in res.upstream_args(kind)}
+
+    def required(arg: str) -> bool:
+        attr = names[arg]
+        return kind == "create" and attr in fields and fields[attr][2]
+
     params: list[inspect.Parameter] = []
     defaulted = False
-    positional = CREATE_POSITIONAL.get(res.name) or tuple(
-        arg for arg, attr in names.items() if fields[attr][2])
-    for arg in positional:
-        attr = names.get(arg)
-        # a renamed argument (node_type) also has its body name (type) as keyword: optional in
-        # the signature, checked when called
-        required = attr is not None and fields[attr][2] and not defaulted and arg == attr
-        defaulted = defaulted or not required
-        params.append(_pos(arg, inspect.Parameter.empty if required else UNSET,
-                           arg_type(res, "create", attr)))
-    taken = {p.name for p in params}
-    for arg, attr in names.items():  # required fields first, then the rest, all by keyword
-        if arg not in taken and fields[attr][2] and arg == attr:
-            params.append(_kw(arg, inspect.Parameter.empty, arg_type(res, "create", attr)))
-            taken.add(arg)
     for arg, attr in names.items():
-        if arg not in taken:
-            params.append(_kw(arg, UNSET, arg_type(res, "create", attr)))
-            taken.add(arg)
-    for (rname, attr), arg in ARG_RENAMES.items():  # also accept the body field's own name
-        if rname == res.name and attr in fields and attr not in taken:
-            params.append(_kw(attr, UNSET, arg_type(res, "create", attr)))
-    params.append(AUTH_PARAM)
-    sig = inspect.Signature(params, return_annotation=model_for(res).__name__)
+        up = upstream.get(arg)
+        annotation = arg_type(res, kind, attr if attr in fields else None)
+        if up is not None:
+            # a renamed argument (node_type) is optional: its field's own name (type) may fill it
+            must = up.required and required(arg) and arg == attr and not (defaulted and up.positional)
+            default = _EMPTY if must else (UNSET if up.default in (UNSET_MARK, "<required>") else up.default)
+            defaulted = defaulted or (up.positional and not must)
+            make = _pos if up.positional else _kw
+            params.append(make(arg, default, annotation))
+        elif not upstream and required(arg) and arg == attr:
+            params.append(_pos(arg, annotation=annotation))
+    taken = {p.name for p in params}
+    covered = {names[arg] for arg in taken}  # a renamed argument (node_type) fills its field (type)
+    for arg in names:  # required fields first, then the rest, all by keyword
+        if arg not in taken and required(arg) and arg == names[arg] and arg not in covered:
+            params.append(_kw(arg, _EMPTY, arg_type(res, kind, names[arg])))
+    taken = {p.name for p in params}
+    params += [_kw(arg, UNSET, arg_type(res, kind, names[arg] if names[arg] in fields else None))
+               for arg in names if arg not in taken]
+    return params
 
-    def create(client: Any, values: dict[str, Any]):
+
+def _write_binding(name: str, sig: inspect.Signature, body: Callable[..., Any]) -> Callable[..., Any]:
+    """A plan that binds like :meth:`Helper.binding` and also tells ``body`` which arguments the
+    caller gave (a default is sent, or dropped where the Hub ignores it; a given one warns)."""
+    bind = _Binder(name, sig)
+    positional = [p.name for p in sig.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
+
+    def plan(client: Any, *args: Any, **kwargs: Any) -> Any:
+        values = bind(args, kwargs)
+        return body(client, values, {*positional[:len(args)], *kwargs})
+
+    return plan
+
+
+def _create_helper(res: Resource) -> Helper:
+    names = _arg_names(res, "create")
+    sig = inspect.Signature([*_write_params(res, "create", names), AUTH_PARAM],
+                            return_annotation=model_for(res).__name__)
+    name = f"create_{res.singular}"
+
+    def create(client: Any, values: dict[str, Any], given: set[str]):
         auth = values.pop("auth")
-        body = _body(client, res, "create", values, names)
+        body = _body(client, res, "create", _as_sent(res, values, given), names, given)
         response = yield Call("POST", _path(_op_path(client, res, "create")), json=body, auth=auth,
                               service=res.service)
         return _parse_record(client, res, response)
 
-    return Helper.binding(
-        f"create_{res.singular}", sig, create,
-        f"Create {with_article(res.singular.replace('_', ' '))}. Only the arguments given are sent (the Hub "
-        f"fills in its defaults); ids accept a UUID, a UUID string or a model.",
-    )
+    return Helper(name, sig, _write_binding(name, sig, create),
+                  f"Create {with_article(res.singular.replace('_', ' '))}. Arguments left out send what "
+                  f"flame-hub-client 1.1.0 sent for them (``active=True``, ...), except ``None``, "
+                  f"which is not sent; ids accept a UUID, a UUID string or a model.")
+
+
+def _as_sent(res: Resource, values: dict[str, Any], given: set[str]) -> dict[str, Any]:
+    """A create's arguments as they go out: one left out sends what flame-hub-client sent for it
+    (``[]`` for ``image_command_arguments``), except ``None`` (it sent null; the Hub reads a
+    missing key the same way), which is not sent."""
+    upstream: dict[str, UpstreamArg] = {arg.name: arg for arg in res.upstream_args("create")}
+    out = dict(values)
+    for arg, up in upstream.items():
+        if arg in out and arg not in given:
+            out[arg] = UNSET if up.sent in (None, UNSET_MARK) else up.sent
+    return out
 
 
 def _shown(res: Resource, attr: str) -> str:
-    return ARG_RENAMES.get((res.name, attr), attr)
+    renamed = [arg.name for arg in res.upstream_args("create") if arg.attr == attr and arg.name != attr]
+    return renamed[0] if renamed else attr
 
 
 def _body(client: Any, res: Resource, kind: str, values: dict[str, Any],
-          names: dict[str, str]) -> dict[str, Any]:
-    """The wire body from the given arguments (``UNSET`` ones dropped), checked against what
-    this Hub era accepts: a key the Hub would silently drop, or a missing required one, raises
-    ``ValueError`` before sending; values are validated by ``Create<X>``/``Update<X>``."""
-    given: dict[str, Any] = {}
-    for arg, value in values.items():
-        if value is UNSET:
-            continue
-        attr = names.get(arg, arg)
-        if attr in given:
-            raise TypeError(f"{kind}_{res.singular}() got both {_shown(res, attr)!r} and {attr!r}")
-        given[attr] = value
+          names: dict[str, str], given_args: set[str]) -> dict[str, Any]:
+    """The wire body from the arguments (``UNSET`` ones dropped), checked against what this Hub
+    era accepts. A key the era would drop is left out: silently when it is a default, with an
+    :class:`IgnoredArgumentWarning` when the caller gave a flame-hub-client 1.1.0 argument, and
+    with ``ValueError`` otherwise (the Hub would drop it without a word). A missing required key
+    raises ``ValueError`` before sending; values are validated by ``Create<X>``/``Update<X>``."""
+    helper = f"{kind}_{res.singular}"
+    upstream = {arg.name for arg in res.upstream_args(kind)}
     spec = _require(client, res, kind)
     if kind == "create":
         accepted = {python_attr(k) for k in (*spec.create_required, *spec.create_optional)}
     else:
         accepted = {python_attr(k) for k in spec.update_fields}
-    refused = [a for a in given if a not in accepted]
+    body: dict[str, Any] = {}
+    refused = []
+    # the arguments the caller gave first: a default of one spelling (1.1.0's ``is_entrypoint``)
+    # gives way to the other spelling given (``root``)
+    for arg, value in sorted(values.items(), key=lambda item: item[0] not in given_args):
+        if value is UNSET:
+            continue
+        attr = names.get(arg, arg)
+        if attr in body:
+            if arg not in given_args:
+                continue
+            raise TypeError(f"{helper}() got both {_shown(res, attr)!r} and {attr!r}")
+        if attr in accepted:
+            body[attr] = value
+        elif arg not in given_args:
+            continue  # a default this era has no use for
+        elif arg in upstream:
+            _warn_ignored(helper, arg, client.dialect.name)
+        else:
+            refused.append(attr)
     if refused:
         raise ValueError(
-            f"{kind}_{res.singular}(): the Hub {client.dialect.name} era does not accept "
+            f"{helper}(): the Hub {client.dialect.name} era does not accept "
             f"{', '.join(_shown(res, a) for a in refused)} on {kind} (it would be ignored); "
             f"accepted: {', '.join(sorted(_shown(res, a) for a in accepted)) or 'nothing'}"
         )
     if kind == "create":
-        missing = [python_attr(k) for k in spec.create_required if python_attr(k) not in given]
+        missing = [python_attr(k) for k in spec.create_required if python_attr(k) not in body]
         if missing:
-            raise ValueError(
-                f"create_{res.singular}() needs {', '.join(_shown(res, a) for a in missing)}"
-            )
-    return _validated(res, kind, spec, given).to_body(client.dialect.wire_key)
+            raise ValueError(f"{helper}() needs {', '.join(_shown(res, a) for a in missing)}")
+    return _validated(res, kind, spec, body).to_body(client.dialect.wire_key)
 
 
 def _validated(res: Resource, kind: str, spec: EraSpec, given: dict[str, Any]) -> Any:
@@ -597,21 +643,12 @@ def _validated(res: Resource, kind: str, spec: EraSpec, given: dict[str, Any]) -
 
 def _update_helper(res: Resource) -> Helper:
     names = _arg_names(res, "update")
-    renamed = {arg: attr for (rname, attr), arg in ARG_RENAMES.items() if rname == res.name}
-    for arg in UPDATE_COMPAT_ARGS.get(res.name, ()):
-        names.setdefault(arg, renamed.get(arg, arg))
     id_name = f"{res.singular}_id"
-    update_fields = request_fields(res, "update")
-    params = [_pos(id_name, annotation=ID)] + [
-        _kw(arg, UNSET, arg_type(res, "update", attr if attr in update_fields else None))
-        for arg, attr in names.items()]
-    for (rname, attr), arg in ARG_RENAMES.items():
-        if rname == res.name and arg in names and attr not in names:
-            params.append(_kw(attr, UNSET, arg_type(res, "update", attr if attr in update_fields else None)))
-    params.append(AUTH_PARAM)
-    sig = inspect.Signature(params, return_annotation=model_for(res).__name__)
+    sig = inspect.Signature([_pos(id_name, annotation=ID), *_write_params(res, "update", names),
+                             AUTH_PARAM], return_annotation=model_for(res).__name__)
+    name = f"update_{res.singular}"
 
-    def update(client: Any, values: dict[str, Any]):
+    def update(client: Any, values: dict[str, Any], given: set[str]):
         ident = check_id(values.pop(id_name), id_name)
         auth = values.pop("auth")
         missing = _update_required_missing(client, res, values, names)
@@ -619,7 +656,7 @@ def _update_helper(res: Resource) -> Helper:
             response = yield Call("GET", _path(_op_path(client, res, "get"), id=ident), auth=auth)
             current = unwrap_record(response, client.dialect)
             values = {**values, **{python_attr(k): current.get(k) for k in missing}}
-        body = _body(client, res, "update", values, names)
+        body = _body(client, res, "update", values, names, given)
         response = yield Call("POST", _path(_op_path(client, res, "update"), id=ident), json=body,
                               auth=auth)
         return _parse_record(client, res, response)
@@ -631,7 +668,7 @@ def _update_helper(res: Resource) -> Helper:
         doc += (f" On Hub {era} the update must also carry {', '.join(keys)}: those not given "
                 f"are read from the current record first (one GET more; read-modify-write, so "
                 f"a concurrent change of them is overwritten).")
-    return Helper.binding(f"update_{res.singular}", sig, update, doc)
+    return Helper(name, sig, _write_binding(name, sig, update), doc)
 
 
 def _update_required_missing(client: Any, res: Resource, values: dict[str, Any],
@@ -668,7 +705,7 @@ def crud_helpers(res: Resource) -> list[Helper]:
     if _supported_anywhere(res, "create"):
         out.append(_create_helper(res))
     if _supported_anywhere(res, "update") and (request_fields(res, "update")
-                                                or res.name in UPDATE_COMPAT_ARGS):
+                                                or res.upstream_args("update")):
         out.append(_update_helper(res))
     if _supported_anywhere(res, "delete"):
         out.append(_delete_helper(res))

@@ -146,19 +146,26 @@ def build_master_image(client: Any, master_image_id: UuidIdentifiable, *, auth: 
 
 def _get_credentials_helper(res: Resource, route_name: str, model: Any, what: str) -> Helper:
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name, annotation="UuidIdentifiable"), AUTH_PARAM],
-                            return_annotation=model.__name__)
+    sig = inspect.Signature([_pos(id_name, annotation="UuidIdentifiable"),
+                             _kw("fields", None, "FieldParams | None"), _kw("meta", False, "bool"),
+                             AUTH_PARAM], return_annotation=model.__name__)
     name = f"get_{res.singular}_{route_name}"
 
     def plan(client: Any, values: dict[str, Any]):
         route = _route(client, res, route_name)
         ident = check_id(values[id_name], id_name)
-        response = yield Call(route.method, _path(route.path, id=ident), auth=values["auth"])
+        if values["meta"]:  # as in flame-hub-client 1.1.0: these answers carry no meta
+            raise ValueError(f"{name}(): the Hub answers without meta (a bare record)")
+        fields = values["fields"]
+        fields = [fields] if isinstance(fields, str) else list(fields or ())
+        params = [("fields", ",".join("+" + client.dialect.wire_key(to_snake(f)) for f in fields))] if fields else []
+        response = yield Call(route.method, _path(route.path, id=ident), params=params, auth=values["auth"])
         return model.model_validate(parse_json(response))
 
     return Helper.binding(name, sig, plan,
                           f"The {what} of {with_article(res.singular.replace('_', ' '))} (bare answer, "
-                          "not wrapped in an envelope on any Hub).")
+                          "not wrapped in an envelope on any Hub). ``fields`` adds optional fields as "
+                          "for ``get_<x>``; ``meta=True`` raises ``ValueError``.")
 
 
 def _update_credentials_helper(res: Resource) -> Helper:

@@ -56,6 +56,7 @@ from ._base import AsyncClient as AsyncClient
 from ._base import SyncClient as SyncClient
 from ._base import helpers_of as helpers_of
 from ._helpers import ALL_RELATIONS as ALL_RELATIONS
+from ._helpers import IgnoredArgumentWarning as IgnoredArgumentWarning
 from ._helpers import check_id as check_id
 from ._special import ProgressArg, UploadSource
 
@@ -63,6 +64,7 @@ __all__ = [
     "CoreClient", "StorageClient", "AuthClient",
     "AsyncCoreClient", "AsyncStorageClient", "AsyncAuthClient",
     "SyncClient", "AsyncClient", "DEFAULT_BASE_URLS", "ALL_RELATIONS", "check_id", "helpers_of",
+    "IgnoredArgumentWarning",
 ]
 '''
 

@@ -24,10 +24,33 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, TypeAdapter, create_model
 
 from ..resources import Resource
-from ._base import UNSET, HubModel, IdLike, RequestModel, UnsetType, coerce_id
-from ._meta import AccessToken, RefreshToken, ResourceListMeta, SingleResourceMeta
+from .. import types as _types
+from ..types import MasterImageCommandArgument
+from ._base import (
+    UNSET,
+    AuthBaseModel,
+    ConfigBaseModel,
+    CoreBaseModel,
+    HubModel,
+    IdLike,
+    IsIncludable,
+    IsOptionalField,
+    RequestModel,
+    StorageBaseModel,
+    UnsetType,
+    coerce_id,
+    get_field_names,
+    get_includable_names,
+)
+from ._meta import (
+    AccessToken,
+    RefreshToken,
+    ResourceList,
+    ResourceListMeta,
+    SingleResourceMeta,
+    WrappedResource,
+)
 from ._generate import (
-    MasterImageCommandArgument,
     build_enums,
     build_read_models,
     build_request_models,
@@ -44,6 +67,12 @@ globals().update(_ENUMS)
 globals().update(_READ)
 globals().update(_SPECIAL)
 globals().update(_REQUEST)
+
+#: Value sets that flame-hub-client 1.1.0's ``flame_hub.models`` exports as ``Literal`` types (as
+#: does ``flame_hub.types``); the enum classes of the same names stay in :data:`ENUMS`, and record
+#: fields hold their members (``str`` Enums, equal to the plain strings).
+LITERAL_NAMES = ("NodeType", "ProjectNodeApprovalStatus", "AnalysisCommand")
+globals().update({name: getattr(_types, name) for name in LITERAL_NAMES})
 
 
 def model_for(resource: Resource | str) -> type[HubModel]:
@@ -107,7 +136,9 @@ __all__ = sorted(
         "UNSET", "UnsetType", "HubModel", "RequestModel", "IdLike", "coerce_id",
         "MasterImageCommandArgument", "ResourceListMeta", "SingleResourceMeta", "AccessToken",
         "RefreshToken", "model_for", "list_adapter", "page_adapter", "request_model", "ENUMS",
-        "READ_MODELS", "REQUEST_MODELS",
+        "READ_MODELS", "REQUEST_MODELS", "ConfigBaseModel", "AuthBaseModel", "CoreBaseModel",
+        "StorageBaseModel", "IsOptionalField", "IsIncludable", "ResourceList", "WrappedResource",
+        "get_field_names", "get_includable_names", "LITERAL_NAMES",
     ]
 )
 

@@ -9,18 +9,32 @@ from uuid import UUID
 from pydantic import TypeAdapter
 
 from ..resources import Resource
+from ..types import AnalysisBucketType as AnalysisBucketType
+from ..types import AnalysisCommand as AnalysisCommand
+from ..types import MasterImageCommandArgument as MasterImageCommandArgument
+from ..types import NodeType as NodeType
+from ..types import ProjectNodeApprovalStatus as ProjectNodeApprovalStatus
 from ..types import UuidIdentifiable
+from ._base import AuthBaseModel as AuthBaseModel
+from ._base import ConfigBaseModel as ConfigBaseModel
+from ._base import CoreBaseModel as CoreBaseModel
 from ._base import HubModel as HubModel
 from ._base import IdLike as IdLike
+from ._base import IsIncludable as IsIncludable
+from ._base import IsOptionalField as IsOptionalField
 from ._base import RequestModel as RequestModel
+from ._base import StorageBaseModel as StorageBaseModel
 from ._base import UNSET as UNSET
 from ._base import UnsetType as UnsetType
 from ._base import coerce_id as coerce_id
-from ._generate import MasterImageCommandArgument as MasterImageCommandArgument
+from ._base import get_field_names as get_field_names
+from ._base import get_includable_names as get_includable_names
 from ._meta import AccessToken as AccessToken
 from ._meta import RefreshToken as RefreshToken
+from ._meta import ResourceList as ResourceList
 from ._meta import ResourceListMeta as ResourceListMeta
 from ._meta import SingleResourceMeta as SingleResourceMeta
+from ._meta import WrappedResource as WrappedResource
 
 def model_for(resource: Resource | str) -> type[HubModel]: ...
 def list_adapter(model: type[HubModel]) -> TypeAdapter[Any]: ...
@@ -28,17 +42,10 @@ def page_adapter(model: type[HubModel]) -> TypeAdapter[Any]: ...
 def request_model(resource: Resource | str, kind: str) -> type[RequestModel]: ...
 
 ENUMS: dict[str, type[Enum]]
+LITERAL_NAMES: tuple[str, ...]
 READ_MODELS: dict[str, type[HubModel]]
 REQUEST_MODELS: dict[str, type[RequestModel]]
 
-
-class NodeType(str, Enum):
-    AGGREGATOR = 'aggregator'
-    DEFAULT = 'default'
-
-class ProjectNodeApprovalStatus(str, Enum):
-    REJECTED = 'rejected'
-    APPROVED = 'approved'
 
 class ProcessStatus(str, Enum):
     STARTING = 'starting'
@@ -49,19 +56,6 @@ class ProcessStatus(str, Enum):
     EXECUTED = 'executed'
     FAILED = 'failed'
     FINISHED = 'finished'
-
-class AnalysisCommand(str, Enum):
-    BUILD_START = 'buildStart'
-    BUILD_CHECK = 'buildCheck'
-    CONFIGURATION_LOCK = 'configurationLock'
-    CONFIGURATION_UNLOCK = 'configurationUnlock'
-    DISTRIBUTION_START = 'distributionStart'
-    DISTRIBUTION_CHECK = 'distributionCheck'
-    STORAGE_CHECK = 'storageCheck'
-    SPIN_UP = 'spinUp'
-    TEAR_DOWN = 'tearDown'
-    BUILD_STOP = 'buildStop'
-    BUILD_STATUS = 'buildStatus'
 
 class AnalysisRunStatus(str, Enum):
     STARTING = 'starting'
@@ -84,11 +78,6 @@ class AnalysisNodeRunStatus(str, Enum):
     STOPPED = 'stopped'
     FINISHED = 'finished'
     FAILED = 'failed'
-
-class AnalysisBucketType(str, Enum):
-    CODE = 'CODE'
-    RESULT = 'RESULT'
-    TEMP = 'TEMP'
 
 class LogLevel(str, Enum):
     EMERG = 'emerg'
@@ -160,7 +149,7 @@ class IdentityProviderPreset(str, Enum):
     STACKOVERFLOW = 'stackoverflow'
     TWITTER = 'twitter'
 
-class Analysis(HubModel):
+class Analysis(HubModel, CoreBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     display_name: str | None = None
@@ -183,7 +172,7 @@ class Analysis(HubModel):
     build_size: int | float | None = None
     execution_status: ProcessStatus | str | None = None
     execution_progress: int | None = None
-    image_command_arguments: list[MasterImageCommandArgument | Any] | None = None
+    image_command_arguments: list[Any] | None = None
     created_at: datetime | str | None = None
     updated_at: datetime | str | None = None
     registry_id: UUID | str | None = None
@@ -196,10 +185,9 @@ class Analysis(HubModel):
     project: Project | None = None
     master_image: MasterImage | None = None
     registry: Registry | None = None
-    @property
-    def distribution_nodes_valid(self) -> bool | None: ...
+    distribution_nodes_valid: bool | None = None
 
-class AnalysisBucket(HubModel):
+class AnalysisBucket(HubModel, CoreBaseModel):
     id: UUID | str | None = None
     type: AnalysisBucketType | str | None = None
     bucket_id: UUID | str | None = None
@@ -210,7 +198,7 @@ class AnalysisBucket(HubModel):
     external_id: UUID | str | None = None
     analysis: Analysis | None = None
 
-class AnalysisBucketFile(HubModel):
+class AnalysisBucketFile(HubModel, CoreBaseModel):
     id: UUID | str | None = None
     path: str | None = None
     root: bool | None = None
@@ -230,7 +218,7 @@ class AnalysisBucketFile(HubModel):
     analysis_bucket: AnalysisBucket | None = None
     bucket: AnalysisBucket | None = None
 
-class AnalysisNode(HubModel):
+class AnalysisNode(HubModel, CoreBaseModel):
     id: UUID | str | None = None
     approval_status: AnalysisNodeApprovalStatus | str | None = None
     execution_status: ProcessStatus | str | None = None
@@ -249,7 +237,7 @@ class AnalysisNode(HubModel):
     node: Node | None = None
     analysis: Analysis | None = None
 
-class Bucket(HubModel):
+class Bucket(HubModel, StorageBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     region: str | None = None
@@ -259,7 +247,7 @@ class Bucket(HubModel):
     actor_type: str | None = None
     realm_id: UUID | str | None = None
 
-class BucketFile(HubModel):
+class BucketFile(HubModel, StorageBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     path: str | None = None
@@ -274,7 +262,7 @@ class BucketFile(HubModel):
     bucket_id: UUID | str | None = None
     bucket: Bucket | None = None
 
-class Client(HubModel):
+class Client(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     active: bool | None = None
     built_in: bool | None = None
@@ -302,7 +290,7 @@ class Client(HubModel):
     access_policy: Policy | None = None
     backchannel_logout_uri: str | None = None
 
-class ClientPermission(HubModel):
+class ClientPermission(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     policy_id: UUID | str | None = None
     realm_scope: RealmScope | str | None = None
@@ -315,7 +303,7 @@ class ClientPermission(HubModel):
     client: Client | None = None
     permission: Permission | None = None
 
-class ClientRole(HubModel):
+class ClientRole(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     role_id: UUID | str | None = None
     role_realm_id: UUID | str | None = None
@@ -326,7 +314,7 @@ class ClientRole(HubModel):
     client: Client | None = None
     role: Role | None = None
 
-class ClientScope(HubModel):
+class ClientScope(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     default: bool | None = None
     created_at: datetime | str | None = None
@@ -338,7 +326,7 @@ class ClientScope(HubModel):
     client: Client | None = None
     scope: Scope | None = None
 
-class IdentityProvider(HubModel):
+class IdentityProvider(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     display_name: str | None = None
@@ -357,7 +345,7 @@ class IdentityProvider(HubModel):
     slug: str | None = None
     realm: Realm | None = None
 
-class Log(HubModel):
+class Log(HubModel, CoreBaseModel):
     time: str | None = None
     level: LogLevel | str | None = None
     channel: LogChannel | str | None = None
@@ -366,14 +354,14 @@ class Log(HubModel):
     labels: Any | None = None
     analysis: Analysis | None = None
 
-class MasterImage(HubModel):
+class MasterImage(HubModel, CoreBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     path: str | None = None
     virtual_path: str | None = None
     group_virtual_path: str | None = None
     command: str | None = None
-    command_arguments: list[MasterImageCommandArgument | Any] | None = None
+    command_arguments: list[Any] | None = None
     build_status: ProcessStatus | str | None = None
     build_progress: int | float | None = None
     build_hash: str | None = None
@@ -381,7 +369,7 @@ class MasterImage(HubModel):
     created_at: datetime | str | None = None
     updated_at: datetime | str | None = None
 
-class MasterImageGroup(HubModel):
+class MasterImageGroup(HubModel, CoreBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     path: str | None = None
@@ -389,7 +377,7 @@ class MasterImageGroup(HubModel):
     created_at: datetime | str | None = None
     updated_at: datetime | str | None = None
 
-class Node(HubModel):
+class Node(HubModel, CoreBaseModel):
     id: UUID | str | None = None
     external_name: str | None = None
     public_key: str | None = None
@@ -407,7 +395,7 @@ class Node(HubModel):
     registry_project: RegistryProject | None = None
     registry: Registry | None = None
 
-class Permission(HubModel):
+class Permission(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     built_in: bool | None = None
     name: str | None = None
@@ -422,7 +410,7 @@ class Permission(HubModel):
     policy_id: UUID | str | None = None
     realm: Realm | None = None
 
-class Policy(HubModel):
+class Policy(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     built_in: bool | None = None
     type: str | None = None
@@ -439,7 +427,7 @@ class Policy(HubModel):
     children: list[Policy] | None = None
     realm: Realm | None = None
 
-class Project(HubModel):
+class Project(HubModel, CoreBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     display_name: str | None = None
@@ -455,7 +443,7 @@ class Project(HubModel):
     master_image_id: UUID | str | None = None
     master_image: MasterImage | None = None
 
-class ProjectNode(HubModel):
+class ProjectNode(HubModel, CoreBaseModel):
     id: UUID | str | None = None
     approval_status: ProjectNodeApprovalStatus | str | None = None
     comment: str | None = None
@@ -468,7 +456,7 @@ class ProjectNode(HubModel):
     node: Node | None = None
     project: Project | None = None
 
-class Realm(HubModel):
+class Realm(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     display_name: str | None = None
@@ -477,7 +465,7 @@ class Realm(HubModel):
     created_at: datetime | str | None = None
     updated_at: datetime | str | None = None
 
-class Registry(HubModel):
+class Registry(HubModel, CoreBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     host: str | None = None
@@ -486,7 +474,7 @@ class Registry(HubModel):
     updated_at: datetime | str | None = None
     account_secret: str | None = None
 
-class RegistryProject(HubModel):
+class RegistryProject(HubModel, CoreBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     type: RegistryProjectType | str | None = None
@@ -504,7 +492,7 @@ class RegistryProject(HubModel):
     account_secret: str | None = None
     registry: Registry | None = None
 
-class Robot(HubModel):
+class Robot(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     display_name: str | None = None
@@ -518,7 +506,7 @@ class Robot(HubModel):
     realm: Realm | None = None
     user: User | None = None
 
-class RobotPermission(HubModel):
+class RobotPermission(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     policy_id: UUID | str | None = None
     robot_id: UUID | str | None = None
@@ -530,7 +518,7 @@ class RobotPermission(HubModel):
     robot: Robot | None = None
     permission: Permission | None = None
 
-class RobotRole(HubModel):
+class RobotRole(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     role_id: UUID | str | None = None
     role_realm_id: UUID | str | None = None
@@ -541,7 +529,7 @@ class RobotRole(HubModel):
     robot: Robot | None = None
     role: Role | None = None
 
-class Role(HubModel):
+class Role(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     built_in: bool | None = None
     name: str | None = None
@@ -554,7 +542,7 @@ class Role(HubModel):
     updated_at: datetime | str | None = None
     realm: Realm | None = None
 
-class RolePermission(HubModel):
+class RolePermission(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     created_at: datetime | str | None = None
     updated_at: datetime | str | None = None
@@ -569,7 +557,7 @@ class RolePermission(HubModel):
     role_realm: Realm | None = None
     permission_realm: Realm | None = None
 
-class Scope(HubModel):
+class Scope(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     built_in: bool | None = None
     name: str | None = None
@@ -580,7 +568,7 @@ class Scope(HubModel):
     realm_id: UUID | str | None = None
     realm: Realm | None = None
 
-class User(HubModel):
+class User(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     name_locked: bool | None = None
@@ -598,7 +586,7 @@ class User(HubModel):
     email: str | None = None
     realm: Realm | None = None
 
-class UserPermission(HubModel):
+class UserPermission(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     created_at: datetime | str | None = None
     updated_at: datetime | str | None = None
@@ -613,7 +601,7 @@ class UserPermission(HubModel):
     user_realm: Realm | None = None
     permission_realm: Realm | None = None
 
-class UserRole(HubModel):
+class UserRole(HubModel, AuthBaseModel):
     id: UUID | str | None = None
     role_id: UUID | str | None = None
     role_realm_id: UUID | str | None = None
@@ -632,19 +620,19 @@ class AnalysisLog(Log):
 class AnalysisNodeLog(Log):
     ...
 
-class ClientCredentials(HubModel):
+class ClientCredentials(HubModel, CoreBaseModel):
     id: UUID | str | None = None
     name: str | None = None
     display_name: str | None = None
     secret: str | None = None
 
-class NodeRegistryCredentials(HubModel):
+class NodeRegistryCredentials(HubModel, CoreBaseModel):
     host: str | None = None
     external_name: str | None = None
     account_name: str | None = None
     account_secret: str | None = None
 
-class CreateNode(RequestModel):
+class CreateNode(RequestModel, CoreBaseModel):
     name: str
     type: NodeType | None = None
     hidden: bool | None = None
@@ -655,7 +643,7 @@ class CreateNode(RequestModel):
     realm_id: UuidIdentifiable | None = None
     robot_id: UuidIdentifiable | None = None
 
-class UpdateNode(RequestModel):
+class UpdateNode(RequestModel, CoreBaseModel):
     name: str | None = None
     type: NodeType | None = None
     hidden: bool | None = None
@@ -666,27 +654,27 @@ class UpdateNode(RequestModel):
     realm_id: UuidIdentifiable | None = None
     robot_id: UuidIdentifiable | None = None
 
-class CreateProject(RequestModel):
+class CreateProject(RequestModel, CoreBaseModel):
     name: str | None = None
     display_name: str | None = None
     description: str | None = None
     master_image_id: UuidIdentifiable | None = None
 
-class UpdateProject(RequestModel):
+class UpdateProject(RequestModel, CoreBaseModel):
     name: str | None = None
     display_name: str | None = None
     description: str | None = None
     master_image_id: UuidIdentifiable | None = None
 
-class CreateProjectNode(RequestModel):
+class CreateProjectNode(RequestModel, CoreBaseModel):
     project_id: UuidIdentifiable
     node_id: UuidIdentifiable
 
-class UpdateProjectNode(RequestModel):
+class UpdateProjectNode(RequestModel, CoreBaseModel):
     approval_status: ProjectNodeApprovalStatus | None = None
     comment: str | None = None
 
-class CreateAnalysis(RequestModel):
+class CreateAnalysis(RequestModel, CoreBaseModel):
     project_id: UuidIdentifiable
     name: str | None = None
     display_name: str | None = None
@@ -695,7 +683,7 @@ class CreateAnalysis(RequestModel):
     registry_id: UuidIdentifiable | None = None
     image_command_arguments: list[Any] | None = None
 
-class UpdateAnalysis(RequestModel):
+class UpdateAnalysis(RequestModel, CoreBaseModel):
     name: str | None = None
     display_name: str | None = None
     description: str | None = None
@@ -703,7 +691,7 @@ class UpdateAnalysis(RequestModel):
     registry_id: UuidIdentifiable | None = None
     image_command_arguments: list[Any] | None = None
 
-class CreateAnalysisNode(RequestModel):
+class CreateAnalysisNode(RequestModel, CoreBaseModel):
     node_id: UuidIdentifiable
     analysis_id: UuidIdentifiable
     execution_status: ProcessStatus | None = None
@@ -713,7 +701,7 @@ class CreateAnalysisNode(RequestModel):
     run_status: AnalysisNodeRunStatus | None = None
     index: int | None = None
 
-class UpdateAnalysisNode(RequestModel):
+class UpdateAnalysisNode(RequestModel, CoreBaseModel):
     execution_status: ProcessStatus | None = None
     execution_progress: int | float | None = None
     approval_status: AnalysisNodeApprovalStatus | None = None
@@ -721,15 +709,15 @@ class UpdateAnalysisNode(RequestModel):
     run_status: AnalysisNodeRunStatus | None = None
     index: int | None = None
 
-class CreateAnalysisBucket(RequestModel):
+class CreateAnalysisBucket(RequestModel, CoreBaseModel):
     analysis_id: UuidIdentifiable
     bucket_id: UuidIdentifiable | None = None
     type: AnalysisBucketType
 
-class UpdateAnalysisBucket(RequestModel):
+class UpdateAnalysisBucket(RequestModel, CoreBaseModel):
     ...
 
-class CreateAnalysisBucketFile(RequestModel):
+class CreateAnalysisBucketFile(RequestModel, CoreBaseModel):
     analysis_bucket_id: UuidIdentifiable | None = None
     path: str | None = None
     bucket_id: UuidIdentifiable
@@ -738,12 +726,12 @@ class CreateAnalysisBucketFile(RequestModel):
     name: str | None = None
     external_id: UuidIdentifiable | None = None
 
-class UpdateAnalysisBucketFile(RequestModel):
+class UpdateAnalysisBucketFile(RequestModel, CoreBaseModel):
     path: str | None = None
     root: bool | None = None
     name: str | None = None
 
-class CreateAnalysisNodeLog(RequestModel):
+class CreateAnalysisNodeLog(RequestModel, CoreBaseModel):
     node_id: UuidIdentifiable
     analysis_id: UuidIdentifiable
     message: str
@@ -752,49 +740,53 @@ class CreateAnalysisNodeLog(RequestModel):
     code: str | None = None
     labels: dict[str, Any] | None = None
 
-class CreateRegistry(RequestModel):
+class CreateRegistry(RequestModel, CoreBaseModel):
     name: str
     host: str
     account_name: str | None = None
     account_secret: str | None = None
 
-class UpdateRegistry(RequestModel):
+class UpdateRegistry(RequestModel, CoreBaseModel):
     name: str | None = None
     host: str | None = None
     account_name: str | None = None
     account_secret: str | None = None
 
-class CreateRegistryProject(RequestModel):
+class CreateRegistryProject(RequestModel, CoreBaseModel):
     registry_id: UuidIdentifiable
     name: str
     external_name: str
     type: RegistryProjectType
+    account_name: Any | None = None
+    account_secret: Any | None = None
 
-class UpdateRegistryProject(RequestModel):
+class UpdateRegistryProject(RequestModel, CoreBaseModel):
     name: str | None = None
     external_name: str | None = None
     registry_id: UuidIdentifiable | None = None
     type: RegistryProjectType | None = None
+    account_name: Any | None = None
+    account_secret: Any | None = None
 
-class CreateBucket(RequestModel):
+class CreateBucket(RequestModel, StorageBaseModel):
     name: str
     region: str | None = None
     realm_id: UuidIdentifiable | None = None
 
-class UpdateBucket(RequestModel):
+class UpdateBucket(RequestModel, StorageBaseModel):
     ...
 
-class CreateRealm(RequestModel):
+class CreateRealm(RequestModel, AuthBaseModel):
     name: str
     display_name: str | None = None
     description: str | None = None
 
-class UpdateRealm(RequestModel):
+class UpdateRealm(RequestModel, AuthBaseModel):
     name: str | None = None
     display_name: str | None = None
     description: str | None = None
 
-class CreateUser(RequestModel):
+class CreateUser(RequestModel, AuthBaseModel):
     name: str
     email: str | None = None
     name_locked: bool | None = None
@@ -807,7 +799,7 @@ class CreateUser(RequestModel):
     status: str | None = None
     status_message: str | None = None
 
-class UpdateUser(RequestModel):
+class UpdateUser(RequestModel, AuthBaseModel):
     name: str | None = None
     name_locked: bool | None = None
     first_name: str | None = None
@@ -819,20 +811,20 @@ class UpdateUser(RequestModel):
     status: str | None = None
     status_message: str | None = None
 
-class CreateRole(RequestModel):
+class CreateRole(RequestModel, AuthBaseModel):
     name: str
     display_name: str | None = None
     description: str | None = None
     client_id: UuidIdentifiable | None = None
     realm_id: UuidIdentifiable | None = None
 
-class UpdateRole(RequestModel):
+class UpdateRole(RequestModel, AuthBaseModel):
     name: str | None = None
     display_name: str | None = None
     description: str | None = None
     client_id: UuidIdentifiable | None = None
 
-class CreatePermission(RequestModel):
+class CreatePermission(RequestModel, AuthBaseModel):
     name: str
     display_name: str | None = None
     description: str | None = None
@@ -841,39 +833,40 @@ class CreatePermission(RequestModel):
     decision_strategy: PermissionDecisionStrategy | None = None
     policy_id: UuidIdentifiable | None = None
 
-class UpdatePermission(RequestModel):
+class UpdatePermission(RequestModel, AuthBaseModel):
     name: str | None = None
     display_name: str | None = None
     description: str | None = None
     client_id: UuidIdentifiable | None = None
     decision_strategy: PermissionDecisionStrategy | None = None
     policy_id: UuidIdentifiable | None = None
+    realm_id: Any | None = None
 
-class CreateRolePermission(RequestModel):
+class CreateRolePermission(RequestModel, AuthBaseModel):
     role_id: UuidIdentifiable
     permission_id: UuidIdentifiable
     policy_id: UuidIdentifiable | None = None
     realm_scope: RealmScope | None = None
 
-class UpdateRolePermission(RequestModel):
+class UpdateRolePermission(RequestModel, AuthBaseModel):
     policy_id: UuidIdentifiable | None = None
     realm_scope: RealmScope | None = None
 
-class CreateUserPermission(RequestModel):
+class CreateUserPermission(RequestModel, AuthBaseModel):
     user_id: UuidIdentifiable
     permission_id: UuidIdentifiable
     policy_id: UuidIdentifiable | None = None
     realm_scope: RealmScope | None = None
 
-class UpdateUserPermission(RequestModel):
+class UpdateUserPermission(RequestModel, AuthBaseModel):
     policy_id: UuidIdentifiable | None = None
     realm_scope: RealmScope | None = None
 
-class CreateUserRole(RequestModel):
+class CreateUserRole(RequestModel, AuthBaseModel):
     user_id: UuidIdentifiable
     role_id: UuidIdentifiable
 
-class CreateClient(RequestModel):
+class CreateClient(RequestModel, AuthBaseModel):
     name: str
     active: bool | None = None
     auth_method: ClientAuthMethod | None = None
@@ -892,8 +885,9 @@ class CreateClient(RequestModel):
     realm_id: UuidIdentifiable | None = None
     scope: str | None = None
     is_confidential: bool | None = None
+    backchannel_logout_uri: Any | None = None
 
-class UpdateClient(RequestModel):
+class UpdateClient(RequestModel, AuthBaseModel):
     active: bool | None = None
     auth_method: ClientAuthMethod | None = None
     token_binding_method: ClientTokenBindingMethod | None = None
@@ -911,37 +905,38 @@ class UpdateClient(RequestModel):
     access_policy_id: UuidIdentifiable | None = None
     scope: str | None = None
     is_confidential: bool | None = None
+    backchannel_logout_uri: Any | None = None
 
-class CreateClientPermission(RequestModel):
+class CreateClientPermission(RequestModel, AuthBaseModel):
     client_id: UuidIdentifiable
     permission_id: UuidIdentifiable
     policy_id: UuidIdentifiable | None = None
     realm_scope: RealmScope | None = None
 
-class UpdateClientPermission(RequestModel):
+class UpdateClientPermission(RequestModel, AuthBaseModel):
     policy_id: UuidIdentifiable | None = None
     realm_scope: RealmScope | None = None
 
-class CreateClientRole(RequestModel):
+class CreateClientRole(RequestModel, AuthBaseModel):
     client_id: UuidIdentifiable
     role_id: UuidIdentifiable
 
-class CreateScope(RequestModel):
+class CreateScope(RequestModel, AuthBaseModel):
     name: str
     display_name: str | None = None
     description: str | None = None
     realm_id: UuidIdentifiable | None = None
 
-class UpdateScope(RequestModel):
+class UpdateScope(RequestModel, AuthBaseModel):
     name: str | None = None
     display_name: str | None = None
     description: str | None = None
 
-class CreateClientScope(RequestModel):
+class CreateClientScope(RequestModel, AuthBaseModel):
     client_id: UuidIdentifiable
     scope_id: UuidIdentifiable
 
-class CreateIdentityProvider(RequestModel):
+class CreateIdentityProvider(RequestModel, AuthBaseModel):
     name: str
     enabled: bool
     protocol: IdentityProviderProtocol
@@ -950,7 +945,7 @@ class CreateIdentityProvider(RequestModel):
     preset: IdentityProviderPreset | None = None
     slug: str | None = None
 
-class UpdateIdentityProvider(RequestModel):
+class UpdateIdentityProvider(RequestModel, AuthBaseModel):
     protocol: IdentityProviderProtocol | None = None
     name: str | None = None
     display_name: str | None = None
@@ -961,7 +956,7 @@ class UpdateIdentityProvider(RequestModel):
     authorize_url: str | None = None
     slug: str | None = None
 
-class CreatePolicy(RequestModel):
+class CreatePolicy(RequestModel, AuthBaseModel):
     name: str
     type: str
     display_name: str | None = None
@@ -970,14 +965,14 @@ class CreatePolicy(RequestModel):
     realm_id: UuidIdentifiable | None = None
     names: list[Any] | None = None
 
-class UpdatePolicy(RequestModel):
+class UpdatePolicy(RequestModel, AuthBaseModel):
     name: str | None = None
     display_name: str | None = None
     invert: bool | None = None
     parent_id: UuidIdentifiable | None = None
     description: str | None = None
 
-class CreateRobot(RequestModel):
+class CreateRobot(RequestModel, AuthBaseModel):
     name: str | None = None
     secret: str | None = None
     description: str | None = None
@@ -986,23 +981,23 @@ class CreateRobot(RequestModel):
     user_id: UuidIdentifiable | None = None
     realm_id: UuidIdentifiable | None = None
 
-class UpdateRobot(RequestModel):
+class UpdateRobot(RequestModel, AuthBaseModel):
     active: bool | None = None
     display_name: str | None = None
     user_id: UuidIdentifiable | None = None
     description: str | None = None
     secret: str | None = None
 
-class CreateRobotPermission(RequestModel):
+class CreateRobotPermission(RequestModel, AuthBaseModel):
     robot_id: UuidIdentifiable
     permission_id: UuidIdentifiable
     policy_id: UuidIdentifiable | None = None
 
-class CreateRobotRole(RequestModel):
+class CreateRobotRole(RequestModel, AuthBaseModel):
     robot_id: UuidIdentifiable
     role_id: UuidIdentifiable
 
-class UpdateClientCredentials(RequestModel):
+class UpdateClientCredentials(RequestModel, CoreBaseModel):
     secret: str | None = None
     name: str | None = None
     display_name: str | None = None

@@ -17,30 +17,13 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .._naming import to_snake
+from .._unset import UNSET
 
 __all__ = [
     "UNSET", "UnsetType", "HubModel", "RequestModel", "TolerantUUID", "TolerantDatetime", "IdLike",
-    "coerce_id",
+    "coerce_id", "ConfigBaseModel", "AuthBaseModel", "CoreBaseModel", "StorageBaseModel",
+    "IsOptionalField", "IsIncludable", "SERVICE_BASES", "get_field_names", "get_includable_names",
 ]
-
-
-class _UnsetMeta(type):
-    def __repr__(cls) -> str:
-        return "UNSET"
-
-    def __bool__(cls) -> bool:
-        return False
-
-
-class UNSET(metaclass=_UnsetMeta):
-    """Sentinel for "argument not given" (a class, as in flame-hub-client 1.x).
-
-    ``update_node(node, hidden=True)`` sends ``{"hidden": true}`` only; arguments left at
-    ``UNSET`` are not sent at all, while ``None`` sends an explicit ``null``.
-    """
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> UNSET:  # pragma: no cover - misuse guard
-        raise TypeError("UNSET is a sentinel; use the class itself, not an instance")
 
 
 #: The type of :data:`UNSET` (for annotations: ``str | None | UnsetType``).
@@ -66,10 +49,20 @@ def coerce_id(value: Any) -> Any:
 IdLike = Annotated[UUID, BeforeValidator(coerce_id)]
 
 
-def _config(extra: Literal["allow", "forbid"]) -> ConfigDict:
-    """The settings read and request models share; they differ in what unknown keys do."""
-    return ConfigDict(
-        extra=extra,
+class IsOptionalField:
+    """Marker in a field's ``Annotated[...]`` metadata: the Hub sends the field only when asked
+    for with ``fields=`` (``get_field_names(Model)`` lists them)."""
+
+
+class IsIncludable:
+    """Marker in a field's ``Annotated[...]`` metadata: a relation the Hub embeds only when asked
+    for with ``include=`` (``get_includable_names(Model)`` lists them)."""
+
+
+class ConfigBaseModel(BaseModel):
+    """Root of every model: fields are filled by snake_case name or by wire alias."""
+
+    model_config = ConfigDict(
         populate_by_name=True,  # fill fields by name as well as by alias
         arbitrary_types_allowed=True,
         protected_namespaces=(),
@@ -78,24 +71,42 @@ def _config(extra: Literal["allow", "forbid"]) -> ConfigDict:
     )
 
 
-class HubModel(BaseModel):
+class AuthBaseModel(ConfigBaseModel):
+    """Base of every model of the auth service (authup)."""
+
+
+class CoreBaseModel(ConfigBaseModel):
+    """Base of every model of the core service."""
+
+
+class StorageBaseModel(ConfigBaseModel):
+    """Base of every model of the storage service."""
+
+
+#: The base of each service's models.
+SERVICE_BASES: dict[str, type[ConfigBaseModel]] = {
+    "auth": AuthBaseModel, "core": CoreBaseModel, "storage": StorageBaseModel,
+}
+
+
+class HubModel(ConfigBaseModel):
     """Base of every read model: tolerant of Hub drift.
 
     Fields the Hub may leave out (for example after ``fields=``) default to ``None``; keys this
     client does not know are kept (``extra="allow"``) so a newer Hub cannot break a script.
     """
 
-    model_config = _config(extra="allow")
+    model_config = ConfigDict(extra="allow")
 
 
-class RequestModel(BaseModel):
+class RequestModel(ConfigBaseModel):
     """Base of ``Create<X>``/``Update<X>`` bodies.
 
     Unknown names are refused (a typo must not vanish); values equal to :data:`UNSET` count as
     "not given". :meth:`to_body` renders the wire body for a dialect.
     """
 
-    model_config = _config(extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
@@ -121,3 +132,28 @@ class RequestModel(BaseModel):
                 key = info.alias if info and info.alias else name
             out[key] = value
         return out
+
+
+def _marked(model: type[BaseModel], marker: type) -> tuple[str, ...]:
+    """Names of the fields whose metadata holds ``marker``: the class's own first, then its
+    bases' (flame-hub-client 1.1.0's order, which walks the MRO)."""
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"expected a pydantic model class, not {model!r}")
+    fields = model.model_fields
+    names = dict.fromkeys(name for cls in model.__mro__ for name in vars(cls).get("__annotations__", {})
+                          if name in fields)
+    names.update(dict.fromkeys(fields))  # fields no class annotation names (none in practice)
+    return tuple(name for name in names if marker in fields[name].metadata)
+
+
+def get_field_names(model: type[BaseModel]) -> tuple[str, ...]:
+    """The optional fields of a model class: those the Hub sends only when asked for with
+    ``fields=`` (``get_field_names(User) == ("email",)``). A field counts when its annotation
+    carries :class:`IsOptionalField`, so models of your own can take part."""
+    return _marked(model, IsOptionalField)
+
+
+def get_includable_names(model: type[BaseModel]) -> tuple[str, ...]:
+    """The relations of a model class the Hub embeds with ``include=`` (``get_includable_names
+    (Node) == ("registry_project", "registry")``): fields annotated with :class:`IsIncludable`."""
+    return _marked(model, IsIncludable)

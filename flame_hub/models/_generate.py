@@ -16,11 +16,22 @@ import enum
 import keyword
 from typing import Annotated, Any, Optional, Union
 
-from pydantic import AliasChoices, BaseModel, Field, create_model
+from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, create_model
 
 from .._naming import to_camel, to_snake, with_article
-from ..resources import CURRENT_ERA, ERAS, REGISTRY, FieldSpec, Resource
-from ._base import HubModel, IdLike, RequestModel, TolerantDatetime, TolerantUUID
+from ..resources import CURRENT_ERA, ERAS, REGISTRY, UPSTREAM_REQUEST_FIELDS, FieldSpec, Resource
+from ..types import AnalysisBucketType
+from ._base import (
+    SERVICE_BASES,
+    CoreBaseModel,
+    HubModel,
+    IdLike,
+    IsIncludable,
+    IsOptionalField,
+    RequestModel,
+    TolerantDatetime,
+    TolerantUUID,
+)
 
 # --- tables: facts no rule derives -------------------------------------------------------------
 
@@ -41,16 +52,21 @@ MODEL_BASES: dict[str, str] = {"AnalysisLog": "Log", "AnalysisNodeLog": "Log"}
 #: Relations that hold a list of records (every other relation holds one record).
 TO_MANY_RELATIONS: frozenset[str] = frozenset({"children"})
 
-#: Array fields whose items have a known shape: (resource, snake field) -> item model name.
-ITEM_MODELS: dict[tuple[str, str], str] = {
-    ("analyses", "image_command_arguments"): "MasterImageCommandArgument",
-    ("master-images", "command_arguments"): "MasterImageCommandArgument",
-}
+#: Enums defined by hand in :mod:`flame_hub.types` (flame-hub-client 1.1.0 has them there); the
+#: generator uses them instead of building its own, after checking they hold every catalog value.
+PREDEFINED_ENUMS: dict[str, type[enum.Enum]] = {"AnalysisBucketType": AnalysisBucketType}
+
+#: Array fields whose items are command-line arguments, ``{"value", "position"}`` dicts
+#: (``flame_hub.types.MasterImageCommandArgument``): (resource, snake field).
+COMMAND_ARGUMENT_FIELDS: frozenset[tuple[str, str]] = frozenset({
+    ("analyses", "image_command_arguments"),
+    ("master-images", "command_arguments"),
+})
 
 #: Fields of flame-hub-client 1.1.0 models that no recorded Hub era sends, kept so that scripts
 #: reading them get ``None`` instead of an AttributeError: model -> {field: python type}.
 COMPAT_FIELDS: dict[str, dict[str, Any]] = {
-    "Analysis": {"registry": "Registry"},
+    "Analysis": {"registry": "Registry", "distribution_nodes_valid": bool},
     "Client": {"backchannel_logout_uri": str},
     "RolePermission": {"role_realm": "Realm", "permission_realm": "Realm"},
     "UserPermission": {"user_realm": "Realm", "permission_realm": "Realm"},
@@ -58,9 +74,10 @@ COMPAT_FIELDS: dict[str, dict[str, Any]] = {
     "Permission": {"realm": "Realm"},
 }
 
-#: Renamed read attributes of 1.1.0: model -> {old attribute: field it reads}.
-COMPAT_PROPERTIES: dict[str, dict[str, str]] = {
-    "Analysis": {"distribution_nodes_valid": "build_nodes_valid"},
+#: Other wire keys a compat field is read from: (model, field) -> keys. 1.1.0 names the Hub's
+#: ``buildNodesValid`` ``distribution_nodes_valid`` (and reads either key).
+COMPAT_ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Analysis", "distribution_nodes_valid"): ("buildNodesValid", "build_nodes_valid"),
 }
 
 #: Response models of special routes: model name -> (resource, special route name).
@@ -84,12 +101,32 @@ SPECIAL_ENUMS: tuple[tuple[str, str, str], ...] = (
 _RESERVED = set(dir(BaseModel)) | {"model_config", "model_fields"}
 
 
-class MasterImageCommandArgument(HubModel):
-    """One argument of a master image's or an analysis' command line."""
+def _with_position(value: Any) -> Any:
+    """Command arguments as plain dicts with a ``position`` (``None`` when the Hub leaves it out,
+    as flame-hub-client 1.1.0 does); the input is not changed."""
+    if not isinstance(value, list):
+        return value
+    return [{**item, "position": item.get("position")} if isinstance(item, dict) else item
+            for item in value]
 
-    value: Optional[str] = None
-    #: "before" or "after" the image's own arguments; ``None`` when the Hub leaves it out.
-    position: Optional[str] = None
+
+#: A list of ``{"value": ..., "position": ...}`` dicts (``flame_hub.types.MasterImageCommandArgument``).
+CommandArguments = Annotated[list[Any], BeforeValidator(_with_position)]
+
+
+def _fill_position(value: Any) -> Any:
+    """Command arguments to send: a dict without ``position`` gets ``"position": None`` *in the
+    list you passed*, as flame-hub-client 1.1.0 did. Scripts written for it compare the record the
+    Hub returns with that very list (``analysis.image_command_arguments == args``)."""
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                item.setdefault("position", None)
+    return value
+
+
+#: Command arguments of a create/update body (see :func:`_fill_position`).
+CommandArgumentsIn = Annotated[list[Any], BeforeValidator(_fill_position)]
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -168,6 +205,13 @@ def build_enums() -> dict[str, type[enum.Enum]]:
     """Every enum the catalog lists, as ``str`` enums (members compare equal to their value)."""
     out: dict[str, type[enum.Enum]] = {}
     for name, values in _enum_uses().items():
+        if name in PREDEFINED_ENUMS:
+            cls = PREDEFINED_ENUMS[name]
+            unknown = set(values) - {m.value for m in cls}
+            if unknown:
+                raise RuntimeError(f"flame_hub.types.{name} lacks the catalog values {sorted(unknown)}")
+            out[name] = cls
+            continue
         members = {}
         for v in values:
             members.setdefault(_member_name(v), v)
@@ -205,10 +249,9 @@ def _read_type(res: Resource, attr: str, specs: list[FieldSpec], enums: dict) ->
         if name in enums:
             # the enum when the value is known, the plain string otherwise (a newer Hub)
             return Annotated[Union[enums[name], str], Field(union_mode="left_to_right")]
-    item = ITEM_MODELS.get((res.name, attr))
     spec = specs[0]
-    if item:
-        return list[Union[MasterImageCommandArgument, Any]]
+    if (res.name, attr) in COMMAND_ARGUMENT_FIELDS:
+        return CommandArguments
     if spec.format == "uuid":
         return TolerantUUID
     if spec.format == "date-time":
@@ -225,13 +268,16 @@ def _shown(attr: str) -> bool:
     return _SECRET.search(attr) is None
 
 
-def _field(wire: str, attr: str, annotation: Any, doc: str) -> tuple[Any, Any]:
+def _field(wire: str, attr: str, annotation: Any, doc: str, marker: Any = None,
+           aliases: tuple[str, ...] = ()) -> tuple[Any, Any]:
     choices = [wire] if wire == attr else [wire, attr]
     snake = to_snake(wire)
     if snake not in choices:
         choices.append(snake)
+    choices += [a for a in aliases if a not in choices]
+    typ = Optional[annotation]
     return (
-        Optional[annotation],
+        typ if marker is None else Annotated[typ, marker],
         Field(default=None, validation_alias=AliasChoices(*choices), serialization_alias=wire,
               description=doc, repr=_shown(attr)),
     )
@@ -247,30 +293,30 @@ def _relation_type(res: Resource, rel: str, era: str) -> Any:
 
 def _read_fields(res: Resource, enums: dict) -> dict[str, Any]:
     fields: dict[str, Any] = {}
+    hidden = {python_attr(k) for e in _available_eras(res) for k in res.eras[e].hidden_fields}
     for attr, (wire, specs) in _merged(res, lambda s: s.record_keys).items():
         fields[attr] = _field(wire, attr, _read_type(res, attr, specs, enums),
-                              f"wire key `{wire}`")
-    for era in _available_eras(res):
+                              f"wire key `{wire}`", IsOptionalField if attr in hidden else None)
+    eras = _available_eras(res)
+    for era in eras:
         for rel in res.eras[era].relations:
             attr = python_attr(rel)
             if attr in fields:
                 continue
             wire = rel if res.eras[era].camel_case else to_camel(rel)
+            # includable (get_includable_names) are the relations of the newest era that has the
+            # resource: what the client asks that Hub for; older names stay plain fields
+            marker = IsIncludable if era == eras[0] else None
             fields[attr] = _field(wire, attr, _relation_type(res, rel, era),
-                                  f"included relation `{wire}` (filled with include=)")
+                                  f"included relation `{wire}` (filled with include=)", marker)
     return fields
 
 
 def _compat_fields(model: str, fields: dict[str, Any]) -> None:
     for attr, typ in COMPAT_FIELDS.get(model, {}).items():
         if attr not in fields:
-            fields[attr] = _field(to_camel(attr), attr, typ, "kept for flame-hub-client 1.x")
-
-
-def _add_properties(cls: type, model: str) -> None:
-    for old, new in COMPAT_PROPERTIES.get(model, {}).items():
-        setattr(cls, old, property(lambda self, _n=new: getattr(self, _n),
-                                   doc=f"Old name of ``{new}`` (flame-hub-client 1.1.0)."))
+            fields[attr] = _field(to_camel(attr), attr, typ, "kept for flame-hub-client 1.x",
+                                  aliases=COMPAT_ALIASES.get((model, attr), ()))
 
 
 def build_read_models(enums: dict) -> dict[str, type[HubModel]]:
@@ -285,23 +331,22 @@ def build_read_models(enums: dict) -> dict[str, type[HubModel]]:
                 for k, v in per_resource[child][1].items():
                     merged.setdefault(k, v)
         models[base_name] = create_model(  # type: ignore[call-overload]
-            base_name, __base__=HubModel, __module__="flame_hub.models",
+            base_name, __base__=(HubModel, CoreBaseModel), __module__="flame_hub.models",
             __doc__=f"A log record of the Hub (the common base of {', '.join(k for k, v in MODEL_BASES.items() if v == base_name)}).",
             **merged,
         )
 
     for name, (res, fields) in per_resource.items():
-        base = models.get(MODEL_BASES.get(name, ""), HubModel)
+        shared = models.get(MODEL_BASES.get(name, ""))
         _compat_fields(name, fields)
-        if base is not HubModel:
-            fields = {k: v for k, v in fields.items() if k not in base.model_fields}
-        cls = create_model(  # type: ignore[call-overload]
-            name, __base__=base, __module__="flame_hub.models",
+        if shared is not None:
+            fields = {k: v for k, v in fields.items() if k not in shared.model_fields}
+        bases = (shared,) if shared is not None else (HubModel, SERVICE_BASES[res.service])
+        models[name] = create_model(  # type: ignore[call-overload]
+            name, __base__=bases, __module__="flame_hub.models",
             __doc__=f"A record of the Hub resource ``{res.name}`` ({res.service} service).",
             **fields,
         )
-        _add_properties(cls, name)
-        models[name] = cls
     return models
 
 
@@ -317,7 +362,8 @@ def build_special_models() -> dict[str, type[HubModel]]:
             annotation: Any = TolerantUUID if ":uuid" in kind else str
             fields[python_attr(wire)] = _field(wire, python_attr(wire), annotation, desc)
         out[name] = create_model(  # type: ignore[call-overload]
-            name, __base__=HubModel, __module__="flame_hub.models",
+            name, __base__=(HubModel, SERVICE_BASES[REGISTRY[res_name].service]),
+            __module__="flame_hub.models",
             __doc__=f"Answer of ``{spec.method} {spec.path}`` (not wrapped in an envelope).",
             **fields,
         )
@@ -327,6 +373,8 @@ def build_special_models() -> dict[str, type[HubModel]]:
 # --- request models ----------------------------------------------------------------------------
 
 def _request_type(res: Resource, attr: str, spec: FieldSpec, enums: dict) -> Any:
+    if (res.name, attr) in COMMAND_ARGUMENT_FIELDS:
+        return CommandArgumentsIn
     if spec.enum:
         name = enum_name(res, attr)
         if name in enums:
@@ -378,8 +426,14 @@ def build_request_models(enums: dict) -> dict[str, type[RequestModel]]:
                           repr=_shown(attr)),
                 )
             name = ("Create" if kind == "create" else "Update") + res.model_name
+            for attr in UPSTREAM_REQUEST_FIELDS.get(name, ()):
+                # a field of flame-hub-client 1.1.0's model that no Hub era takes: constructible,
+                # and left out of the body by the helpers (with a warning when it was given)
+                fields.setdefault(attr, (Optional[Any], Field(
+                    default=None, alias=to_camel(attr), repr=_shown(attr),
+                    description="kept for flame-hub-client 1.1.0; no Hub era takes it")))
             out[name] = create_model(  # type: ignore[call-overload]
-                name, __base__=RequestModel, __module__="flame_hub.models",
+                name, __base__=(RequestModel, SERVICE_BASES[res.service]), __module__="flame_hub.models",
                 __doc__=f"Body of {with_article(kind)} of ``{res.name}``; only the fields given are sent.",
                 **fields,
             )
@@ -398,7 +452,8 @@ def build_special_request_models() -> dict[str, type[RequestModel]]:
                                          Field(default=None, alias=wire, description=f"wire key `{wire}`",
                                                repr=_shown(python_attr(wire))))
         out[name] = create_model(  # type: ignore[call-overload]
-            name, __base__=RequestModel, __module__="flame_hub.models",
+            name, __base__=(RequestModel, SERVICE_BASES[REGISTRY[res_name].service]),
+            __module__="flame_hub.models",
             __doc__=f"Body of ``{spec.method} {spec.path}``; only the fields given are sent.",
             **fields,
         )
@@ -407,4 +462,4 @@ def build_special_request_models() -> dict[str, type[RequestModel]]:
 
 __all__ = ["build_enums", "build_read_models", "build_request_models", "build_special_models",
            "build_special_request_models",
-           "python_attr", "enum_name", "request_fields", "MasterImageCommandArgument"]
+           "python_attr", "enum_name", "request_fields", "CommandArguments"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Generic, Optional
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from ..types import ResourceT
 from ._base import HubModel
 
-__all__ = ["ResourceListMeta", "SingleResourceMeta", "AccessToken", "RefreshToken"]
+__all__ = ["ResourceListMeta", "SingleResourceMeta", "AccessToken", "RefreshToken", "ResourceList",
+           "WrappedResource"]
 
 
 class ResourceListMeta(HubModel):
@@ -41,3 +43,18 @@ class RefreshToken(AccessToken):
 
     refresh_token: Optional[str] = Field(default=None, repr=False)
     refresh_token_expires_in: Optional[int] = None
+
+
+class ResourceList(BaseModel, Generic[ResourceT]):
+    """A whole list answer, ``{"data": [...], "meta": {...}}``: ``ResourceList[Node].model_validate
+    (body).data`` are the records."""
+
+    data: list[ResourceT]
+    meta: ResourceListMeta
+
+
+class WrappedResource(BaseModel, Generic[ResourceT]):
+    """A whole single-record answer of Hub >= 0.13, ``{"data": {...}, "meta": {...}}``."""
+
+    data: ResourceT
+    meta: SingleResourceMeta

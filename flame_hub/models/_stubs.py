@@ -29,18 +29,32 @@ from uuid import UUID
 from pydantic import TypeAdapter
 
 from ..resources import Resource
+from ..types import AnalysisBucketType as AnalysisBucketType
+from ..types import AnalysisCommand as AnalysisCommand
+from ..types import MasterImageCommandArgument as MasterImageCommandArgument
+from ..types import NodeType as NodeType
+from ..types import ProjectNodeApprovalStatus as ProjectNodeApprovalStatus
 from ..types import UuidIdentifiable
+from ._base import AuthBaseModel as AuthBaseModel
+from ._base import ConfigBaseModel as ConfigBaseModel
+from ._base import CoreBaseModel as CoreBaseModel
 from ._base import HubModel as HubModel
 from ._base import IdLike as IdLike
+from ._base import IsIncludable as IsIncludable
+from ._base import IsOptionalField as IsOptionalField
 from ._base import RequestModel as RequestModel
+from ._base import StorageBaseModel as StorageBaseModel
 from ._base import UNSET as UNSET
 from ._base import UnsetType as UnsetType
 from ._base import coerce_id as coerce_id
-from ._generate import MasterImageCommandArgument as MasterImageCommandArgument
+from ._base import get_field_names as get_field_names
+from ._base import get_includable_names as get_includable_names
 from ._meta import AccessToken as AccessToken
 from ._meta import RefreshToken as RefreshToken
+from ._meta import ResourceList as ResourceList
 from ._meta import ResourceListMeta as ResourceListMeta
 from ._meta import SingleResourceMeta as SingleResourceMeta
+from ._meta import WrappedResource as WrappedResource
 
 def model_for(resource: Resource | str) -> type[HubModel]: ...
 def list_adapter(model: type[HubModel]) -> TypeAdapter[Any]: ...
@@ -48,6 +62,7 @@ def page_adapter(model: type[HubModel]) -> TypeAdapter[Any]: ...
 def request_model(resource: Resource | str, kind: str) -> type[RequestModel]: ...
 
 ENUMS: dict[str, type[Enum]]
+LITERAL_NAMES: tuple[str, ...]
 READ_MODELS: dict[str, type[HubModel]]
 REQUEST_MODELS: dict[str, type[RequestModel]]
 '''
@@ -104,10 +119,9 @@ def _enum(cls: type[enum.Enum]) -> list[str]:
     return lines
 
 
-def _model(cls: type[BaseModel], base: str) -> list[str]:
-    parent = cls.__mro__[1]
-    inherited = set(getattr(parent, "model_fields", {}))
-    lines = [f"class {cls.__name__}({base}):"]
+def _model(cls: type[BaseModel]) -> list[str]:
+    inherited = {name for base in cls.__bases__ for name in getattr(base, "model_fields", {})}
+    lines = [f"class {cls.__name__}({', '.join(b.__name__ for b in cls.__bases__)}):"]
     for name, field in cls.model_fields.items():
         if name in inherited:
             continue
@@ -131,18 +145,18 @@ class _Probe:
 
 def render() -> str:
     """The full text of ``flame_hub/models/__init__.pyi``."""
-    from . import ENUMS, READ_MODELS, REQUEST_MODELS
+    from . import ENUMS, LITERAL_NAMES, READ_MODELS, REQUEST_MODELS
     from . import _SPECIAL as SPECIAL
+    from ._generate import PREDEFINED_ENUMS
 
     out = [HEADER]
-    for cls in ENUMS.values():
-        out.append("\n".join(_enum(cls)))
-    ordered = sorted(READ_MODELS.values(), key=lambda c: (c.__mro__[1] is not BaseModel
-                                                          and c.__mro__[1].__name__ != "HubModel",
+    for name, cls in ENUMS.items():
+        if name not in LITERAL_NAMES and name not in PREDEFINED_ENUMS:  # those come from types
+            out.append("\n".join(_enum(cls)))
+    ordered = sorted(READ_MODELS.values(), key=lambda c: (c.__bases__[0].__name__ != "HubModel",
                                                           c.__name__))
     for cls in [*ordered, *SPECIAL.values()]:
-        base = cls.__mro__[1].__name__
-        text = "\n".join(_model(cls, base))
+        text = "\n".join(_model(cls))
         while "__FIELD__" in text:  # a property typed like the field it reads
             start = text.index("__FIELD__")
             end = text.index(":", start)
@@ -151,5 +165,5 @@ def render() -> str:
             text = text[:start] + annotation + text[end:]
         out.append(text)
     for cls in REQUEST_MODELS.values():
-        out.append("\n".join(_model(cls, "RequestModel")))
+        out.append("\n".join(_model(cls)))
     return "\n\n".join(out) + "\n"
