@@ -7,13 +7,16 @@ variants for ``--repetitions`` rounds after one warm-up run each:
 - listing every node: the floor (raw httpx + json paging with the same parameters), our sync
   client (``for node in core.nodes``), our async client with each ``--concurrency``;
 - ``--gets`` single-record reads: ``core.get_node(id)`` vs raw ``GET /nodes/<id>`` + json;
+- the same listing, gets and setup run by flame-hub-client 1.1.0 (the peer column, issue 13):
+  in its own venv (``benchmarks/.peer-venv``, made on first use) in a subprocess, timed there
+  (``--no-peer`` skips it; without network the report says why it is missing);
 - an async listing of 10,000 nodes under a rate limit (150 requests per 3 s, 20 ms), paced and
   with ``pace=False`` (``--only ratelimit`` runs it alone, ``--rl-*`` configure it);
 
 recording wall time, client CPU time, the requests on the wire and (in one extra, untimed run)
 the peak Python memory, then writes ``benchmarks/results/<date>.json``, ``<date>.md`` and
 ``<date>.png``. ``--quick`` is a smoke run of a few seconds that writes nothing unless ``--out``
-is given. ``--profile`` prints a cProfile of the sync listing and of the floor instead.
+is given. ``--profile`` prints a cProfile of the sync listing, the single gets and their floors instead.
 
 Examples::
 
@@ -45,7 +48,7 @@ import pydantic
 
 import flame_hub
 
-from . import _ratelimit, _report
+from . import _peer, _ratelimit, _report
 from ._canned import Recording, canned_target, recording_target
 from ._ratelimit import RateLimitSettings, bench_ratelimit
 from ._measure import RequestLog, Sample, measure, peak_memory, retained_memory, summarize
@@ -117,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rate-limit scenario: fake-Hub latency in ms (default 20)")
     p.add_argument("--rl-concurrency", type=_int_list, default=None,
                    help="rate-limit scenario: async page concurrencies (default 4,8)")
+    p.add_argument("--no-peer", action="store_true", help="skip the flame-hub-client 1.1.0 column")
+    p.add_argument("--peer-venv", type=Path, default=_peer.VENV,
+                   help=f"the venv holding {_peer.REQUIREMENT} (made when missing; default {_peer.VENV})")
     p.add_argument("--profile", action="store_true",
                    help="print a cProfile of the sync listing and the floor (first N, first latency)")
     return p
@@ -215,14 +221,19 @@ def page_bytes(target: Target, page_size: int) -> dict[str, int]:
     return {"models": models, "json": parsed}
 
 
-def bench_config(latency_ms: float, n: int, st: dict[str, Any]) -> dict[str, Any]:
-    """Every measurement of one (latency, N): a fresh fake Hub process seeded with N nodes."""
+def bench_config(latency_ms: float, n: int, st: dict[str, Any], peer: _peer.PeerWorker | None = None) -> dict[str, Any]:
+    """Every measurement of one (latency, N): a fresh fake Hub process seeded with N nodes;
+    ``peer`` (when running) adds 1.1.0 to the listing, the gets and the setup."""
     _say(f"== latency {latency_ms:g} ms, N = {n:,}: starting and seeding the fake Hub")
     with HubProcess(latency=latency_ms / 1000, nodes=n) as hub:
         target = hub.target
         _say(f"   seeded in {hub.seed_seconds:.1f} s ({hub.seed_method}); listing")
         params = list_params(target)
         runs: dict[str, Run] = {_report.FLOOR: floor_list(target, params), _report.SYNC: client_list(target)}
+        if peer is not None:
+            runs[_peer.PEER] = _peer.PeerRun(peer, "list", target, {"page_size": params.page_size})
+            runs[_peer.PEER_FLOOR] = _peer.PeerRun(peer, "raw-list", target,
+                                                   {"page_size": params.page_size, "params": params.base})
         for c in st["concurrency"]:
             runs[_report.async_floor_name(c)] = async_floor_list(target, params, c)
             runs[_report.async_name(c)] = async_client_list(target, c)
@@ -231,7 +242,8 @@ def bench_config(latency_ms: float, n: int, st: dict[str, Any]) -> dict[str, Any
         if st["memory"]:
             _say("   peak memory")
             for name, run in runs.items():
-                variants[name]["peak_memory"] = peak_memory(run)
+                if not isinstance(run, _peer.PeerRun):  # its heap is another process's
+                    variants[name]["peak_memory"] = peak_memory(run)
         cfg: dict[str, Any] = {"latency_ms": latency_ms, "n": n, "seed_seconds": hub.seed_seconds,
                                "seed_method": hub.seed_method, "variants": variants,
                                "page_bytes": page_bytes(target, params.page_size)}
@@ -239,8 +251,12 @@ def bench_config(latency_ms: float, n: int, st: dict[str, Any]) -> dict[str, Any
         if st["gets"]:
             _say(f"   {st['gets']} single gets")
             ids = node_ids(target, st["gets"])
-            get_runs = {_report.GET_FLOOR: floor_get(target, ids, _get_params(target, ids)),
-                        _report.GET_SYNC: client_get(target, ids)}
+            get_params = _get_params(target, ids)
+            get_runs: dict[str, Run] = {_report.GET_FLOOR: floor_get(target, ids, get_params),
+                                        _report.GET_SYNC: client_get(target, ids)}
+            if peer is not None:
+                get_runs[_peer.PEER] = _peer.PeerRun(peer, "get", target, {"ids": ids})
+                get_runs[_peer.PEER_FLOOR] = _peer.PeerRun(peer, "raw-get", target, {"ids": ids, "params": get_params})
             cfg["gets"] = {name: summarize(s) for name, s in
                            run_group(get_runs, st["repetitions"], len(ids), hub.cpu_seconds).items()}
         _say("   values(): rows of three fields")
@@ -251,7 +267,9 @@ def bench_config(latency_ms: float, n: int, st: dict[str, Any]) -> dict[str, Any
         _say("   in memory (recorded answers, no sockets)")
         cfg["in_memory"] = in_memory(target, params, n, ids, st)
         _say("   setup (default clients, login, first request)")
-        setup_runs = {_report.FLOOR: floor_first(target), _report.SYNC: client_first(target)}
+        setup_runs: dict[str, Run] = {_report.FLOOR: floor_first(target), _report.SYNC: client_first(target)}
+        if peer is not None:
+            setup_runs[_peer.PEER] = _peer.PeerRun(peer, "first", target)
         cfg["setup"] = {name: summarize(s) for name, s in run_group(setup_runs, st["repetitions"], 1).items()}
     return cfg
 
@@ -377,7 +395,14 @@ def main(argv: list[str] | None = None) -> int:
     if api is None:
         _say("note: AsyncQuerySet has no concurrency setting yet: every async variant pages sequentially")
     before = machine()
-    configs = [bench_config(lat, n, st) for lat in st["latency_ms"] for n in st["records"]]
+    peer = (_peer.Peer(_peer.REQUIREMENT, reason="skipped (--no-peer)") if args.no_peer
+            else _peer.start(args.peer_venv, say=_say))
+    if peer.worker is None:
+        _say(f"note: no {_peer.PEER} column: {peer.reason}")
+    try:
+        configs = [bench_config(lat, n, st, peer.worker) for lat in st["latency_ms"] for n in st["records"]]
+    finally:
+        peer.close()
     rl = None if args.no_ratelimit else bench_ratelimit(_rl_settings(args, st))
     after = machine()
     if after["commit"] != before["commit"]:
@@ -388,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": now.strftime("%Y-%m-%d"), "time": now.isoformat(timespec="seconds"),
         "machine": before, "commit_after": after["commit"], "concurrency_api": api,
         "settings": {**st, "page_size": list_params(Target("http://127.0.0.1/")).page_size},
-        "configs": configs,
+        "configs": configs, "peer": peer.describe(),
     }
     if rl is not None:
         results["ratelimit"] = rl

@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from . import _kinds
+
 __all__ = ["RequestLog", "CountingTransport", "AsyncCountingTransport", "Sample", "measure",
            "peak_memory", "retained_memory", "spread", "summarize"]
 
@@ -34,7 +36,7 @@ class RequestLog:
         self.statuses: Counter[int] = Counter()
 
     def add(self, request: httpx.Request) -> None:
-        kind = _kind(request.method, request.url)
+        kind = _kinds.kind(request.method, request.url.path, request.url.query)
         self.counts[kind] += 1
         if kind not in self.firsts:
             self.firsts[kind] = request.url
@@ -48,25 +50,12 @@ class RequestLog:
         return sum(self.counts.values())
 
     def kinds(self) -> dict[str, int]:
-        """Counts per kind: ``token`` (POST .../token), ``detect`` (GET of a service root: the
-        client asking the Hub for its version), ``list`` (GET with a ``page[...]`` parameter),
-        ``get`` (GET of one record), ``other``."""
+        """Counts per kind (see :func:`._kinds.kind`)."""
         return dict(sorted(self.counts.items()))
 
     def first(self, kind: str) -> httpx.URL | None:
         """The URL of the first request of this kind, or None."""
         return self.firsts.get(kind)
-
-
-def _kind(method: str, url: httpx.URL) -> str:
-    if method == "POST" and url.path.endswith("/token"):
-        return "token"
-    if method == "GET":
-        if url.path.endswith("/") and not url.query:
-            return "detect"
-        query = url.query  # raw bytes: cheap, no parsing
-        return "list" if b"page[" in query or b"page%5B" in query else "get"
-    return "other"
 
 
 class CountingTransport(httpx.BaseTransport):
@@ -118,7 +107,12 @@ class Sample:
 def measure(run: Callable[[RequestLog], int], server_cpu: Callable[[], float | None] | None = None) -> Sample:
     """Time ``run(log)`` (which returns the number of records it handled). Garbage from earlier
     runs is collected first, outside the measurement. ``server_cpu()``, if given, reads the
-    server's CPU time (before and after)."""
+    server's CPU time (before and after). A run timed elsewhere (the peer's, in its own
+    process) has a ``sample(server_cpu)`` method that gives its sample."""
+    sampler = getattr(run, "sample", None)
+    if callable(sampler):
+        sample: Sample = sampler(server_cpu)
+        return sample
     log = RequestLog()
     gc.collect()
     server0 = server_cpu() if server_cpu else None
