@@ -24,7 +24,8 @@ from typing import IO, Any
 from ._measure import RequestLog, Sample
 from ._workloads import Target
 
-__all__ = ["REQUIREMENT", "VENV", "WORKER", "PEER", "PEER_FLOOR", "Peer", "PeerWorker", "PeerRun", "ensure_venv", "start"]
+__all__ = ["REQUIREMENT", "VENV", "WORKER", "PEER", "PEER_FLOOR", "Peer", "PeerWorker", "PeerRun", "installed_python",
+           "ensure_venv", "start"]
 
 REQUIREMENT = "flame-hub-client==1.1.0"
 #: the variants' names in the results: 1.1.0, and the floor written with its HTTP library
@@ -61,14 +62,24 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
+def installed_python(venv: Path = VENV, requirement: str = REQUIREMENT) -> Path | None:
+    """The Python of ``venv`` if it already holds ``requirement`` (nothing is installed)."""
+    peer_python = _venv_python(venv)
+    try:
+        return peer_python if peer_python.exists() and _installed(peer_python, requirement) else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def ensure_venv(venv: Path = VENV, requirement: str = REQUIREMENT, *, python: str = sys.executable,
                 say: Callable[[str], None] = lambda msg: None) -> Path | str:
     """The Python of a venv holding ``requirement`` (made and filled when missing), or a
     sentence saying why there is none."""
+    ready = installed_python(venv, requirement)
+    if ready is not None:
+        return ready
     peer_python = _venv_python(venv)
     try:
-        if peer_python.exists() and _installed(peer_python, requirement):
-            return peer_python
         if not peer_python.exists():
             say(f"   creating {venv} for {requirement}")
             made = subprocess.run([python, "-m", "venv", str(venv)], capture_output=True, text=True, timeout=300)
@@ -203,13 +214,14 @@ class Peer:
             self.worker.close()
 
 
-def start(venv: Path = VENV, requirement: str = REQUIREMENT, *,
+def start(venv: Path = VENV, requirement: str = REQUIREMENT, *, python: str = sys.executable,
           say: Callable[[str], None] = lambda msg: None) -> Peer:
-    """Prepare the venv and start the worker; never raises for a missing peer (the reason is kept)."""
-    python = ensure_venv(venv, requirement, say=say)
-    if isinstance(python, str):
-        return Peer(requirement, reason=python)
+    """Prepare the venv (made with ``python -m venv`` when missing) and start the worker; never
+    raises for a missing peer (the reason is kept)."""
+    peer_python = ensure_venv(venv, requirement, python=python, say=say)
+    if isinstance(peer_python, str):
+        return Peer(requirement, reason=peer_python)
     try:
-        return Peer(requirement, worker=PeerWorker(python).start())
+        return Peer(requirement, worker=PeerWorker(peer_python).start())
     except (OSError, RuntimeError, ValueError) as exc:
         return Peer(requirement, reason=f"the peer worker did not start: {exc}")

@@ -1,9 +1,12 @@
-"""Results: the issue-6 targets judged from a run, the Markdown tables, the plot.
+"""Results: the targets (issue 13 item 5; requests, memory and rate limit from issue 6) judged
+from a run, the Markdown tables, the side-by-side comparison with flame-hub-client 1.1.0, the plot.
 
 The results dict (written as JSON) has ``configs``: one entry per (latency, N) with
 ``variants`` (name -> summary from :func:`~._measure.summarize` plus ``peak_memory``) and
 ``gets`` (the single-record reads), ``page_bytes`` (what one page of 50 records holds); and
-``ratelimit`` (optional): the async listing under a rate limit (:mod:`._ratelimit`).
+``ratelimit`` (optional): the async listing under a rate limit (:mod:`._ratelimit`); ``peer``
+(optional): whether flame-hub-client 1.1.0 ran (:mod:`._peer`), its variants sitting beside ours
+in ``variants``, ``gets`` and ``setup``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from . import _ratelimit
 
-__all__ = ["FLOOR", "SYNC", "GET_FLOOR", "GET_SYNC", "VALUES_FLOOR", "VALUES_SYNC", "async_name", "async_floor_name", "targets", "markdown", "plot"]
+__all__ = ["PEER", "PEER_FLOOR", "GOALS", "FLOOR", "SYNC", "GET_FLOOR", "GET_SYNC", "VALUES_FLOOR", "VALUES_SYNC", "async_name", "async_floor_name", "targets", "markdown", "plot"]
 
 FLOOR = "floor"
 SYNC = "sync"
@@ -22,6 +25,12 @@ GET_FLOOR = "floor"
 GET_SYNC = "sync get_node"
 VALUES_FLOOR = "floor (dicts by hand)"
 VALUES_SYNC = "sync values()"
+#: flame-hub-client 1.1.0 in its own venv, and the floor written with httpx2 there (``_peer``)
+PEER = "flame-hub-client 1.1.0"
+PEER_FLOOR = "raw httpx2 + json"
+
+#: issue 13 item 5: client CPU of ours over the floor's, at most
+GOALS = {"listing": 1.10, "listing in memory": 1.5, "get": 1.10, "setup": 1.3, "async c=1": 1.15}
 
 
 def async_name(concurrency: int) -> str:
@@ -53,8 +62,8 @@ def _list_requests_ok(variant: dict[str, Any], n: int, page_size: int) -> bool:
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each issue-6 target with what this run measured and whether it is met (``None``: not
-    measured by this run)."""
+    """Each target with what this run measured and whether it is met (``None``: not measured by
+    this run)."""
     out: list[dict[str, Any]] = []
     configs = results["configs"]
     page_size = results["settings"]["page_size"]
@@ -85,8 +94,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     add("Requests (single gets)", "one request per get_node (+ 1 token request)",
         "exact" if gets_ok else "extra requests", gets_ok if any(c.get("gets") for c in configs) else None)
 
-    # CPU ratios
-    def cpu_target(title: str, goal: float, pick: Any) -> None:
+    # CPU ratios (issue 13 item 5)
+    def cpu_target(title: str, goal: float, pick: Any, floor_name: str = "the floor's") -> None:
         parts, worst = [], 0.0
         for cfg in configs:
             pair = pick(cfg)
@@ -98,31 +107,32 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
             worst = max(worst, ratio)
             parts.append(f"{ratio:.2f}× (N={cfg['n']}, {cfg['latency_ms']:g} ms)")
-        add(title, f"≤ {goal:.2f}× the floor's CPU", ", ".join(parts) or "not measured",
-            (worst <= goal) if parts else None)
+        measured = ", ".join(parts) or "not measured"
+        if parts and worst > goal:
+            measured += f"; worst {worst / goal - 1:.0%} over"
+        add(title, f"≤ {goal:.2f}× {floor_name} CPU", measured, (worst <= goal) if parts else None)
 
-    cpu_target("CPU, sync full listing", 1.15,
-               lambda c: (c["variants"][SYNC], c["variants"][FLOOR]) if SYNC in c["variants"] else None)
-    seen_gets: set[float] = set()
-
-    def pick_get(c: dict[str, Any]) -> Any:
-        if not c.get("gets") or c["latency_ms"] in seen_gets:
-            return None
-        seen_gets.add(c["latency_ms"])
-        return c["gets"][GET_SYNC], c["gets"][GET_FLOOR]
-
-    cpu_target("CPU, single get", 1.15, pick_get)
+    def pick(group: str, ours: str, floor: str) -> Any:
+        def get(c: dict[str, Any]) -> Any:
+            rows = c.get(group) or {}
+            return (rows[ours], rows[floor]) if ours in rows and floor in rows else None
+        return get
 
     def pick_mem(kind: str, ours: str, floor: str) -> Any:
-        def pick(c: dict[str, Any]) -> Any:
+        def get(c: dict[str, Any]) -> Any:
             rows = (c.get("in_memory") or {}).get(kind)
             if not rows or c["latency_ms"] != configs[0]["latency_ms"]:
-                return None
+                return None  # no latency without a server: one row per N
             return rows[ours], rows[floor]
-        return pick
+        return get
 
-    cpu_target("CPU, sync full listing, in memory", 1.15, pick_mem("variants", SYNC, FLOOR))
-    cpu_target("CPU, single get, in memory", 1.15, pick_mem("gets", GET_SYNC, GET_FLOOR))
+    cpu_target("CPU, sync full listing", GOALS["listing"], pick("variants", SYNC, FLOOR))
+    cpu_target("CPU, sync full listing, in memory", GOALS["listing in memory"], pick_mem("variants", SYNC, FLOOR))
+    cpu_target("CPU, single get", GOALS["get"], pick("gets", GET_SYNC, GET_FLOOR))
+    cpu_target("CPU, setup (client + login + first request)", GOALS["setup"], pick("setup", SYNC, FLOOR))
+    cpu_target("CPU, async c=1 full listing", GOALS["async c=1"],
+               pick("variants", async_name(1), async_floor_name(1)), "raw async c=1's")
+    out.extend(_peer_targets(results))
 
     # async speed-up at the highest latency and largest N
     c1, c4 = async_name(1), async_name(4)
@@ -249,7 +259,11 @@ def markdown(results: dict[str, Any]) -> str:
                     f"{p['json'] / 1024:.0f} KiB as parsed JSON (floor)."]
     if results.get("ratelimit"):
         out += _ratelimit.markdown(results["ratelimit"])
-    out += ["", "## Issue-6 targets", "", "| target | goal | measured | met |", "|---|---|---|---|"]
+    out += side_by_side(results)
+    out += ["", "## Targets", "",
+            "Issue 13 item 5 (client CPU, and ours against flame-hub-client 1.1.0); requests, memory, "
+            "async speed-up and rate limit from issue 6.", "",
+            "| target | goal | measured | met |", "|---|---|---|---|"]
     for t in results.get("targets") or targets(results):
         met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
         out.append(f"| {t['target']} | {t['goal']} | {t['measured']} | {met} |")
@@ -315,3 +329,87 @@ def plot(results: dict[str, Any], path: Path, latency_ms: float = 20.0) -> str:
     fig.savefig(path)
     plt.close(fig)
     return f"plot written to {path}"
+
+
+#: the workloads 1.1.0 can run: (results group, our variant, the floor, title)
+PEER_WORKLOADS = (("variants", SYNC, FLOOR, "full listing"), ("gets", GET_SYNC, GET_FLOOR, "single gets"),
+                  ("setup", SYNC, FLOOR, "setup"))
+
+
+def _peer_missing(results: dict[str, Any]) -> str | None:
+    """Why there is no 1.1.0 column (None when it ran)."""
+    peer = results.get("peer")
+    if peer is None:
+        return "not measured by this run"
+    return None if peer.get("available") else peer.get("reason") or "not available"
+
+
+def _peer_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Ours no dearer than 1.1.0, in wall time and client CPU, on each workload it runs."""
+    goal = "ours ≤ 1.1.0 in wall time and client CPU (medians)"
+    missing = _peer_missing(results)
+    if missing is not None:
+        return [{"target": "Ours vs flame-hub-client 1.1.0", "goal": goal, "measured": missing, "met": None}]
+    out = []
+    for group, ours, floor, title in PEER_WORKLOADS:
+        parts, ok, seen = [], True, False
+        for cfg in results["configs"]:
+            rows = cfg.get(group) or {}
+            if ours not in rows or PEER not in rows:
+                continue
+            seen = True
+            bits = []
+            for what in ("cpu", "wall"):
+                ratio = _ratio(_median(rows[ours], what), _median(rows[PEER], what))
+                if ratio is None:
+                    continue
+                ok &= ratio <= 1.0
+                bits.append(f"{what} {ratio:.2f}×")
+            parts.append(f"{', '.join(bits)} (N={cfg['n']}, {cfg['latency_ms']:g} ms)")
+        out.append({"target": f"Ours vs 1.1.0, {title}", "goal": goal,
+                    "measured": "; ".join(parts) if seen else "not measured", "met": ok if seen else None})
+    has_async = any(async_name(1) in cfg["variants"] for cfg in results["configs"])
+    if has_async:
+        out.append({"target": "Ours vs 1.1.0, async c=1 listing", "goal": goal,
+                    "measured": "1.1.0 has no async client: nothing to compare"
+                    if not results["peer"].get("async") else "not measured", "met": None})
+    return out
+
+
+def side_by_side(results: dict[str, Any]) -> list[str]:
+    """The comparison table: ours and 1.1.0 (and raw httpx2) as ratios to raw httpx + json."""
+    peer = results.get("peer")
+    if peer is None:
+        return []
+    out = ["", "## Side by side: ours, raw httpx + json, flame-hub-client 1.1.0", ""]
+    missing = _peer_missing(results)
+    if missing is not None:
+        return out + [f"flame-hub-client 1.1.0: not measured — {missing}."]
+    versions = ", ".join(f"{k} {v}" for k, v in (peer.get("versions") or {}).items())
+    out += [f"1.1.0 ran in its own venv ({versions}; Python {peer.get('python')}) in a subprocess that "
+            "times each run itself (`time.process_time()` of that process, garbage collected first), "
+            "alternating round by round with our variants on the same fake Hub. Every ratio is a "
+            "median over that run's rounds divided by the floor's (raw httpx + json in the benchmark "
+            "process). *raw httpx2* is the same floor written with httpx2 in the peer's venv: how much "
+            "of 1.1.0's figure is its HTTP library. 1.1.0 lists by paging `find_nodes(page=..., "
+            "meta=True)` (what a 1.1.0 script writes; it always adds `include=registry,registryProject`, "
+            "two null fields per record here, and sends no `sort`); its single gets send the same "
+            "query as ours. It has no async client.", "",
+            "| latency | N | workload | CPU ours × floor | CPU 1.1.0 × floor | CPU raw httpx2 × floor | "
+            "CPU ours ÷ 1.1.0 | wall ours × floor | wall 1.1.0 × floor | wall ours ÷ 1.1.0 |",
+            "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for cfg in results["configs"]:
+        for group, ours, floor, title in PEER_WORKLOADS:
+            rows = cfg.get(group) or {}
+            if ours not in rows or floor not in rows or PEER not in rows:
+                continue
+            o, f, p = rows[ours], rows[floor], rows[PEER]
+            h = rows.get(PEER_FLOOR)
+
+            def r(a: dict[str, Any] | None, b: dict[str, Any], what: str) -> str:
+                return "–" if a is None else _fmt_ratio(_ratio(_median(a, what), _median(b, what)))
+
+            out.append(f"| {cfg['latency_ms']:g} ms | {cfg['n']:,} | {title} | {r(o, f, 'cpu')} | {r(p, f, 'cpu')} | "
+                       f"{r(h, f, 'cpu')} | **{r(o, p, 'cpu')}** | {r(o, f, 'wall')} | {r(p, f, 'wall')} | "
+                       f"**{r(o, p, 'wall')}** |")
+    return out
