@@ -341,9 +341,10 @@ def _group(filename: str, name: str) -> str:
 
 
 def profile(st: dict[str, Any], top: int = 25) -> str:
-    """cProfile of one sync listing and one floor listing (first N, first latency), answered from
-    memory (recorded answers, no sockets: the profile's clock then measures client CPU): CPU per
-    record by package, the top functions, and flame_hub's own functions."""
+    """cProfile of the sync listing (first N, first latency) and of ``--gets`` single gets, each
+    beside its floor, answered from memory (recorded answers, no sockets: the profile's clock then
+    measures client CPU): CPU per record by package, the top functions, and flame_hub's own
+    functions."""
     n, latency = st["records"][0], st["latency_ms"][0]
     out = io.StringIO()
     with HubProcess(latency=latency / 1000, nodes=n) as hub:
@@ -352,9 +353,17 @@ def profile(st: dict[str, Any], top: int = 25) -> str:
         params = list_params(rec)
         floor_list(rec, params)(RequestLog())
         client_list(rec)(RequestLog())
+        ids = node_ids(hub.target, st["gets"]) if st["gets"] else []
+        get_params = _get_params(rec, ids) if ids else []
+        if ids:
+            floor_get(rec, ids, get_params)(RequestLog())
         canned = canned_target(hub.target, recording)
-    runs: dict[str, Callable[[RequestLog], int]] = {"floor": floor_list(canned, params), "sync": client_list(canned)}
-    for name, run in runs.items():
+    runs: dict[str, tuple[Callable[[RequestLog], int], int]] = {
+        "floor listing": (floor_list(canned, params), n), "sync listing": (client_list(canned), n)}
+    if ids:
+        runs["floor gets"] = (floor_get(canned, ids, get_params), len(ids))
+        runs["sync get_node"] = (client_get(canned, ids), len(ids))
+    for name, (run, count) in runs.items():
         run(RequestLog())  # warm-up
         plain = min(measure(run).cpu for _ in range(5))
         prof = cProfile.Profile()
@@ -365,10 +374,11 @@ def profile(st: dict[str, Any], top: int = 25) -> str:
             key = _group(filename, func)
             groups[key] = groups.get(key, 0.0) + tottime
         total = sum(groups.values())
-        out.write(f"\n===== {name}: N={n:,}, in memory: {plain * 1e6 / n:.1f} µs CPU per record without the "
-                  f"profiler (best of 5), {total * 1e6 / n:.1f} µs with it; by package:\n")
+        unit = "record" if "listing" in name else "get"
+        out.write(f"\n===== {name}: {count:,} {unit}s, in memory: {plain * 1e6 / count:.1f} µs CPU per {unit} "
+                  f"without the profiler (best of 5), {total * 1e6 / count:.1f} µs with it; by package:\n")
         for key, value in sorted(groups.items(), key=lambda kv: -kv[1]):
-            out.write(f"  {key:28s} {value * 1e6 / n:7.2f} µs/record  {value / total:6.1%}\n")
+            out.write(f"  {key:28s} {value * 1e6 / count:8.2f} µs/{unit}  {value / total:6.1%}\n")
         stats.sort_stats("tottime").print_stats(top)
         stats.sort_stats("cumulative").print_stats(r"flame_hub", top)
     return out.getvalue()
