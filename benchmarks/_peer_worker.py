@@ -16,7 +16,8 @@ Protocol: one JSON object per line on stdin, one answer per line on stdout.
 - anything failing -> ``{"error": "..."}``.
 
 The workloads are what a 1.1.0 script writes: list every node by paging ``find_nodes`` with
-``meta=True`` until ``meta.total``; ``get_node(id)`` per id; default ``PasswordAuth`` +
+``meta=True`` until ``meta.total``, sorted by ``created_at`` as ours and the floor are (a stable
+order across pages; unsorted, the fake Hub answers much faster, which would flatter the peer); ``get_node(id)`` per id; default ``PasswordAuth`` +
 ``CoreClient`` and one ``find_nodes``. Listing and gets share one SSL context and count their
 requests with a transport wrapper, as the benchmark's own runs do. ``raw-list`` and ``raw-get``
 are the benchmark's floor written with httpx2 instead of httpx (same requests), to tell 1.1.0's
@@ -73,7 +74,8 @@ def list_all(msg: dict[str, Any], counts: Counter) -> int:
     try:
         n = offset = 0
         while True:
-            nodes, meta = core.find_nodes(page={"limit": msg["page_size"], "offset": offset}, meta=True)
+            nodes, meta = core.find_nodes(page={"limit": msg["page_size"], "offset": offset},
+                                          sort={"by": "created_at"}, meta=True)
             for _node in nodes:
                 n += 1
             offset += len(nodes)
