@@ -392,9 +392,10 @@ def side_by_side(results: dict[str, Any]) -> list[str]:
             "median over that run's rounds divided by the floor's (raw httpx + json in the benchmark "
             "process). *raw httpx2* is the same floor written with httpx2 in the peer's venv: how much "
             "of 1.1.0's figure is its HTTP library. 1.1.0 lists by paging `find_nodes(page=..., "
-            "meta=True)` (what a 1.1.0 script writes; it always adds `include=registry,registryProject`, "
-            "two null fields per record here, and sends no `sort`); its single gets send the same "
-            "query as ours. It has no async client.", "",
+            "sort={\"by\": \"created_at\"}, meta=True)` (what a 1.1.0 script writes for a stable order: "
+            "the requests of ours and the floor but for `include=registry,registryProject`, which 1.1.0 "
+            "always adds, two null fields per record here); its single gets send the same query as ours. "
+            "It has no async client.", "",
             "| latency | N | workload | CPU ours × floor | CPU 1.1.0 × floor | CPU raw httpx2 × floor | "
             "CPU ours ÷ 1.1.0 | wall ours × floor | wall 1.1.0 × floor | wall ours ÷ 1.1.0 |",
             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
