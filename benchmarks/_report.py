@@ -4,7 +4,9 @@ from a run, the Markdown tables, the side-by-side comparison with flame-hub-clie
 The results dict (written as JSON) has ``configs``: one entry per (latency, N) with
 ``variants`` (name -> summary from :func:`~._measure.summarize` plus ``peak_memory``) and
 ``gets`` (the single-record reads), ``page_bytes`` (what one page of 50 records holds); and
-``ratelimit`` (optional): the async listing under a rate limit (:mod:`._ratelimit`); ``peer``
+``notes`` (optional, Markdown lines added by hand after the run, kept by ``--report``: why a
+target is missed, the profile's top entries); ``ratelimit`` (optional): the async listing under a
+rate limit (:mod:`._ratelimit`); ``peer``
 (optional): whether flame-hub-client 1.1.0 ran (:mod:`._peer`), its variants sitting beside ours
 in ``variants``, ``gets`` and ``setup``.
 """
@@ -267,6 +269,8 @@ def markdown(results: dict[str, Any]) -> str:
     for t in results.get("targets") or targets(results):
         met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
         out.append(f"| {t['target']} | {t['goal']} | {t['measured']} | {met} |")
+    if results.get("notes"):  # written by hand into the JSON after the run: the why, the profile
+        out += ["", *results["notes"]]
     return "\n".join(out) + "\n"
 
 

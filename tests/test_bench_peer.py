@@ -151,3 +151,8 @@ def test_report_puts_the_peer_beside_ours():
     assert judged["CPU, sync full listing"]["met"] is True  # 1.05 <= 1.10
     assert judged["CPU, single get"]["met"] is False and "18% over" in judged["CPU, single get"]["measured"]
     assert judged["CPU, setup (client + login + first request)"]["met"] is True  # 1.2 <= 1.3
+    # notes written into the JSON after a run (the why, the profile) come after the targets
+    results["notes"] = ["## Why the targets are missed", "", "- the profile says so"]
+    text = _report.markdown(results)
+    assert text.index("## Why the targets are missed") > text.index("| CPU, single get |")
+    assert text.endswith("- the profile says so\n")
