@@ -40,7 +40,6 @@ import httpx
 from .auth import StaticAuth
 from .dialects import Dialect
 from .errors import (
-    HubAPIError,
     HubConnectionError,
     HubError,
     connection_error_from,

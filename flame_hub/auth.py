@@ -45,7 +45,6 @@ from ._httpx2 import AUTH_BASES
 from .errors import (
     TOKEN_REFUSAL_STATUSES,
     AuthenticationError,
-    BadRequest,
     HubAPIError,
     HubError,
     MalformedToken,

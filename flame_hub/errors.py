@@ -292,14 +292,15 @@ class HubAPIError(HubError):
         shown = ": ".join([*head, text]) if text else ": ".join(head) or type(self).__name__
         return f"{shown} — {self.hint}" if self.hint else shown
 
-    def with_hint(self, hint: str) -> "HubAPIError":
+    def with_hint(self, hint: str) -> HubAPIError:
         """The same error (class and attributes) with ``hint`` added to its message."""
         clone = copy.copy(self)
         clone.hint = hint
         return clone
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(status_code={self.status_code!r}, code={self.code!r}, message={_mask(self.message)!r})"
+        return (f"{type(self).__name__}(status_code={self.status_code!r}, code={self.code!r}, "
+                f"message={_mask(self.message)!r})")
 
 
 class BadRequest(HubAPIError):

@@ -18,7 +18,6 @@ import enum as _enum
 import json
 import uuid
 from dataclasses import dataclass, field
-from functools import cached_property
 from importlib import resources as _pkg_resources
 from typing import Any, Literal
 
@@ -258,7 +257,7 @@ class EraSpec:
         return to_camel(attr) if self.camel_case else to_snake(attr)
 
     @classmethod
-    def from_catalog(cls, era: str, raw: dict) -> "EraSpec":
+    def from_catalog(cls, era: str, raw: dict) -> EraSpec:
         if not raw.get("available"):
             return cls(era=era, available=False)
         lq = raw.get("list_query") or {}
@@ -361,7 +360,7 @@ class Resource:
         in order; empty when it has no such method."""
         return _UPSTREAM_ARGS.get(f"{kind}_{self.singular}", ())
 
-    def relation_target(self, relation: str, era: str = CURRENT_ERA) -> "Resource | None":
+    def relation_target(self, relation: str, era: str = CURRENT_ERA) -> Resource | None:
         """The resource a relation key (``registryProject``, ``realm``) points to, if any."""
         spec = self.eras[era]
         schema = spec.relations.get(relation, relation)

@@ -55,7 +55,7 @@ def resources_of_service(service: str) -> list[Resource]:
             if r.service == service and any(r.eras[e].available for e in ERAS)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def helpers_of(service: str) -> tuple[Helper, ...]:
     """Every helper of a service, generated from the registry (CRUD first, then special ones)."""
     out: dict[str, Helper] = {}
@@ -134,7 +134,7 @@ def detect_plan(service: str, base_url: str) -> Plan:
     return dialect_from_root(service, version), version
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def detecting_querysets() -> tuple[type, type]:
     """The QuerySet classes of the clients' managers: an evaluation first makes sure the client
     knows its Hub's dialect (``detect_dialect()``), then compiles its first request; ``repr()``

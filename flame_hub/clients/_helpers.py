@@ -302,7 +302,7 @@ class _Binder:
 
     def __call__(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
         if self.plain and len(args) <= len(self.positional) and self.names.issuperset(kwargs):
-            given = dict(zip(self.positional, args))
+            given = dict(zip(self.positional, args, strict=False))  # fewer args than names
             if not any(key in kwargs for key in given):
                 given.update(kwargs)
                 out: dict[str, Any] = {}
@@ -363,10 +363,10 @@ def arg_type(res: Resource, kind: str, attr: str | None) -> str:
 def _list_helpers(res: Resource) -> list[Helper]:
     """``find_<xs>`` and, unless the list needs scope filters, ``get_<xs>``: one list request."""
     listings = [(f"find_{res.attr}", _FIND_PARAMS,
-                 f"Find {res.name}: ``filter``/``page``/``sort`` as in flame-hub-client (one request; the "
+                 (f"Find {res.name}: ``filter``/``page``/``sort`` as in flame-hub-client (one request; the "
                  f"page defaults to the first 50). ``fields`` adds optional fields, ``include`` picks "
                  f"relations (default: all), ``meta=True`` also returns :class:`ResourceListMeta`. "
-                 f"For every match use the lazy ``client.{res.attr}`` QuerySet.")]
+                 f"For every match use the lazy ``client.{res.attr}`` QuerySet."))]
     if not any(res.eras[e].required_filters for e in _available_eras(res)):
         listings.append((f"get_{res.attr}", _READ_PARAMS,
                          f"The first 50 {res.name} (one request). For all of them iterate ``client.{res.attr}``."))

@@ -59,7 +59,7 @@ class Call:
                 f"{suggest_base_url(error.url, self.service)} behind the Hub's gateway") from None
         if not self.none_on_404:
             raise error
-        return None
+        return
 
     def _answered_by_api(self, error: NotFound) -> bool:
         """Whether the 404 answers this call's own URL — not, say, the token endpoint reached

@@ -347,7 +347,7 @@ def _metered(parts: list[tuple[str, tuple[str, Any, str]]], progress: Callable[[
                 for _field, (_name, c, _type) in parts]
     meter = _UploadMeter(progress, contents)
     return [(field, (name, c if isinstance(c, io.TextIOBase) else _CountingReader(c, meter), ctype))
-            for (field, (name, _c, ctype)), c in zip(parts, contents)]  # text: httpx refuses it
+            for (field, (name, _c, ctype)), c in zip(parts, contents, strict=True)]  # text: httpx refuses it
 
 
 def upload_to_bucket(client: Any, bucket_id: UuidIdentifiable, *files: UploadSource,

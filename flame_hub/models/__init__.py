@@ -17,7 +17,7 @@ keys or the old Hub's snake_case keys, unknown keys are kept, and every field de
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from typing import Any
 
@@ -84,7 +84,7 @@ def model_for(resource: Resource | str) -> type[HubModel]:
     return _READ[resource.model_name]
 
 
-@lru_cache(maxsize=None)
+@cache
 def list_adapter(model: type[HubModel]) -> TypeAdapter:
     """A cached ``TypeAdapter(list[model])`` — validating a whole page in one call is the hot path."""
     return TypeAdapter(list[model])  # type: ignore[valid-type]
@@ -94,7 +94,7 @@ class _Page(BaseModel):
     model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def page_adapter(model: type[HubModel]) -> TypeAdapter:
     """A cached adapter for a whole list answer, ``{"data": [<model>, ...], "meta": ...}``.
 

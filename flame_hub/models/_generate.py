@@ -332,7 +332,8 @@ def build_read_models(enums: dict) -> dict[str, type[HubModel]]:
                     merged.setdefault(k, v)
         models[base_name] = create_model(  # type: ignore[call-overload]
             base_name, __base__=(HubModel, CoreBaseModel), __module__="flame_hub.models",
-            __doc__=f"A log record of the Hub (the common base of {', '.join(k for k, v in MODEL_BASES.items() if v == base_name)}).",
+            __doc__=("A log record of the Hub (the common base of "
+                     f"{', '.join(k for k, v in MODEL_BASES.items() if v == base_name)})."),
             **merged,
         )
 

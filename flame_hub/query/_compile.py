@@ -62,17 +62,17 @@ class QueryState:
 
 @dataclass(frozen=True)
 class _And:
-    children: tuple["_Node", ...]
+    children: tuple[_Node, ...]
 
 
 @dataclass(frozen=True)
 class _Or:
-    children: tuple["_Node", ...]
+    children: tuple[_Node, ...]
 
 
 @dataclass(frozen=True)
 class _Not:
-    child: "_Node"
+    child: _Node
 
 
 _Node = Union[Condition, _And, _Or, _Not]
@@ -323,7 +323,7 @@ def bracket_token(cond: Condition, key: _Key, grammar: str) -> str:
         return _COMPARE_PREFIX[cond.op] + text
     if cond.op == "in":
         texts = [scalar_text(v) for v in cond.value]
-        for v, text in zip(cond.value, texts):
+        for v, text in zip(cond.value, texts, strict=True):
             _check_exact_text(Condition(cond.path, "eq", v), key, text)
             _bracket_safe(text, grammar)
         if grammar == "v1" and False in cond.value:  # v1 drops `false` list elements (§3.2)
@@ -480,7 +480,7 @@ class SortKey:
     def __str__(self) -> str:
         return ("-" if self.desc else "") + self.wire
 
-    def reversed(self) -> "SortKey":
+    def reversed(self) -> SortKey:
         return SortKey(self.wire, not self.desc)
 
 

@@ -60,7 +60,7 @@ class Condition:
     value: Any
     negated: bool = False
 
-    def negate(self) -> "Condition":
+    def negate(self) -> Condition:
         return replace(self, negated=not self.negated)
 
     @property
@@ -80,7 +80,7 @@ class Q:
 
     __slots__ = ("children", "connector", "negated")
 
-    def __init__(self, *args: "Q", **lookups: Any) -> None:
+    def __init__(self, *args: Q, **lookups: Any) -> None:
         children: list[Q | Condition] = []
         for arg in args:
             if not isinstance(arg, Q):
@@ -93,25 +93,25 @@ class Q:
         self.negated = False
 
     @classmethod
-    def _make(cls, children: Iterable["Q | Condition"], connector: str, negated: bool = False) -> "Q":
+    def _make(cls, children: Iterable[Q | Condition], connector: str, negated: bool = False) -> Q:
         q = cls.__new__(cls)
         q.children = tuple(children)
         q.connector = connector
         q.negated = negated
         return q
 
-    def _combine(self, other: object, connector: str) -> "Q":
+    def _combine(self, other: object, connector: str) -> Q:
         if not isinstance(other, Q):
             return NotImplemented
         return Q._make((self, other), connector)
 
-    def __and__(self, other: object) -> "Q":
+    def __and__(self, other: object) -> Q:
         return self._combine(other, Q.AND)
 
-    def __or__(self, other: object) -> "Q":
+    def __or__(self, other: object) -> Q:
         return self._combine(other, Q.OR)
 
-    def __invert__(self) -> "Q":
+    def __invert__(self) -> Q:
         return Q._make(self.children, self.connector, not self.negated)
 
     def __bool__(self) -> bool:
@@ -140,7 +140,7 @@ def parse_lookup_key(key: str) -> tuple[tuple[str, ...], str]:
     """
     if not isinstance(key, str) or not key.strip():
         raise ValueError(f"a filter lookup must be a non-empty string, got {key!r}")
-    parts = [p for p in key.replace(".", "__").split("__")]
+    parts = key.replace(".", "__").split("__")
     if any(not p for p in parts):
         raise ValueError(f"malformed filter lookup {key!r}")
     lookup = "exact"
@@ -149,12 +149,12 @@ def parse_lookup_key(key: str) -> tuple[tuple[str, ...], str]:
     return tuple(to_snake(p) for p in parts), lookup
 
 
-def _condition_from_lookup(key: str, value: Any) -> "Q | Condition":
+def _condition_from_lookup(key: str, value: Any) -> Q | Condition:
     path, lookup = parse_lookup_key(key)
     return make_condition(path, lookup, value, key=key)
 
 
-def make_condition(path: tuple[str, ...], lookup: str, value: Any, *, key: str | None = None) -> "Q | Condition":
+def make_condition(path: tuple[str, ...], lookup: str, value: Any, *, key: str | None = None) -> Q | Condition:
     """Build the condition (or, for ``range``, the AND of two) of one lookup."""
     key = key or "__".join((*path, lookup))
     if lookup not in LOOKUPS:

@@ -18,7 +18,8 @@ memory at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterator, Sequence
 
 T = TypeVar("T")
 Params = list[tuple[str, str]]
@@ -264,7 +265,7 @@ class Walk:
         """The pages of the last batch's answers (``(items, meta)`` or an exception each)."""
         if len(results) != len(self._sent):
             raise ValueError(f"expected {len(self._sent)} results, got {len(results)}")
-        for request, result in zip(self._sent, results):
+        for request, result in zip(self._sent, results, strict=True):
             if isinstance(result, BaseException):
                 raise result
             items, meta = result

@@ -15,8 +15,9 @@ import builtins
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import (Any, AsyncIterator, Generator, Generic, Iterator, Protocol, TypeVar,
+from typing import (Any, Generic, Protocol, TypeVar,
                     overload, runtime_checkable)
+from collections.abc import AsyncIterator, Generator, Iterator
 
 import anyio
 
@@ -163,7 +164,7 @@ class BaseQuerySet(Generic[T]):
 
     # -- chaining --------------------------------------------------------------------------
 
-    def _chain(self, *, validate: bool = True, **changes: Any) -> "Any":
+    def _chain(self, *, validate: bool = True, **changes: Any) -> Any:
         clone = type(self)(self._resource, self._backend, state=replace(self._state, **changes))
         if validate:  # a bad key fails here, on the line that wrote it
             compile_query(clone.dialect, clone._resource, clone._state, check_required=False)
@@ -173,11 +174,11 @@ class BaseQuerySet(Generic[T]):
         if self._state.sliced:
             raise TypeError(f"cannot {what} once a slice or limit() has been taken")
 
-    def all(self) -> "Any":
+    def all(self) -> Any:
         """A fresh copy (with an empty cache: evaluating it asks the Hub again)."""
         return self._chain(validate=False)
 
-    def filter(self, *args: Q, **lookups: Any) -> "Any":
+    def filter(self, *args: Q, **lookups: Any) -> Any:
         """Records matching all lookups (``name__startswith="lab"``, ``realm__name="master"``)
         and ``Q`` objects."""
         self._not_sliced("filter")
@@ -187,7 +188,7 @@ class BaseQuerySet(Generic[T]):
         where = q if self._state.where is None else self._state.where & q
         return self._chain(where=where)
 
-    def exclude(self, *args: Q, **lookups: Any) -> "Any":
+    def exclude(self, *args: Q, **lookups: Any) -> Any:
         """Records NOT matching all of the lookups (``exclude(a=1, b=2)`` is NOT (a AND b))."""
         self._not_sliced("exclude")
         q = Q(*args, **lookups)
@@ -196,7 +197,7 @@ class BaseQuerySet(Generic[T]):
         where = ~q if self._state.where is None else self._state.where & ~q
         return self._chain(where=where)
 
-    def sort(self, *keys: str) -> "Any":
+    def sort(self, *keys: str) -> Any:
         """Order by these keys (``"-created_at"`` descending, ``"name"``); replaces an earlier
         sort. An ``id`` tie-break is added where the resource can sort by id."""
         self._not_sliced("sort")
@@ -204,7 +205,7 @@ class BaseQuerySet(Generic[T]):
 
     order_by = sort
 
-    def fields(self, *names: str) -> "Any":
+    def fields(self, *names: str) -> Any:
         """``fields("name")`` selects only these (plus ``id``); ``fields("+email", "-description")``
         adds hidden fields to / removes fields from the default set."""
         if not names:
@@ -217,12 +218,12 @@ class BaseQuerySet(Generic[T]):
             return self._chain(fields_only=tuple(plain), fields_add=tuple(add), fields_remove=tuple(remove))
         return self._chain(fields_add=st.fields_add + tuple(add), fields_remove=st.fields_remove + tuple(remove))
 
-    def include(self, *relations: str) -> "Any":
+    def include(self, *relations: str) -> Any:
         """Embed related records: ``include("realm")``, nested ``include("analysis.project")``."""
         paths = tuple(_split(r) for r in relations)
         return self._chain(include=tuple(dict.fromkeys(self._state.include + paths)))
 
-    def page(self, limit: int | None = None, offset: int | None = None) -> "Any":
+    def page(self, limit: int | None = None, offset: int | None = None) -> Any:
         """Records per request (``limit``, at most the Hub's 50) and the first record (``offset``).
         Iteration still walks every following page; use slicing or :meth:`limit` for a cap."""
         self._not_sliced("page")
@@ -242,14 +243,14 @@ class BaseQuerySet(Generic[T]):
             changes["offset"] = offset
         return self._chain(validate=False, **changes)
 
-    def limit(self, n: int) -> "Any":
+    def limit(self, n: int) -> Any:
         """Yield at most ``n`` records in total (distinct from the page size)."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ValueError(f"limit() takes an int >= 0, not {n!r}")
         cap = n if self._state.cap is None else min(n, self._state.cap)
         return self._chain(validate=False, cap=cap, sliced=True)
 
-    def raw(self, params: Mapping[str, str] | Iterable[tuple[str, str]]) -> "Any":
+    def raw(self, params: Mapping[str, str] | Iterable[tuple[str, str]]) -> Any:
         """Escape hatch: send these query pairs as given (not validated), replacing compiled
         pairs with the same key. Pagination stays the QuerySet's (``page[...]`` is refused)."""
         pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
@@ -263,7 +264,7 @@ class BaseQuerySet(Generic[T]):
             out.append((key, str(value)))
         return self._chain(validate=False, raw=self._state.raw + tuple(out))
 
-    def _slice(self, key: slice) -> "Any":
+    def _slice(self, key: slice) -> Any:
         start, stop = key.start or 0, key.stop
         for v in (start, stop):
             if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
@@ -403,7 +404,7 @@ class BaseQuerySet(Generic[T]):
                 out.extend(page.items if pick is None else map(pick, page.items))
         return out
 
-    def _getter(self, args: tuple[Q, ...], lookups: dict[str, Any]) -> "BaseQuerySet[T]":
+    def _getter(self, args: tuple[Q, ...], lookups: dict[str, Any]) -> BaseQuerySet[T]:
         return self.filter(*args, **lookups) if args or lookups else self
 
     # -- rows (flame_hub.query._values) ----------------------------------------------------
@@ -522,7 +523,7 @@ class QuerySet(BaseQuerySet[T]):
     def __getitem__(self, key: int) -> T: ...
 
     @overload
-    def __getitem__(self, key: slice) -> "QuerySet[T] | builtins.list[T]": ...
+    def __getitem__(self, key: slice) -> QuerySet[T] | builtins.list[T]: ...
 
     def __getitem__(self, key: int | slice) -> Any:
         """``qs[10:60]`` -> a new QuerySet (offset 10, at most 50, no request); ``qs[5]`` -> one
@@ -627,7 +628,7 @@ class AsyncQuerySet(BaseQuerySet[T]):
         """Every record as a ``polars.DataFrame`` (see :meth:`QuerySet.to_polars`)."""
         return await self.values(*fields).to_frame("polars")
 
-    def concurrency(self, n: int) -> "AsyncQuerySet[T]":
+    def concurrency(self, n: int) -> AsyncQuerySet[T]:
         """Fetch up to ``n`` list pages at once while iterating (``1``: one after the other).
         Default: the client's ``page_concurrency`` (4). Pages are still yielded in order, each
         record once; at most ``n`` pages are held in memory."""
@@ -694,7 +695,7 @@ class AsyncQuerySet(BaseQuerySet[T]):
     def __iter__(self) -> Iterator[T]:
         raise self._sync_only("iteration")
 
-    def __getitem__(self, key: slice) -> "AsyncQuerySet[T]":
+    def __getitem__(self, key: slice) -> AsyncQuerySet[T]:
         """``qs[10:60]`` -> a new AsyncQuerySet (no request). Integer indexing would block:
         use ``await qs[i:i + 1].first()``."""
         if not isinstance(key, slice):

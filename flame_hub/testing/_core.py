@@ -66,6 +66,12 @@ class Ctx:
     def body(self) -> Any:
         return self.req.json()
 
+    @property
+    def res(self) -> Resource:
+        """The route's resource (every resource route has one)."""
+        assert self.resource is not None, "not a resource route"
+        return self.resource
+
 
 @dataclass
 class Route:

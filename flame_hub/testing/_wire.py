@@ -68,7 +68,7 @@ class FakeResponse:
     drop: bool = False
 
     @classmethod
-    def json(cls, status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> "FakeResponse":
+    def json(cls, status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> FakeResponse:
         return cls(status, dumps(payload), [("content-type", JSON_TYPE), *(headers or [])])
 
 
@@ -128,7 +128,7 @@ def error_body(err: FakeError, *, service: str, legacy: bool) -> dict:
             _AUTHUP_BASE if name == "AuthupError" else [*_AUTHUP_BASE, f"@authup/errors/{name}"])
         # authup names no entity in a 404: "Entity not found." (014)
         message = "Entity not found." if name == "EntityNotFoundError" else err.message
-        body = {"name": name, "message": message, "code": err.code}
+        body: dict[str, Any] = {"name": name, "message": message, "code": err.code}
         if err.issues:
             body["issues"] = err.issues
         body["@instanceof"] = instanceof
