@@ -19,9 +19,10 @@ else the environment: ``FLAME_HUB_URL``, ``FLAME_HUB_USERNAME``, ...)::
         hub.core.nodes.count()
 
 Public names: :class:`Hub` and :class:`AsyncHub`, the clients (:class:`CoreClient`,
-:class:`StorageClient`, :class:`AuthClient` and their ``Async`` twins), the submodules :mod:`~flame_hub.auth`, :mod:`~flame_hub.models`,
-:mod:`~flame_hub.types` and :mod:`~flame_hub.errors`, and the exception classes (also at top
-level: ``flame_hub.HubAPIError``, ``flame_hub.NotFound``, ...).
+:class:`StorageClient`, :class:`AuthClient` and their ``Async`` twins), the submodules
+:mod:`~flame_hub.auth`, :mod:`~flame_hub.models`, :mod:`~flame_hub.types` and
+:mod:`~flame_hub.errors`, and the exception classes (also at top level:
+``flame_hub.HubAPIError``, ``flame_hub.NotFound``, ...).
 """
 
 from __future__ import annotations

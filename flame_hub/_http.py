@@ -487,11 +487,11 @@ class _Core:
                     return response
                 retry = response.status_code in RETRY_STATUSES
             else:
-                retry = _retryable_exception(outcome)  # type: ignore[arg-type]
-            wait = None
+                retry = _retryable_exception(outcome)
+            delay: float | None = None
             if retry and method in IDEMPOTENT_METHODS and attempt < max_retries:
-                wait = self.policy.delay(attempt, response, self.jitter())
-            if wait is None:
+                delay = self.policy.delay(attempt, response, self.jitter())
+            if delay is None:
                 if response is not None:
                     raise error_from_response(response)
                 if isinstance(outcome, HubConnectionError):  # from an auth flow's token request
@@ -502,9 +502,9 @@ class _Core:
             attempt += 1
             what = response.status_code if response is not None else type(outcome).__name__
             url = redact_url(response.request.url) if response is not None else None
-            log.info("retrying %s %s after %s in %.2f s (retry %d of %d)", method, url or "", what, wait,
+            log.info("retrying %s %s after %s in %.2f s (retry %d of %d)", method, url or "", what, delay,
                      attempt, max_retries)
-            yield _Sleep(wait)
+            yield _Sleep(delay)
 
 
 def _timeout(timeout: httpx.Timeout | float | None) -> httpx.Timeout:
@@ -687,9 +687,9 @@ class _Session(Generic[_ClientT, _ResponseT]):
     :meth:`request` and the flow of one call. The shells only carry its steps out (send, read,
     sleep) and close."""
 
-    _client_class: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
+    _client_class: ClassVar[type[Any]]  # httpx.Client or httpx.AsyncClient
     _wrong_client: ClassVar[str]
-    _default_sleep: ClassVar[Callable[[float], Any]]
+    _default_sleep: ClassVar[Callable[..., Any]]
 
     def __init__(
         self,

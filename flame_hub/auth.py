@@ -41,7 +41,7 @@ from typing import Any, ClassVar, Literal
 import anyio
 import httpx
 
-from ._httpx2 import AUTH_BASES
+from ._httpx2 import AuthBase
 from .errors import (
     TOKEN_REFUSAL_STATUSES,
     AuthenticationError,
@@ -138,7 +138,7 @@ class _Grant:
     body: dict[str, str]
 
 
-class StaticAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
+class StaticAuth(AuthBase):
     """A fixed bearer token: sets ``Authorization: Bearer <token>`` and never refreshes."""
 
     def __init__(self, token: str | None = None, *, access_token: str | None = None) -> None:
@@ -159,7 +159,7 @@ class StaticAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
         return "StaticAuth(token='***')"
 
 
-class _TokenAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
+class _TokenAuth(AuthBase):
     """Shared machinery of the flows that obtain tokens from authup's ``POST /token``."""
 
     _grant_name = "token"

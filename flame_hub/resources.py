@@ -105,9 +105,9 @@ def value_kind(attr: str, spec: FieldSpec | None) -> str | None:
 def expected_value(attr: str, spec: FieldSpec | None) -> str:
     """What a value of the field must be, in words."""
     kind = value_kind(attr, spec)
-    if kind == "enum":
-        return "one of " + ", ".join(repr(v) for v in spec.enum)  # type: ignore[union-attr]
-    return _EXPECTED.get(kind, "any value")
+    if kind == "enum" and spec is not None:
+        return "one of " + ", ".join(repr(v) for v in spec.enum or ())
+    return _EXPECTED.get(kind or "", "any value")
 
 
 _EXPECTED = {

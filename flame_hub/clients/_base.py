@@ -142,7 +142,7 @@ def detecting_querysets() -> tuple[type, type]:
     use: :mod:`flame_hub.query` is imported lazily)."""
     from ..query import AsyncQuerySet, QuerySet
 
-    class SyncDetecting(QuerySet):  # type: ignore[type-arg]
+    class SyncDetecting(QuerySet):
         __doc__ = QuerySet.__doc__
 
         def _run(self, op: Any) -> Any:
@@ -155,7 +155,7 @@ def detecting_querysets() -> tuple[type, type]:
                 self._backend.detect_dialect()
                 yield from super().pages()
 
-    class AsyncDetecting(AsyncQuerySet):  # type: ignore[type-arg]
+    class AsyncDetecting(AsyncQuerySet):
         __doc__ = AsyncQuerySet.__doc__
 
         async def _run(self, op: Any) -> Any:
@@ -204,6 +204,12 @@ class _Saving:
             sink.abort()
             raise
         self.path = sink.commit()
+
+    def saved(self) -> Path:
+        """Where the download was saved (once :meth:`open` finished without an error)."""
+        if self.path is None:
+            raise RuntimeError("the download was not saved")
+        return self.path
 
 
 def _method(helper: Helper, shell: Any) -> Any:
@@ -377,7 +383,7 @@ class SyncClient(_ClientBase):
                     with self._open_stream(request.stream) as body, saving.open(body.response) as sink:
                         for chunk in body:
                             sink.write(chunk)
-                    return saving.path
+                    return saving.saved()
             return download
 
         def call(self: SyncClient, *args: Any, **kwargs: Any) -> Any:
@@ -455,7 +461,7 @@ class AsyncClient(_ClientBase):
                         with saving.open(body.response) as sink:
                             async for chunk in body:
                                 sink.write(chunk)
-                    return saving.path
+                    return saving.saved()
             return download
 
         async def call(self: AsyncClient, *args: Any, **kwargs: Any) -> Any:

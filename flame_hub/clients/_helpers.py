@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from types import FrameType
 import threading
 import warnings
 from collections.abc import Callable
@@ -464,7 +465,8 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 def _caller_level() -> int:
     """The ``stacklevel`` that points a warning at the first frame outside ``flame_hub`` (the
     script's call), however deep the sync or async shell runs the plan."""
-    frame, level = sys._getframe(1), 1
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
     return level
@@ -635,7 +637,7 @@ def _validated(res: Resource, kind: str, spec: EraSpec, given: dict[str, Any]) -
     except ValidationError as exc:
         problem = exc.errors()[0]
         loc = problem.get("loc") or ()
-        attr = str(loc[0]) if loc else None
+        attr = str(loc[0]) if loc else ""
         shown = f"argument {_shown(res, attr)!r}" if attr else "arguments"
         value = f", got {given[attr]!r}" if attr in given else ""
         raise InvalidArgument(f"{helper}: {shown}: {problem.get('msg', exc)}{value}") from None

@@ -47,8 +47,8 @@ class Call:
                                files=self.files, data=self.data, auth=self.auth, expected=self.expected)
 
     def not_found(self, error: NotFound) -> None:
-        """What the plan receives when the call raised ``error``: ``None`` for a ``none_on_404``
-        call; otherwise the error propagates."""
+        """Called when the call raised ``error``: returns for a ``none_on_404`` call (the plan
+        receives ``None``); otherwise the error propagates."""
         if not self._answered_by_api(error):
             raise error
         if self.service is not None and error.url and error.code is None:  # resources.json route_missing_404_body
@@ -59,7 +59,6 @@ class Call:
                 f"{suggest_base_url(error.url, self.service)} behind the Hub's gateway") from None
         if not self.none_on_404:
             raise error
-        return
 
     def _answered_by_api(self, error: NotFound) -> bool:
         """Whether the 404 answers this call's own URL — not, say, the token endpoint reached
@@ -96,7 +95,8 @@ def run_sync(plan: Plan, session: Any) -> Any:
             try:
                 response = call.send(session)
             except NotFound as error:
-                response = call.not_found(error)
+                call.not_found(error)
+                response = None
             call = plan.send(response)
     except StopIteration as done:
         return done.value
@@ -116,7 +116,8 @@ async def run_async(plan: Plan, session: Any) -> Any:
             try:
                 response = await call.send(session)
             except NotFound as error:
-                response = call.not_found(error)
+                call.not_found(error)
+                response = None
             call = plan.send(response)
     except StopIteration as done:
         return done.value

@@ -21,7 +21,7 @@ from .._http import DEFAULT, SUCCESS, parse_json, unwrap_list
 from .._naming import to_snake, with_article
 from ..errors import Conflict, error_from_response
 from ..models import UNSET, list_adapter, model_for
-from ..models import (  # type: ignore[attr-defined]
+from ..models import (
     ClientCredentials,
     NodeRegistryCredentials,
     UpdateClientCredentials,
@@ -44,7 +44,7 @@ from ._plan import Call
 
 if TYPE_CHECKING:
     from .._http import AuthArg
-    from ..models import BucketFile  # type: ignore[attr-defined]
+    from ..models import BucketFile
     from ..types import UuidIdentifiable
 
 #: What ``upload_to_bucket`` takes per file: a path, ``(file_name, content[, content_type])``,
@@ -350,7 +350,9 @@ def _metered(parts: list[tuple[str, tuple[str, Any, str]]], progress: Callable[[
             for (field, (name, _c, ctype)), c in zip(parts, contents, strict=True)]  # text: httpx refuses it
 
 
-def upload_to_bucket(client: Any, bucket_id: UuidIdentifiable, *files: UploadSource,
+# A plan's return annotation is the result of the client method it becomes (the stubs read it),
+# not its generator type: the two plans below that are generators by themselves say so to mypy.
+def upload_to_bucket(client: Any, bucket_id: UuidIdentifiable, *files: UploadSource,  # type: ignore[misc]
                      progress: ProgressArg = None, auth: AuthArg = DEFAULT) -> list[BucketFile]:
     """Upload files into a bucket (one multipart request, streamed from disk for paths) and
     return the created :class:`~flame_hub.models.BucketFile` records. Each part keeps its own
@@ -376,7 +378,7 @@ def upload_to_bucket(client: Any, bucket_id: UuidIdentifiable, *files: UploadSou
     return list_adapter(model_for("bucket-files")).validate_python(data)
 
 
-def delete_bucket(client: Any, bucket_id: UuidIdentifiable, *, force: bool = False,
+def delete_bucket(client: Any, bucket_id: UuidIdentifiable, *, force: bool = False,  # type: ignore[misc]
                   auth: AuthArg = DEFAULT) -> None:
     """Delete a bucket (raises NotFound if there is none).
 

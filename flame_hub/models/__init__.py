@@ -110,6 +110,14 @@ def page_adapter(model: type[HubModel]) -> TypeAdapter:
     return TypeAdapter(page)
 
 
+def model_named(name: str) -> type[HubModel]:
+    """A read or special-route response model by its class name (``"Node"``)."""
+    try:
+        return {**_READ, **_SPECIAL}[name]
+    except KeyError:
+        raise ValueError(f"flame_hub.models has no record model {name!r}") from None
+
+
 def request_model(resource: Resource | str, kind: str) -> type[RequestModel]:
     """``Create<X>`` (``kind="create"``) or ``Update<X>`` (``kind="update"``) of a resource."""
     if isinstance(resource, str):

@@ -418,27 +418,14 @@ def compile_filter(dialect: Dialect, resource: Resource, where: Q | None, *,
     for cond in _conditions(node):
         check_value(resource, cond, keys[cond.path])
     includes = [k.include for k in keys.values() if k.include]
-    top = [node] if isinstance(node, Condition) else list(node.children) if isinstance(node, _And) else None
-    reason: str | None = None
-    if top is None or not all(isinstance(c, Condition) for c in top):
-        reason = "OR" if isinstance(node, _Or) or (top and any(isinstance(c, _Or) for c in top)) else "NOT of a group"
-    else:
-        seen: set[str] = set()
-        for c in top:
-            if keys[c.path].wire in seen:
-                reason = f"two conditions on {c.name}"
-                break
-            seen.add(keys[c.path].wire)
-    if reason is None and full.required_filters:  # log lists: AND of equalities only, else 400
-        odd = next((c for c in top if c.op != "eq" or c.negated or c.value is None), None)  # type: ignore[union-attr]
-        if odd is not None:
-            raise ValueError(f"{resource.name} accepts only equality filters (the Hub answers 400), "
-                             f"not {odd.name} {'NOT ' if odd.negated else ''}{odd.op} {odd.value!r}")
-    if reason is None:
+    top, reason = _bracket_conditions(node, keys)
+    if top is not None:
+        if full.required_filters:
+            _check_equalities_only(resource, top)
         try:
             pairs = [(f"filter[{keys[c.path].wire}]", bracket_token(c, keys[c.path], dialect.like_grammar))
-                     for c in top]  # type: ignore[union-attr]
-            _check_required(resource, spec, [c for c in top if not c.negated and c.op == "eq"])  # type: ignore[union-attr]
+                     for c in top]
+            _check_required(resource, spec, [c for c in top if not c.negated and c.op == "eq"])
             return pairs, includes
         except _NeedsExpression as exc:
             reason = str(exc)
@@ -451,6 +438,31 @@ def compile_filter(dialect: Dialect, resource: Resource, where: Q | None, *,
         raise ValueError(f"{resource.name} accepts only AND-ed equality filters "
                          f"(this one needs the expression form: {reason})")
     return [("filter", expression(node, keys))], includes
+
+
+def _bracket_conditions(node: _Node, keys: dict[tuple[str, ...], _Key]
+                        ) -> tuple[list[Condition] | None, str]:
+    """The conditions of a filter the bracket form can carry (an AND of conditions, one per
+    key), or None and the reason it needs the expression form."""
+    top = [node] if isinstance(node, Condition) else list(node.children) if isinstance(node, _And) else None
+    if top is None or not all(isinstance(c, Condition) for c in top):
+        grouped = isinstance(node, _Or) or (top and any(isinstance(c, _Or) for c in top))
+        return None, "OR" if grouped else "NOT of a group"
+    conditions = [c for c in top if isinstance(c, Condition)]
+    seen: set[str] = set()
+    for c in conditions:
+        if keys[c.path].wire in seen:
+            return None, f"two conditions on {c.name}"
+        seen.add(keys[c.path].wire)
+    return conditions, ""
+
+
+def _check_equalities_only(resource: Resource, conditions: list[Condition]) -> None:
+    """Log lists take an AND of equalities only (else the Hub answers 400)."""
+    odd = next((c for c in conditions if c.op != "eq" or c.negated or c.value is None), None)
+    if odd is not None:
+        raise ValueError(f"{resource.name} accepts only equality filters (the Hub answers 400), "
+                         f"not {odd.name} {'NOT ' if odd.negated else ''}{odd.op} {odd.value!r}")
 
 
 def _without_required(spec: EraSpec) -> EraSpec:

@@ -27,7 +27,6 @@ import builtins
 import random
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from .._naming import to_snake
 from ..resources import FieldSpec, Resource, get_resource, resources_of
