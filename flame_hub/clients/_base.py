@@ -35,6 +35,7 @@ from .._http import AsyncHubSession, HubSession, _warn_client_wins
 from .._httpx2 import client_settings, is_httpx2_client
 from ..dialects import CURRENT, LEGACY, Dialect, dialect_for_authup_version, dialect_for_version
 from ..errors import during_call
+from ..query import AsyncQuerySet, QuerySet
 from ..resources import ERAS, REGISTRY, Resource
 from ._helpers import DownloadRequest, Helper, StreamRequest, crud_helpers, fetch_page_plan
 from ._plan import Call, Plan, run_async, run_sync
@@ -132,60 +133,6 @@ def detect_plan(service: str, base_url: str) -> Plan:
         if version is not None:
             return dialect_for_version(version), version
     return dialect_from_root(service, version), version
-
-
-@functools.cache
-def detecting_querysets() -> tuple[type, type]:
-    """The QuerySet classes of the clients' managers: an evaluation first makes sure the client
-    knows its Hub's dialect (``detect_dialect()``), then compiles its first request; ``repr()``
-    and chaining stay I/O-free. They keep the names of the classes they extend (built on first
-    use: :mod:`flame_hub.query` is imported lazily)."""
-    from ..query import AsyncQuerySet, QuerySet
-
-    class SyncDetecting(QuerySet):
-        __doc__ = QuerySet.__doc__
-
-        def _run(self, op: Any) -> Any:
-            with during_call(_query_call(self, op)):
-                self._backend.detect_dialect()
-                return super()._run(op)
-
-        def pages(self) -> Any:
-            with during_call(_query_call(self)):
-                self._backend.detect_dialect()
-                yield from super().pages()
-
-    class AsyncDetecting(AsyncQuerySet):
-        __doc__ = AsyncQuerySet.__doc__
-
-        async def _run(self, op: Any) -> Any:
-            with during_call(_query_call(self, op)):
-                await self._backend.detect_dialect()
-                return await super()._run(op)
-
-        async def pages(self) -> Any:
-            with during_call(_query_call(self)):
-                await self._backend.detect_dialect()
-                async for page in super().pages():
-                    yield page
-
-    for cls, base in ((SyncDetecting, QuerySet), (AsyncDetecting, AsyncQuerySet)):
-        cls.__name__ = cls.__qualname__ = base.__name__
-    return SyncDetecting, AsyncDetecting
-
-
-#: evaluation steps of a QuerySet (``_op_<name>``) whose public spelling is not ``<name>()``
-_OP_CALLS = {"all": "list()", "page": "fetch_one_page()", "index": "[index]"}
-
-
-def _query_call(qs: Any, op: Any = None) -> str:
-    """How a user spelled a QuerySet evaluation (``CoreClient.nodes.count()``); without an
-    evaluation step: iterating it."""
-    where = f"{type(qs._backend).__name__}.{qs.resource.attr}"
-    if op is None:
-        return f"iterating {where}"
-    name = op.__name__.removeprefix("_op_")
-    return f"{where}.{_OP_CALLS.get(name, name + '()')}"
 
 
 class _Saving:
@@ -324,14 +271,6 @@ class _ClientBase:
     def _detect_plan(self) -> Plan:
         return detect_plan(self.service, self.base_url)
 
-    def _check_compiled_with(self, provisional: Dialect) -> None:
-        """A page fetch found the dialect unknown: the query was compiled with ``provisional``."""
-        if self.dialect is not provisional:
-            raise RuntimeError(
-                f"this Hub speaks the {self.dialect.name} dialect, but the query was compiled before "
-                "the version was known; evaluate QuerySets of the client's managers, or call "
-                "detect_dialect() first, or pass hub_version= to the client")
-
     @classmethod
     def _shell(cls, helper: Helper) -> Any:  # pragma: no cover - defined by SyncClient/AsyncClient
         raise NotImplementedError
@@ -401,15 +340,12 @@ class SyncClient(_ClientBase):
                     self._detected(run_sync(self._detect_plan(), self._session))
         return self.dialect
 
-    def _queryset(self, resource: Resource) -> Any:
-        return detecting_querysets()[0](resource, self)
+    def _queryset(self, resource: Resource) -> QuerySet[Any]:
+        return QuerySet(resource, self)
 
     def fetch_page(self, resource: Resource, params: list[tuple[str, str]]) -> tuple[list[Any], dict]:
-        """GET one list page (the QuerySet backend protocol): ``(models, meta)``."""
-        if self._dialect is None:  # a QuerySet that compiled without detection
-            provisional = self.dialect
-            self.detect_dialect()
-            self._check_compiled_with(provisional)
+        """GET one list page (the QuerySet backend protocol): ``(models, meta)``. A QuerySet
+        detects the dialect before it compiles the query (``detect_dialect()``)."""
         return run_sync(fetch_page_plan(self, resource, params), self._session)
 
     def close(self) -> None:
@@ -481,15 +417,11 @@ class AsyncClient(_ClientBase):
                     self._detected(await run_async(self._detect_plan(), self._session))
         return self.dialect
 
-    def _queryset(self, resource: Resource) -> Any:
-        return detecting_querysets()[1](resource, self)
+    def _queryset(self, resource: Resource) -> AsyncQuerySet[Any]:
+        return AsyncQuerySet(resource, self)
 
     async def afetch_page(self, resource: Resource, params: list[tuple[str, str]]) -> tuple[list[Any], dict]:
         """GET one list page (the async QuerySet backend protocol): ``(models, meta)``."""
-        if self._dialect is None:  # a QuerySet that compiled without detection
-            provisional = self.dialect
-            await self.detect_dialect()
-            self._check_compiled_with(provisional)
         return await run_async(fetch_page_plan(self, resource, params), self._session)
 
     async def aclose(self) -> None:

@@ -225,7 +225,8 @@ def _compile_record_params(dialect: Dialect, res: Resource, include: Any,
 
     if include is ALL_RELATIONS:
         include = [to_snake(r) for r in dialect.spec(res).relations] or None
-    qs = queryset_from_find_kwargs(QuerySet(res, _DialectOnly(dialect)), fields=fields, include=include)
+    compile_only: QuerySet[Any] = QuerySet(res, _DialectOnly(dialect))  # type: ignore[arg-type]  # never fetches
+    qs = queryset_from_find_kwargs(compile_only, fields=fields, include=include)
     return tuple(qs.record_params())
 
 
