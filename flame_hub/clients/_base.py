@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
 import httpx
@@ -41,6 +41,9 @@ from ._helpers import DownloadRequest, Helper, StreamRequest, crud_helpers, fetc
 from ._plan import Call, Plan, run_async, run_sync
 from ._special import DownloadSink, content_length, special_helpers
 from ._wait import wait_helpers
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["SyncClient", "AsyncClient", "helpers_of", "resources_of_service"]
 
@@ -222,7 +225,7 @@ class _ClientBase:
         self._detect_lock = threading.Lock()
 
     def with_options(self, *, max_retries: int | None = None,
-                     timeout: httpx.Timeout | float | None = None) -> Any:
+                     timeout: httpx.Timeout | float | None = None) -> Self:
         """The same client for a few calls with other retry or timeout settings::
 
             core.with_options(max_retries=0).get_nodes()          # fail fast, this call only
@@ -352,7 +355,7 @@ class SyncClient(_ClientBase):
         """Close the HTTP connections (a ``client=`` you passed in stays open)."""
         self._session.close()
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -428,7 +431,7 @@ class AsyncClient(_ClientBase):
         """Close the HTTP connections (a ``client=`` you passed in stays open)."""
         await self._session.aclose()
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
