@@ -37,6 +37,7 @@ from typing import Any, ClassVar, Generic, TypeVar, Union
 import anyio
 import httpx
 
+from ._drive import adrive, drive
 from .auth import StaticAuth
 from .dialects import Dialect
 from .errors import (
@@ -830,15 +831,8 @@ class HubSession(_Session[httpx.Client, httpx.Response]):
 
     def _run(self, method: str, path: str, expected: Collection[int], max_retries: int | None,
              auth: AuthArg, stream: bool, **build: Any) -> httpx.Response:
-        flow = self._flow(method, path, expected, max_retries, auth, stream, build)
-        try:
-            step = next(flow)
-            while True:
-                step = flow.send(self._carry_out(step))
-        except StopIteration as done:
-            return done.value
-        finally:
-            flow.close()  # interrupted mid-send: the request is no longer in flight
+        # closed when interrupted mid-send: the request is no longer in flight
+        return drive(self._flow(method, path, expected, max_retries, auth, stream, build), self._carry_out)
 
     def _carry_out(self, step: _Step) -> Any:
         """Do one step of the flow; a transport failure is the answer, not an exception."""
@@ -898,15 +892,9 @@ class AsyncHubSession(_Session[httpx.AsyncClient, Awaitable[httpx.Response]]):
 
     async def _run(self, method: str, path: str, expected: Collection[int], max_retries: int | None,
                    auth: AuthArg, stream: bool, **build: Any) -> httpx.Response:
-        flow = self._flow(method, path, expected, max_retries, auth, stream, build)
-        try:
-            step = next(flow)
-            while True:
-                step = flow.send(await self._carry_out(step))
-        except StopIteration as done:
-            return done.value
-        finally:
-            flow.close()  # cancelled mid-send: the request is no longer in flight
+        # closed when cancelled mid-send: the request is no longer in flight
+        return await adrive(self._flow(method, path, expected, max_retries, auth, stream, build),
+                            self._carry_out)
 
     async def _carry_out(self, step: _Step) -> Any:
         """Do one step of the flow; a transport failure is the answer, not an exception."""

@@ -28,6 +28,7 @@ Secrets and tokens never appear in ``repr()``, logs or exception messages.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import math
@@ -41,6 +42,7 @@ from typing import Any, ClassVar, Literal
 import anyio
 import httpx
 
+from ._drive import adrive, drive
 from ._httpx2 import AuthBase
 from .errors import (
     TOKEN_REFUSAL_STATUSES,
@@ -322,22 +324,10 @@ class _TokenAuth(AuthBase):
         if token is not None:
             return token
         with self._lock:
-            flow = self._acquire(stale)
-            try:
-                grant = next(flow)
-                while True:
-                    grant = flow.send(self._send_sync(grant))
-            except StopIteration as done:
-                return done.value
+            return drive(self._acquire(stale), self._send_sync)
 
     async def _run_async(self, client: httpx.AsyncClient, stale: str | None) -> str:
-        flow = self._acquire(stale)
-        try:
-            grant = next(flow)
-            while True:
-                grant = flow.send(await self._send_async(client, grant))
-        except StopIteration as done:
-            return done.value
+        return await adrive(self._acquire(stale), functools.partial(self._send_async, client))
 
     async def _async_token(self, stale: str | None = None) -> str:
         token = self._fresh_token(stale)
