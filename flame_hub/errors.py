@@ -47,6 +47,7 @@ __all__ = [
     "WaitFailed",
     "InvalidArgument",
     "MalformedToken",
+    "BulkOperationError",
     "ErrorResponse",
     "error_from_response",
     "is_token_refusal",
@@ -424,6 +425,45 @@ class WaitTimeout(WaitError, TimeoutError):
 class WaitFailed(WaitError):
     """The record reached a terminal failure state (``buildStatus`` failed, an approval
     rejected, ...) or disappeared: the awaited state cannot come any more."""
+
+
+#: ids shown per list in a :class:`BulkOperationError` message (all of them are attributes)
+_IDS_SHOWN = 10
+
+
+def _some_ids(ids: list[Any]) -> str:
+    shown = ", ".join(map(str, ids[:_IDS_SHOWN]))
+    more = len(ids) - _IDS_SHOWN
+    return f"[{shown}{f', ... {more} more' if more > 0 else ''}]"
+
+
+class BulkOperationError(HubError):
+    """A ``qs.delete()`` or ``qs.update()`` stopped part-way through.
+
+    ``done``: ids deleted/updated; ``failed``: id -> the error of the call that stopped the
+    operation (an ``update`` that failed on the connection may or may not have been applied:
+    a ``POST`` is never retried); ``not_attempted``: ids never sent; ``not_done``: ``failed``
+    plus ``not_attempted``, in the order they were resolved; ``gone``: ids the Hub no longer
+    knew (404) when their turn came. The first failure is also the ``__cause__``.
+    """
+
+    def __init__(self, operation: str, resource: str, *, done: list[Any], failed: dict[Any, BaseException],
+                 not_attempted: list[Any], gone: list[Any], ids: list[Any]) -> None:
+        self.operation = operation
+        self.resource = resource
+        self.done = done
+        self.failed = failed
+        self.not_attempted = not_attempted
+        self.gone = gone
+        order = {ident: i for i, ident in enumerate(ids)}
+        self.not_done = sorted([*failed, *not_attempted], key=order.__getitem__)
+        first, error = next(iter(failed.items()))
+        unknown = (" (its outcome is unknown: the connection failed and a POST is never retried)"
+                   if operation == "update" and isinstance(error, HubConnectionError) else "")
+        super().__init__(
+            f"{operation} of {resource} stopped after {len(done)} of {len(ids)}: {first} failed"
+            f"{unknown}: {error}. Done ({len(done)}): {_some_ids(done)}; not done ({len(self.not_done)}): "
+            f"{_some_ids(self.not_done)}" + (f"; already gone ({len(gone)}): {_some_ids(gone)}" if gone else ""))
 
 
 class MalformedToken(AuthenticationError, ValueError):
