@@ -535,7 +535,7 @@ def _client_kwargs(base_url: str | None, auth: Any, timeout: Any, transport: Any
     }
 
 
-def _warn_client_wins(base_url: Any, auth: Any, timeout: Any, transport: Any) -> None:
+def warn_client_wins(base_url: Any, auth: Any, timeout: Any, transport: Any) -> None:
     ignored = [n for n, v in (("base_url", base_url), ("auth", auth), ("timeout", timeout), ("transport", transport))
                if v is not None]
     if ignored:
@@ -718,7 +718,7 @@ class _Session(Generic[_ClientT, _ResponseT]):
         if client is not None:
             if not isinstance(client, self._client_class):
                 raise ValueError(self._wrong_client)
-            _warn_client_wins(base_url, auth, timeout, transport)
+            warn_client_wins(base_url, auth, timeout, transport)
             self._client, self._owns_client = client, False
         else:
             self._client = self._client_class(**_client_kwargs(base_url, auth, timeout, transport))

@@ -250,7 +250,7 @@ class EraSpec:
 
     @property
     def camel_case(self) -> bool:
-        return _ERA_INFO[self.era]["key_case"] == "camelCase"
+        return ERA_INFO[self.era]["key_case"] == "camelCase"
 
     def wire_key(self, attr: str) -> str:
         """The wire spelling of a snake_case Python name on this era."""
@@ -397,7 +397,8 @@ def _load() -> tuple[dict[str, dict], dict[str, Resource], dict]:
     return eras, registry, raw.get("upstream", {})
 
 
-_ERA_INFO, REGISTRY, _raw_upstream = _load()
+#: per era: its authup version, key case, the body of a 404 for a missing route, ... (_catalog.json)
+ERA_INFO, REGISTRY, _raw_upstream = _load()
 #: ``_UPSTREAM_ARGS``: flame-hub-client 1.1.0's create_/update_ arguments by method name;
 #: ``UPSTREAM_REQUEST_FIELDS``: the fields of its request models (``"CreateClient" -> (...)``).
 _UPSTREAM_ARGS, UPSTREAM_REQUEST_FIELDS = _upstream(_raw_upstream)

@@ -42,7 +42,7 @@ from flame_hub.clients import AsyncClient, SyncClient, helpers_of
 from flame_hub.clients._base import resources_of_service
 from flame_hub.clients._helpers import crud_helpers
 from flame_hub.dialects import CURRENT, LEGACY
-from flame_hub.query._compile import _names, _relation_filter_names
+from flame_hub.query._compile import name_list, relation_filter_names
 from flame_hub.resources import ERAS, Resource
 
 #: service -> (page, title, sync client, async client)
@@ -236,10 +236,10 @@ def _allow_list_table(res: Resource) -> list[str]:
     rows = ["| | " + " | ".join(f"Hub {d.catalog_era}" for d in dialects) + " |",
             "|---" * (len(dialects) + 1) + "|"]
     for label, names in (
-        ("filter by", lambda d: _names(d.spec(res).filters)),
-        ("filter through a relation", lambda d: _relation_filter_names(d, res)),
-        ("sort by", lambda d: _names(d.spec(res).sorts)),
-        ("include", lambda d: _names(d.spec(res).relations)),
+        ("filter by", lambda d: name_list(d.spec(res).filters)),
+        ("filter through a relation", lambda d: relation_filter_names(d, res)),
+        ("sort by", lambda d: name_list(d.spec(res).sorts)),
+        ("include", lambda d: name_list(d.spec(res).relations)),
     ):
         rows.append(f"| {label} | " + " | ".join(keys(names(d)) for d in dialects) + " |")
     return rows

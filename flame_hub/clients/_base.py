@@ -31,7 +31,7 @@ import anyio
 import httpx
 
 from .. import _config
-from .._http import AsyncHubSession, HubSession, _warn_client_wins
+from .._http import AsyncHubSession, HubSession, warn_client_wins
 from .._httpx2 import client_settings, is_httpx2_client
 from ..dialects import CURRENT, LEGACY, Dialect, dialect_for_authup_version, dialect_for_version
 from ..errors import during_call
@@ -203,7 +203,7 @@ class _ClientBase:
         pace: bool = True,
     ) -> None:
         if is_httpx2_client(client):  # a flame-hub-client 1.1.0 script's client: its settings win
-            _warn_client_wins(base_url, auth, timeout, transport)
+            warn_client_wins(base_url, auth, timeout, transport)
             base_url, auth, timeout = client_settings(client)
             client = None
         if client is None and base_url is None:

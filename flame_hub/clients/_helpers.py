@@ -126,7 +126,7 @@ def check_id(value: Any, what: str = "id") -> str:
     raise ValueError(f"{what} must be a UUID, a UUID string or a model with an .id, not {value!r}")
 
 
-def _path(template: str, **values: str) -> str:
+def route_path(template: str, **values: str) -> str:
     """A registry path (``/nodes/{id}``) as a relative path with the values filled in."""
     path = template.split("?", 1)[0].lstrip("/")
     for key, value in values.items():
@@ -149,7 +149,7 @@ def _require(client: Any, res: Resource, operation: str) -> EraSpec:
     return spec
 
 
-def _route(client: Any, res: Resource, name: str) -> SpecialRoute:
+def special_route(client: Any, res: Resource, name: str) -> SpecialRoute:
     spec = _spec(client, res)
     route = spec.special_routes.get(name) if spec.available else None
     if route is None:
@@ -157,7 +157,7 @@ def _route(client: Any, res: Resource, name: str) -> SpecialRoute:
     return route
 
 
-def _op_path(client: Any, res: Resource, operation: str) -> str:
+def operation_path(client: Any, res: Resource, operation: str) -> str:
     spec = _require(client, res, operation)
     op = spec.operations[operation]
     return op.path or ("/" + spec.path.lstrip("/") + ("" if operation in ("list", "create") else "/{id}"))
@@ -236,7 +236,7 @@ def _cached_record_params(dialect: Dialect, name: str, include: Any,
     return _compile_record_params(dialect, get_resource(name), include, fields)
 
 
-def _parse_record(client: Any, res: Resource, response: Any) -> Any:
+def parse_record(client: Any, res: Resource, response: Any) -> Any:
     return model_for(res).model_validate(unwrap_record(response, client.dialect))
 
 
@@ -266,7 +266,7 @@ def parse_list(res: Resource, response: Any) -> tuple[list[Any], dict[str, Any]]
 
 def fetch_page_plan(client: Any, res: Resource, params: list[tuple[str, str]]):
     """GET one list page; returns ``(models, meta)`` (the QuerySet backend protocol)."""
-    response = yield Call("GET", _path(_op_path(client, res, "list")), params=list(params),
+    response = yield Call("GET", route_path(operation_path(client, res, "list")), params=list(params),
                           expected=(200,), service=res.service)
     return parse_list(res, response)
 
@@ -320,12 +320,12 @@ class _Binder:
         return _bind(self.name, self.sig, args, kwargs)
 
 
-def _kw(name: str, default: Any = UNSET, annotation: Any = inspect.Parameter.empty) -> inspect.Parameter:
+def keyword_param(name: str, default: Any = UNSET, annotation: Any = inspect.Parameter.empty) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
                              annotation=annotation)
 
 
-def _pos(name: str, default: Any = inspect.Parameter.empty,
+def positional_param(name: str, default: Any = inspect.Parameter.empty,
          annotation: Any = inspect.Parameter.empty) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default,
                              annotation=annotation)
@@ -334,12 +334,12 @@ def _pos(name: str, default: Any = inspect.Parameter.empty,
 # Annotations are strings in the names of the generated stub (``clients/__init__.pyi``), so
 # ``help()`` shows the same types a type checker sees.
 ID = "UuidIdentifiable"
-AUTH_PARAM = _kw("auth", DEFAULT, "AuthArg")
-_READ_PARAMS = [_kw("fields", None, "FieldParams | None"),
-                _kw("include", ALL_RELATIONS, "IncludeParams | None"), _kw("meta", False, "bool"),
+AUTH_PARAM = keyword_param("auth", DEFAULT, "AuthArg")
+_READ_PARAMS = [keyword_param("fields", None, "FieldParams | None"),
+                keyword_param("include", ALL_RELATIONS, "IncludeParams | None"), keyword_param("meta", False, "bool"),
                 AUTH_PARAM]
-_FIND_PARAMS = [_kw("filter", None, "FilterParams | None"), _kw("page", None, "PageParams | None"),
-                _kw("sort", None, "SortParams | None"), *_READ_PARAMS]
+_FIND_PARAMS = [keyword_param("filter", None, "FilterParams | None"), keyword_param("page", None, "PageParams | None"),
+                keyword_param("sort", None, "SortParams | None"), *_READ_PARAMS]
 
 
 def arg_type(res: Resource, kind: str, attr: str | None) -> str:
@@ -374,16 +374,16 @@ def _list_helpers(res: Resource) -> list[Helper]:
                          f"The first 50 {res.name} (one request). For all of them iterate ``client.{res.attr}``."))
     returns = f"list[{model_for(res).__name__}]"
     return [Helper.binding(name, inspect.Signature(params, return_annotation=returns),
-                           lambda client, values: _find_plan(client, res, values), doc)
+                           lambda client, values: find_plan(client, res, values), doc)
             for name, params, doc in listings]
 
 
-def _find_plan(client: Any, res: Resource, values: dict[str, Any]):
+def find_plan(client: Any, res: Resource, values: dict[str, Any]):
     meta = values.pop("meta", False)
     auth = values.pop("auth", DEFAULT)
     values["include"] = _includes(client, res, values.get("include"))
     params = list(_queryset(client, res, **values).params())
-    response = yield Call("GET", _path(_op_path(client, res, "list")), params=params, auth=auth,
+    response = yield Call("GET", route_path(operation_path(client, res, "list")), params=params, auth=auth,
                           expected=(200,), service=res.service)
     items, raw_meta = parse_list(res, response)
     return (items, ResourceListMeta.model_validate(raw_meta)) if meta else items
@@ -392,12 +392,12 @@ def _find_plan(client: Any, res: Resource, values: dict[str, Any]):
 def _get_helper(res: Resource) -> Helper:
     model = model_for(res)
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name, annotation=ID), *_READ_PARAMS],
+    sig = inspect.Signature([positional_param(id_name, annotation=ID), *_READ_PARAMS],
                             return_annotation=f"{model.__name__} | None")
 
     def get_one(client: Any, values: dict[str, Any]):
         ident = check_id(values.pop(id_name), id_name)
-        return _get_plan(client, res, "get", {"id": ident}, values)
+        return get_plan(client, res, "get", {"id": ident}, values)
 
     return Helper.binding(
         f"get_{res.singular}", sig, get_one,
@@ -408,14 +408,14 @@ def _get_helper(res: Resource) -> Helper:
 
 def _get_by_name_helper(res: Resource) -> Helper:
     model = model_for(res)
-    sig = inspect.Signature([_pos("name", annotation="str"), *_READ_PARAMS],
+    sig = inspect.Signature([positional_param("name", annotation="str"), *_READ_PARAMS],
                             return_annotation=f"{model.__name__} | None")
 
     def get_by_name(client: Any, values: dict[str, Any]):
         name = values.pop("name")
         if not isinstance(name, str) or not name:
             raise ValueError(f"name must be a non-empty string, not {name!r}")
-        return _get_plan(client, res, "get_by_name", {"name": quote(name, safe="")}, values)
+        return get_plan(client, res, "get_by_name", {"name": quote(name, safe="")}, values)
 
     return Helper.binding(
         f"get_{res.singular}_by_name", sig, get_by_name,
@@ -424,18 +424,18 @@ def _get_by_name_helper(res: Resource) -> Helper:
     )
 
 
-def _get_plan(client: Any, res: Resource, operation: str, path_values: dict[str, str],
+def get_plan(client: Any, res: Resource, operation: str, path_values: dict[str, str],
               values: dict[str, Any]):
     meta = values.pop("meta", False)
     auth = values.pop("auth", DEFAULT)
     if meta and not client.dialect.record_envelope:
         raise ValueError(f"meta=True needs Hub >= 0.13: the {client.dialect.name} era sends bare records")
     params = list(_record_params(client.dialect, res, values.get("include"), values.get("fields")))
-    response = yield Call("GET", _path(_op_path(client, res, operation), **path_values),
+    response = yield Call("GET", route_path(operation_path(client, res, operation), **path_values),
                           params=params, auth=auth, expected=(200,), none_on_404=True)
     if response is None:
         return None
-    record = _parse_record(client, res, response)
+    record = parse_record(client, res, response)
     return (record, _record_meta(response)) if meta else record
 
 
@@ -510,17 +510,17 @@ def _write_params(res: Resource, kind: str, names: dict[str, str]) -> list[inspe
             must = up.required and required(arg) and arg == attr and not (defaulted and up.positional)
             default = _EMPTY if must else (UNSET if up.default in (UNSET_MARK, "<required>") else up.default)
             defaulted = defaulted or (up.positional and not must)
-            make = _pos if up.positional else _kw
+            make = positional_param if up.positional else keyword_param
             params.append(make(arg, default, annotation))
         elif not upstream and required(arg) and arg == attr:
-            params.append(_pos(arg, annotation=annotation))
+            params.append(positional_param(arg, annotation=annotation))
     taken = {p.name for p in params}
     covered = {names[arg] for arg in taken}  # a renamed argument (node_type) fills its field (type)
     for arg in names:  # required fields first, then the rest, all by keyword
         if arg not in taken and required(arg) and arg == names[arg] and arg not in covered:
-            params.append(_kw(arg, _EMPTY, arg_type(res, kind, names[arg])))
+            params.append(keyword_param(arg, _EMPTY, arg_type(res, kind, names[arg])))
     taken = {p.name for p in params}
-    params += [_kw(arg, UNSET, arg_type(res, kind, names[arg] if names[arg] in fields else None))
+    params += [keyword_param(arg, UNSET, arg_type(res, kind, names[arg] if names[arg] in fields else None))
                for arg in names if arg not in taken]
     return params
 
@@ -547,9 +547,9 @@ def _create_helper(res: Resource) -> Helper:
     def create(client: Any, values: dict[str, Any], given: set[str]):
         auth = values.pop("auth")
         body = _body(client, res, "create", _as_sent(res, values, given), names, given)
-        response = yield Call("POST", _path(_op_path(client, res, "create")), json=body, auth=auth,
+        response = yield Call("POST", route_path(operation_path(client, res, "create")), json=body, auth=auth,
                               service=res.service)
-        return _parse_record(client, res, response)
+        return parse_record(client, res, response)
 
     return Helper(name, sig, _write_binding(name, sig, create),
                   f"Create {with_article(res.singular.replace('_', ' '))}. Arguments left out send what "
@@ -647,7 +647,7 @@ def _validated(res: Resource, kind: str, spec: EraSpec, given: dict[str, Any]) -
 def _update_helper(res: Resource) -> Helper:
     names = _arg_names(res, "update")
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name, annotation=ID), *_write_params(res, "update", names),
+    sig = inspect.Signature([positional_param(id_name, annotation=ID), *_write_params(res, "update", names),
                              AUTH_PARAM], return_annotation=model_for(res).__name__)
     name = f"update_{res.singular}"
 
@@ -656,13 +656,13 @@ def _update_helper(res: Resource) -> Helper:
         auth = values.pop("auth")
         missing = _update_required_missing(client, res, values, names)
         if missing:  # read-modify-write: the era refuses an update without these keys
-            response = yield Call("GET", _path(_op_path(client, res, "get"), id=ident), auth=auth)
+            response = yield Call("GET", route_path(operation_path(client, res, "get"), id=ident), auth=auth)
             current = unwrap_record(response, client.dialect)
             values = {**values, **{python_attr(k): current.get(k) for k in missing}}
         body = _body(client, res, "update", values, names, given)
-        response = yield Call("POST", _path(_op_path(client, res, "update"), id=ident), json=body,
+        response = yield Call("POST", route_path(operation_path(client, res, "update"), id=ident), json=body,
                               auth=auth)
-        return _parse_record(client, res, response)
+        return parse_record(client, res, response)
 
     doc = (f"Update {with_article(res.singular.replace('_', ' '))}: only the arguments given are sent "
            f"(``None`` sends null); returns the updated record.")
@@ -685,11 +685,11 @@ def _update_required_missing(client: Any, res: Resource, values: dict[str, Any],
 
 def _delete_helper(res: Resource) -> Helper:
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name, annotation=ID), AUTH_PARAM], return_annotation="None")
+    sig = inspect.Signature([positional_param(id_name, annotation=ID), AUTH_PARAM], return_annotation="None")
 
     def delete(client: Any, values: dict[str, Any]):
         ident = check_id(values[id_name], id_name)
-        yield Call("DELETE", _path(_op_path(client, res, "delete"), id=ident), auth=values["auth"])
+        yield Call("DELETE", route_path(operation_path(client, res, "delete"), id=ident), auth=values["auth"])
         return None
 
     return Helper.binding(f"delete_{res.singular}", sig, delete,

@@ -110,7 +110,9 @@ def simplify(q: Q) -> _Node | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _names(keys: Any) -> str:
+def name_list(keys: Any) -> str:
+    """Snake_case names of wire keys, sorted and comma-separated (``(none)`` for none): how
+    messages and the reference list what a resource allows."""
     return ", ".join(sorted({to_snake(k) for k in keys})) or "(none)"
 
 
@@ -158,9 +160,9 @@ def resolve_filter_key(dialect: Dialect, resource: Resource, path: tuple[str, ..
             return _Key(fk, _field_type(spec, fk), None)
         raise ValueError(
             f"cannot filter {where} by {shown!r}: the Hub would silently ignore it and return "
-            f"unfiltered records. Allowed: {_names(spec.filters)}"
-            + (f"; relation filters: {_relation_filter_names(dialect, resource)}"
-               if _relation_filter_names(dialect, resource) != "(none)" else "")
+            f"unfiltered records. Allowed: {name_list(spec.filters)}"
+            + (f"; relation filters: {relation_filter_names(dialect, resource)}"
+               if relation_filter_names(dialect, resource) != "(none)" else "")
         )
     rel, fld = dialect.wire_key(path[0]), dialect.wire_key(path[1])
     if rel not in spec.relations and not any(k.startswith(rel + ".") for k in spec.relation_filters):
@@ -168,7 +170,7 @@ def resolve_filter_key(dialect: Dialect, resource: Resource, path: tuple[str, ..
             raise ValueError(f"cannot filter {where} by {shown!r}: unknown lookup {path[-1]!r}; "
                              f"known: {', '.join(sorted(LOOKUPS))}")
         raise ValueError(f"cannot filter {where} by {shown!r}: {resource.name} has no relation "
-                         f"{path[0]!r}. Allowed relation filters: {_relation_filter_names(dialect, resource)}")
+                         f"{path[0]!r}. Allowed relation filters: {relation_filter_names(dialect, resource)}")
     if len(path) > 2:
         raise ValueError(f"cannot filter {where} by {shown!r}: only one relation hop "
                          "(relation__field) is supported")
@@ -183,11 +185,12 @@ def resolve_filter_key(dialect: Dialect, resource: Resource, path: tuple[str, ..
             return _Key(dotted, _field_type(tgt[1], fld), rel)
     raise ValueError(
         f"cannot filter {where} by {shown!r}: the Hub would silently ignore it. "
-        f"Allowed relation filters: {_relation_filter_names(dialect, resource)}"
+        f"Allowed relation filters: {relation_filter_names(dialect, resource)}"
     )
 
 
-def _relation_filter_names(dialect: Dialect, resource: Resource) -> str:
+def relation_filter_names(dialect: Dialect, resource: Resource) -> str:
+    """The ``relation__field`` filters a resource accepts on a dialect, as :func:`name_list` words."""
     spec = dialect.spec(resource)
     names = {to_snake(k).replace(".", "__") for k, note in spec.relation_filters.items() if note != "no"}
     if dialect.like_grammar == "v2":
@@ -198,7 +201,7 @@ def _relation_filter_names(dialect: Dialect, resource: Resource) -> str:
     return ", ".join(sorted(names)) or "(none)"
 
 
-def _split(name: str) -> tuple[str, ...]:
+def split_path(name: str) -> tuple[str, ...]:
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"expected a non-empty field name, got {name!r}")
     parts = name.strip().replace(".", "__").split("__")
@@ -217,7 +220,7 @@ def resolve_include(dialect: Dialect, resource: Resource, path: tuple[str, ...])
             raise ValueError(
                 f"cannot include {'__'.join(path)!r} on {resource.name} (Hub {dialect.name}): "
                 f"{res.name} has no relation {seg!r}; the Hub would silently ignore it. "
-                f"Allowed: {_names(spec.relations)}"
+                f"Allowed: {name_list(spec.relations)}"
             )
         wire.append(rel)
         tgt = _target_spec(res, spec, rel)
@@ -475,7 +478,7 @@ def _check_required(resource: Resource, spec: EraSpec, equalities: list[Conditio
     have = {c.path for c in equalities}
     missing = [k for k in spec.required_filters if (to_snake(k),) not in have]
     if missing:
-        raise ValueError(f"listing {resource.name} requires the filter(s) {_names(missing)} "
+        raise ValueError(f"listing {resource.name} requires the filter(s) {name_list(missing)} "
                          "(the Hub answers 400 without them)")
 
 
@@ -510,24 +513,24 @@ def compile_sort(dialect: Dialect, resource: Resource, sort: tuple[str, ...] | N
         if not isinstance(raw, str):
             raise ValueError(f"sort keys are strings like '-created_at', not {raw!r}")
         desc = raw.startswith("-")
-        path = _split(raw[1:] if desc else raw.lstrip("+"))
+        path = split_path(raw[1:] if desc else raw.lstrip("+"))
         if not spec.sorts:
             raise ValueError(f"{where} cannot be sorted (the Hub ignores sort= there)")
         if len(path) == 1:
             wire = dialect.wire_key(path[0])
             if wire not in spec.sorts:
                 raise ValueError(f"cannot sort {where} by {raw!r}: the Hub would silently ignore it. "
-                                 f"Allowed: {_names(spec.sorts)}")
+                                 f"Allowed: {name_list(spec.sorts)}")
         elif len(path) == 2 and dialect.like_grammar == "v2" and dialect.wire_key(path[0]) in spec.relations:
             rel, fld = dialect.wire_key(path[0]), dialect.wire_key(path[1])
             tgt = _target_spec(resource, spec, rel)
             if tgt is None or fld not in tgt[1].sorts or spec.sorts_indexed:
                 raise ValueError(f"cannot sort {where} by {raw!r}: allowed on {rel}: "
-                                 f"{_names(tgt[1].sorts) if tgt and not spec.sorts_indexed else '(none)'}")
+                                 f"{name_list(tgt[1].sorts) if tgt and not spec.sorts_indexed else '(none)'}")
             wire = f"{rel}.{fld}"
             includes.append(rel)
         else:
-            raise ValueError(f"cannot sort {where} by {raw!r}. Allowed: {_names(spec.sorts)}")
+            raise ValueError(f"cannot sort {where} by {raw!r}. Allowed: {name_list(spec.sorts)}")
         if any(k.wire == wire for k in keys):
             raise ValueError(f"sort key {raw!r} given twice")
         keys.append(SortKey(wire, desc))
@@ -578,13 +581,13 @@ def compile_fields(dialect: Dialect, resource: Resource, state: QueryState) -> s
                          "every default field)")
 
     def wire(name: str) -> str:
-        path = _split(name)
+        path = split_path(name)
         if len(path) != 1:
             raise ValueError(f"fields of related records ({name!r}) are not supported")
         w = dialect.wire_key(path[0])
         if w not in allowed:
             raise ValueError(f"{resource.name} has no field {name!r} on Hub {dialect.name} (the Hub would "
-                             f"silently ignore it). Allowed: {_names(allowed)}")
+                             f"silently ignore it). Allowed: {name_list(allowed)}")
         return w
 
     add = [wire(n) for n in state.fields_add]

@@ -29,7 +29,7 @@ from .._drive import adrive, drive
 from ..dialects import Dialect
 from ..errors import MultipleObjectsReturned, NotFound, during_call
 from ..resources import Resource
-from ._compile import CompiledQuery, QueryState, _split, compile_query
+from ._compile import CompiledQuery, QueryState, split_path, compile_query
 from ._bulk import Bulk, bulk_method, check_ready, record_id
 from ._lookups import Condition, Q
 from ._paging import DEFAULT_PAGE_CONCURRENCY, Page, PageRequest, Pager, Params, Walk, check_concurrency
@@ -208,7 +208,7 @@ class BaseQuerySet(Generic[T]):
 
     def include(self, *relations: str) -> Self:
         """Embed related records: ``include("realm")``, nested ``include("analysis.project")``."""
-        paths = tuple(_split(r) for r in relations)
+        paths = tuple(split_path(r) for r in relations)
         return self._chain(include=tuple(dict.fromkeys(self._state.include + paths)))
 
     def page(self, limit: int | None = None, offset: int | None = None) -> Self:
