@@ -39,15 +39,13 @@ import httpx
 
 from ._drive import adrive, drive
 from .auth import StaticAuth
-from .dialects import Dialect
-from .errors import (
-    HubConnectionError,
-    HubError,
+from ._responses import (
     connection_error_from,
     error_from_response,
-    redact_url,
+    json_or_none,
     retry_after_seconds,
 )
+from .errors import HubConnectionError, HubError, redact_url
 
 __all__ = [
     "DEFAULT",
@@ -59,9 +57,6 @@ __all__ = [
     "AsyncHubSession",
     "ByteStream",
     "AsyncByteStream",
-    "parse_json",
-    "unwrap_record",
-    "unwrap_list",
 ]
 
 log = logging.getLogger("flame_hub.http")
@@ -132,19 +127,12 @@ class RetryPolicy:
         """
         if response is not None:
             wait = retry_after_seconds(
-                response.headers, _json_or_none(response), rate_limit=response.status_code == 429
+                response.headers, json_or_none(response), rate_limit=response.status_code == 429
             )
             if wait is not None:
                 return wait if wait <= self.max_retry_after else None
         backoff = min(self.initial_delay * (2**attempt), self.max_delay)
         return backoff * (1.0 - 0.25 * jitter)
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except (ValueError, httpx.ResponseNotRead, UnicodeDecodeError):
-        return None
 
 
 def _retryable_exception(exc: BaseException) -> bool:
@@ -550,40 +538,6 @@ def warn_client_wins(base_url: Any, auth: Any, timeout: Any, transport: Any) -> 
 def _build(client: httpx.Client | httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Request:
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     return client.build_request(method, path, **kwargs)
-
-
-# ---------------------------------------------------------------------------- response helpers
-def parse_json(response: httpx.Response) -> Any:
-    """The decoded JSON body of a successful answer (``None`` for an empty body)."""
-    content = response.content
-    if not content or content.isspace():  # no copy of the body just to look at it
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        raise HubError(
-            f"{response.request.method} {redact_url(response.request.url)} answered {response.status_code} "
-            f"with a body that is not JSON (content-type {response.headers.get('content-type', 'unknown')!r})"
-        ) from None
-
-
-def unwrap_record(response: httpx.Response, dialect: Dialect) -> Any:
-    """The record of a get/create/update/delete answer (``{data, meta}`` on >= 0.13, else bare)."""
-    return dialect.unwrap_record(parse_json(response))
-
-
-def unwrap_list(response: httpx.Response) -> tuple[list[Any], dict[str, Any]]:
-    """``(data, meta)`` of a list answer (``{"data": [...], "meta": {...}}`` on every era)."""
-    body = parse_json(response)
-    if isinstance(body, dict) and isinstance(body.get("data"), list):
-        meta = body.get("meta")
-        return body["data"], meta if isinstance(meta, dict) else {}
-    if isinstance(body, list):  # tolerate a bare list
-        return body, {}
-    raise HubError(
-        f"{response.request.method} {redact_url(response.request.url)} did not answer with a list "
-        "envelope ({'data': [...], 'meta': {...}})"
-    )
 
 
 # ---------------------------------------------------------------------------- byte streams

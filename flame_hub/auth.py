@@ -15,7 +15,7 @@ Token lifecycle (upstream-client.md §3, §8; hub-spec examples 001–006, 096/0
   request body can be sent again) — and so do the Hub's other refusals of a token: Hub 0.14's
   core and storage answer an expired or invalid bearer with **500** ``internal_error`` and
   authup's message ("The JWT has expired.", hub-spec additions 294/295), authup and Hub 0.8.5
-  with 400 ``invalid_token`` (:func:`~flame_hub.errors.is_token_refusal`). Such a refusal
+  with 400 ``invalid_token`` (:func:`~flame_hub._responses.is_token_refusal`). Such a refusal
   comes from the Hub's authentication step, before any handler or the rate limiter ran (the
   recorded 500s carry no rate-limit headers), so the retry is safe for a POST too;
 - a bearer that is not a well-formed JWT is refused before anything is sent
@@ -44,18 +44,14 @@ import httpx
 
 from ._drive import adrive, drive
 from ._httpx2 import AuthBase
-from .errors import (
+from ._responses import (
     TOKEN_REFUSAL_STATUSES,
-    AuthenticationError,
-    HubAPIError,
-    HubError,
-    MalformedToken,
     connection_error_from,
     error_from_response,
     is_token_refusal,
-    redact_url,
     suggest_base_url,
 )
+from .errors import AuthenticationError, HubAPIError, HubError, MalformedToken, redact_url
 
 __all__ = ["DEFAULT_AUTH_URL", "PasswordAuth", "ClientAuth", "RobotAuth", "StaticAuth", "check_bearer"]
 
@@ -369,7 +365,7 @@ class _TokenAuth(AuthBase):
     # ------------------------------------------------------------------ httpx.Auth
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Authenticate ``request``; when the Hub refuses the token (a 401, or its 500/400 token
-        answers: :func:`~flame_hub.errors.is_token_refusal`), re-authenticate once and send it
+        answers: :func:`~flame_hub._responses.is_token_refusal`), re-authenticate once and send it
         once more."""
         token = self._sync_token()
         request.headers["Authorization"] = f"Bearer {token}"

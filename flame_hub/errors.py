@@ -1,25 +1,18 @@
-"""The exception tree of flame_hub.
+"""The exception tree of flame_hub (exception classes only; which answer becomes which class
+is the HTTP layer's business, :mod:`flame_hub._responses`).
 
 Every error the client raises derives from :class:`HubError`. Answers of the Hub with an
-unexpected HTTP status become a :class:`HubAPIError` subclass chosen by the **HTTP status**:
-the body's ``code`` changed across Hub versions (``NOT_FOUND`` -> ``entity_not_found``) and
-authup sends no ``statusCode`` at all (hub-query-syntax.md §11). One exception, recognised by
-the recorded code and message: the Hub's refusals of a bearer token that are not a 401 (Hub
-0.14 answers an expired or invalid token with 500, see :func:`is_token_refusal`) are
-:class:`Unauthorized`. Transport failures become :class:`HubConnectionError` / :class:`HubTimeout`.
-
-Messages never contain tokens or secrets: URLs are shown without credentials or secret query
-values, and anything that looks like a JWT or a bearer token is masked.
+unexpected HTTP status become a :class:`HubAPIError` subclass chosen by the **HTTP status**; the
+Hub's refusals of a bearer token that are not a 401 (Hub 0.14 answers an expired or invalid token
+with 500) are :class:`Unauthorized`. Transport failures become :class:`HubConnectionError` /
+:class:`HubTimeout`. Messages never contain tokens or secrets: URLs are shown without credentials
+or secret query values, and anything that looks like a JWT or a bearer token is masked.
 """
 
 from __future__ import annotations
 
 import copy
-import email.utils
-import json
-import math
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,13 +42,7 @@ __all__ = [
     "MalformedToken",
     "BulkOperationError",
     "ErrorResponse",
-    "error_from_response",
-    "is_token_refusal",
-    "connection_error_from",
-    "retry_after_seconds",
     "redact_url",
-    "suggest_base_url",
-    "during_call",
 ]
 
 #: query keys whose values are masked in messages
@@ -156,55 +143,6 @@ def _describe_issue(issue: Any) -> str:
     if path and text:
         return f"{path}: {text}"
     return str(path or text or issue)
-
-
-def _retry_after_date(value: str, now: float | None) -> float | None:
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def retry_after_seconds(
-    headers: httpx.Headers | dict[str, str],
-    payload: Any = None,
-    *,
-    rate_limit: bool = True,
-    now: float | None = None,
-) -> float | None:
-    """How long the server asks us to wait, in seconds, or ``None`` when it does not say.
-
-    Reads ``Retry-After`` (seconds or an HTTP date); for a rate limit (``rate_limit=True``, a
-    429) then authup's ``retryAfter`` body key (seconds), then the Hub's ``ratelimit-reset``
-    header (seconds until the window resets — the Hub sends it on every answer, so it means
-    nothing for a 503). ``now`` (wall-clock seconds) is for tests of the HTTP-date form.
-    """
-    headers = httpx.Headers(headers)
-    value = headers.get("retry-after")
-    if value is not None:
-        value = value.strip()
-        try:
-            seconds = float(value)
-        except ValueError:
-            return _retry_after_date(value, now)
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    if not rate_limit:
-        return None
-    if isinstance(payload, dict):
-        body_value = payload.get("retryAfter")
-        if isinstance(body_value, (int, float)) and not isinstance(body_value, bool):
-            return max(0.0, float(body_value))
-    reset = headers.get("ratelimit-reset")
-    if reset is not None:
-        try:
-            seconds = float(reset)
-        except ValueError:
-            return None
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    return None
 
 
 class HubError(Exception):
@@ -354,8 +292,6 @@ class RateLimited(HubAPIError):
 
     def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
-        if retry_after is None and self.response is not None:
-            retry_after = retry_after_seconds(self.response.headers, self.payload)
         self.retry_after: float | None = retry_after
 
 
@@ -397,6 +333,18 @@ class HubConnectionError(HubError):
         parts = urlsplit(url)
         return (f"{head}. Check that the Hub is running and reachable at {parts.scheme}://{parts.netloc}/ "
                 "and that the base URL is right.")
+
+    @staticmethod
+    @contextmanager
+    def during(name: str) -> Iterator[None]:
+        """Name the public call (``CoreClient.get_nodes()``) in a connection error raised
+        inside, unless an inner call already did."""
+        try:
+            yield
+        except HubConnectionError as error:
+            if error.call is None:
+                error.call = name
+            raise
 
 
 class HubTimeout(HubConnectionError):
@@ -481,161 +429,3 @@ class InvalidArgument(HubError, ValueError):
     validate. Raised before anything is sent; the message names the filter or the helper and
     the argument, the value given and what is expected. A ``ValueError``, so ``except
     ValueError`` keeps catching it."""
-
-
-_BY_STATUS: dict[int, type[HubAPIError]] = {
-    400: BadRequest,
-    401: Unauthorized,
-    403: Forbidden,
-    404: NotFound,
-    409: Conflict,
-    429: RateLimited,
-}
-
-
-#: authup's messages for a bearer it refuses, as Hub 0.14's core and storage pass them on in a
-#: 500 ``internal_error`` (hub-spec README "Invalid tokens and malformed ids"; recordings 027,
-#: additions 277-283, 289, 290, 294, 295)
-_REFUSED_TOKEN_MESSAGES = frozenset({
-    "The JWT has expired.",
-    "The JWT is invalid.",
-    "The token payload is invalid.",
-    "The token header property kid is invalid.",
-    "Property token is invalid",
-})
-#: statuses of such refusals besides 401: 500 (above) and 400 ``invalid_token`` (authup 009;
-#: Hub 0.8.5 core, storage and authup: legacy 019, 049, 050)
-TOKEN_REFUSAL_STATUSES = frozenset({400, 500})
-
-
-def _refuses_token(status_code: int, payload: Any, request: httpx.Request | None) -> bool:
-    if status_code not in TOKEN_REFUSAL_STATUSES or not isinstance(payload, dict) or request is None:
-        return False
-    if not request.headers.get("authorization", "").lower().startswith("bearer "):
-        return False  # no bearer was sent: the answer is about something else
-    code = payload.get("code")
-    if status_code == 400:
-        return code == "invalid_token"
-    return code == "internal_error" and payload.get("message") in _REFUSED_TOKEN_MESSAGES
-
-
-def is_token_refusal(response: httpx.Response) -> bool:
-    """Whether ``response`` (body read) is the Hub refusing the request's bearer token with a
-    status other than 401: Hub 0.14's core and storage answer an expired, tampered, foreign or
-    non-JWT bearer with **500** ``internal_error`` and authup's message ("The JWT has expired.",
-    additions 294/295), authup and Hub 0.8.5 with 400 ``invalid_token``. Recognised by the
-    recorded code and message, never by the status alone: other 500s stay server errors."""
-    try:
-        request: httpx.Request | None = response.request
-    except RuntimeError:
-        request = None
-    if response.status_code not in TOKEN_REFUSAL_STATUSES or request is None:
-        return False
-    try:
-        payload = json.loads(response.content or b"null")
-    except (httpx.ResponseNotRead, ValueError):
-        return False
-    return _refuses_token(response.status_code, payload, request)
-
-
-def error_class_for_status(status_code: int) -> type[HubAPIError]:
-    """The exception class of an HTTP status (classification never looks at the body)."""
-    if status_code >= 500:
-        return ServerError
-    return _BY_STATUS.get(status_code, HubAPIError)
-
-
-def error_from_response(response: httpx.Response) -> HubAPIError:
-    """Build the exception for an error answer; never fails on odd bodies (HTML, empty, arrays).
-
-    The response body must have been read (``read()``/``aread()``); an unread streaming body
-    counts as empty.
-    """
-    try:
-        text = response.text
-    except (httpx.ResponseNotRead, httpx.StreamError, UnicodeDecodeError, LookupError):
-        text = ""
-    payload: Any = None
-    if text.strip():
-        try:
-            payload = json.loads(text)
-        except ValueError:
-            payload = None
-    parsed = ErrorResponse.parse(payload, response.status_code)
-    request: httpx.Request | None
-    try:
-        request = response.request
-        method, url = request.method, request.url
-    except RuntimeError:
-        request, method, url = None, None, None
-    if parsed is not None:
-        message, code, issues = parsed.message, parsed.code, parsed.issues
-    else:
-        # not a JSON object (proxy HTML page, empty body, array): keep a short excerpt
-        if "html" in response.headers.get("content-type", "").lower() or text.lstrip()[:1] == "<":
-            snippet = "the server answered with an HTML page (a proxy or gateway in between?)"
-        else:
-            snippet = " ".join(text.split())[:200]
-        message, code, issues = snippet, None, []
-    cls = error_class_for_status(response.status_code)
-    if _refuses_token(response.status_code, payload, request):
-        cls = Unauthorized  # the Hub's answer to an expired or invalid bearer (is_token_refusal)
-        message = f"{message} (the Hub refused the access token: it has expired or is not valid; get a new one)"
-    return cls(
-        message,
-        status_code=response.status_code,
-        code=code,
-        issues=issues,
-        method=method,
-        url=url,
-        body=text,
-        payload=payload,
-        response=response,
-    )
-
-
-def connection_error_from(exc: httpx.RequestError, request: httpx.Request | None = None, *,
-                          attempts: int | None = None) -> HubConnectionError:
-    """Wrap an httpx transport failure (timeouts become :class:`HubTimeout`); ``attempts``: how
-    many times the request was sent."""
-    if request is None:
-        try:
-            request = exc.request
-        except RuntimeError:
-            request = None
-    cls = HubTimeout if isinstance(exc, httpx.TimeoutException) else HubConnectionError
-    detail = str(exc) or type(exc).__name__
-    return cls(
-        f"{type(exc).__name__}: {detail}",
-        method=request.method if request is not None else None,
-        url=request.url if request is not None else None,
-        attempts=attempts,
-    )
-
-
-#: path segments that name a Hub service behind the gateway
-_SERVICES = ("auth", "core", "storage")
-
-
-def suggest_base_url(url: str | httpx.URL, service: str) -> str:
-    """The base URL ``service`` would have behind the Hub's gateway, guessed from a URL that
-    reached the wrong place: ``http://h/core/token`` -> ``http://h/auth/``. The path is cut at its
-    first service segment, or else before its last segment (the route, ``token`` or ``nodes``),
-    and ``<service>/`` is put there."""
-    parts = urlsplit(str(url))
-    segments = [p for p in parts.path.split("/") if p]
-    cut = next((i for i, p in enumerate(segments) if p in _SERVICES), max(len(segments) - 1, 0))
-    path = "/".join([*segments[:cut], service])
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], f"/{path}/", "", ""))
-
-
-@contextmanager
-def during_call(name: str) -> Iterator[None]:
-    """Name the public call (``CoreClient.get_nodes()``) in a connection error raised inside,
-    unless an inner call already did."""
-    try:
-        yield
-    except HubConnectionError as error:
-        if error.call is None:
-            error.call = name
-        raise

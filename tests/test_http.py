@@ -22,10 +22,8 @@ from flame_hub._http import (
     _Drain,
     _Send,
     _Sleep,
-    parse_json,
-    unwrap_list,
-    unwrap_record,
 )
+from flame_hub._responses import parse_json, unwrap_list, unwrap_record
 from flame_hub.auth import PasswordAuth, StaticAuth
 from flame_hub.dialects import CURRENT, LEGACY
 from flame_hub.errors import (

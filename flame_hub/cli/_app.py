@@ -28,7 +28,7 @@ import click
 import flame_hub
 
 from .. import _config
-from .._http import parse_json
+from .._responses import parse_json
 from .._naming import to_snake
 from ..resources import ERAS, REGISTRY, Resource
 from ..types import AnalysisCommand

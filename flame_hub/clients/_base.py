@@ -34,7 +34,7 @@ from .. import _config
 from .._http import AsyncHubSession, HubSession, warn_client_wins
 from .._httpx2 import client_settings, is_httpx2_client
 from ..dialects import CURRENT, LEGACY, Dialect, dialect_for_authup_version, dialect_for_version
-from ..errors import during_call
+from ..errors import HubConnectionError
 from ..query import AsyncQuerySet, QuerySet
 from ..resources import ERAS, REGISTRY, Resource
 from ._helpers import DownloadRequest, Helper, StreamRequest, crud_helpers, fetch_page_plan
@@ -318,7 +318,7 @@ class SyncClient(_ClientBase):
             return cls._stream_shell(helper)
         if helper.kind == "download":
             def download(self: SyncClient, *args: Any, **kwargs: Any) -> Path:
-                with during_call(f"{type(self).__name__}.{helper.name}()"):
+                with HubConnectionError.during(f"{type(self).__name__}.{helper.name}()"):
                     self.detect_dialect()
                     request: DownloadRequest = helper.plan(self, *args, **kwargs)
                     saving = _Saving(request)
@@ -329,7 +329,7 @@ class SyncClient(_ClientBase):
             return download
 
         def call(self: SyncClient, *args: Any, **kwargs: Any) -> Any:
-            with during_call(f"{type(self).__name__}.{helper.name}()"):
+            with HubConnectionError.during(f"{type(self).__name__}.{helper.name}()"):
                 self.detect_dialect()
                 return run_sync(helper.plan(self, *args, **kwargs), self._session)
         return call
@@ -392,7 +392,7 @@ class AsyncClient(_ClientBase):
             return cls._stream_shell(helper)
         if helper.kind == "download":
             async def download(self: AsyncClient, *args: Any, **kwargs: Any) -> Path:
-                with during_call(f"{type(self).__name__}.{helper.name}()"):
+                with HubConnectionError.during(f"{type(self).__name__}.{helper.name}()"):
                     await self.detect_dialect()
                     request: DownloadRequest = helper.plan(self, *args, **kwargs)
                     saving = _Saving(request)
@@ -404,7 +404,7 @@ class AsyncClient(_ClientBase):
             return download
 
         async def call(self: AsyncClient, *args: Any, **kwargs: Any) -> Any:
-            with during_call(f"{type(self).__name__}.{helper.name}()"):
+            with HubConnectionError.during(f"{type(self).__name__}.{helper.name}()"):
                 await self.detect_dialect()
                 return await run_async(helper.plan(self, *args, **kwargs), self._session)
         return call

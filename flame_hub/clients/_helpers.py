@@ -30,7 +30,8 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from .._http import DEFAULT, parse_json, unwrap_list, unwrap_record
+from .._http import DEFAULT
+from .._responses import parse_json, unwrap_list, unwrap_record
 from .._naming import to_snake, with_article
 from ..errors import InvalidArgument
 from ..dialects import Dialect

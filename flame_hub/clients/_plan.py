@@ -18,7 +18,8 @@ import anyio
 
 from .._drive import adrive, drive
 from .._http import DEFAULT, SUCCESS
-from ..errors import NotFound, redact_url, suggest_base_url
+from .._responses import suggest_base_url
+from ..errors import NotFound, redact_url
 
 __all__ = ["Call", "Sleep", "Plan", "run_sync", "run_async"]
 

@@ -17,9 +17,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Union
 
-from .._http import DEFAULT, SUCCESS, parse_json, unwrap_list
+from .._http import DEFAULT, SUCCESS
+from .._responses import parse_json, unwrap_list
 from .._naming import to_snake, with_article
-from ..errors import Conflict, error_from_response
+from .._responses import error_from_response
+from ..errors import Conflict
 from ..models import UNSET, list_adapter, model_for
 from ..models import (
     ClientCredentials,

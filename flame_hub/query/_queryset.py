@@ -27,7 +27,7 @@ import anyio
 
 from .._drive import adrive, drive
 from ..dialects import Dialect
-from ..errors import MultipleObjectsReturned, NotFound, during_call
+from ..errors import HubConnectionError, MultipleObjectsReturned, NotFound
 from ..resources import Resource
 from ._compile import CompiledQuery, QueryState, split_path, compile_query
 from ._bulk import Bulk, bulk_method, check_ready, record_id
@@ -512,12 +512,12 @@ class QuerySet(BaseQuerySet[T]):
         return _Evaluation(self)
 
     def _run(self, op: Callable[..., _Op], *args: Any) -> Any:
-        with during_call(self._call_name(op)):
+        with HubConnectionError.during(self._call_name(op)):
             return drive(op(self._evaluation(), *args), self._fetch)
 
     def pages(self) -> Iterator[Page[T]]:
         """Yield one :class:`Page` per request, fetching lazily (one request at a time)."""
-        with during_call(self._call_name()):
+        with HubConnectionError.during(self._call_name()):
             walk = self._evaluation().walk()
             while (batch := walk.batch()) is not None:
                 yield from walk.pages(self._fetch(_Fetch(batch)))
@@ -683,13 +683,13 @@ class AsyncQuerySet(BaseQuerySet[T]):
         return _Evaluation(self)
 
     async def _run(self, op: Callable[..., _Op], *args: Any) -> Any:
-        with during_call(self._call_name(op)):
+        with HubConnectionError.during(self._call_name(op)):
             return await adrive(op(await self._evaluation(), *args), self._fetch)
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Yield one :class:`Page` per request, in order. The first request gives the total;
         then up to :attr:`page_concurrency` pages are fetched at once."""
-        with during_call(self._call_name()):
+        with HubConnectionError.during(self._call_name()):
             walk = (await self._evaluation()).walk(self.page_concurrency)
             while (batch := walk.batch()) is not None:
                 for page in walk.pages(await self._fetch(_Fetch(batch))):
