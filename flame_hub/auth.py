@@ -43,10 +43,10 @@ import anyio
 import httpx
 
 from ._drive import adrive, drive
+from ._flow import CallFlow, SendStep, Step, acarry_out, carry_out
 from ._httpx2 import AuthBase
 from ._responses import (
     TOKEN_REFUSAL_STATUSES,
-    connection_error_from,
     error_from_response,
     is_token_refusal,
     suggest_base_url,
@@ -61,6 +61,9 @@ DEFAULT_AUTH_URL = "https://auth.privateaim.dev/"
 _TOKEN_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 log = logging.getLogger("flame_hub.auth")
+#: the flow of token requests: no retries (see _TokenAuth._token_flow), any status is an answer
+_TOKEN_CALLS = CallFlow(0, None, None)
+_ANY_STATUS = range(100, 600)
 
 
 def _with_slash(url: str) -> str:
@@ -300,20 +303,23 @@ class _TokenAuth(AuthBase):
             self._own_client = httpx.Client(timeout=_TOKEN_TIMEOUT, transport=transport)
         return self._own_client
 
+    @staticmethod
+    def _token_flow(request: httpx.Request) -> Generator[Step, Any, httpx.Response]:
+        """A token request goes through the same call flow as every API request (the token
+        client's timeouts, the same connection errors); any status is an answer for
+        :meth:`_acquire` to read. It is never retried (a ``POST``: the API request that needed
+        the token is, when it is idempotent) and not paced (the pacer counts the API service's
+        budget, not authup's)."""
+        return _TOKEN_CALLS.flow("POST", _ANY_STATUS, 0, lambda: SendStep(request, None, False))
+
     def _send_sync(self, grant: _Grant) -> httpx.Response:
         client = self._sync_http()
         request = self._token_request(client, grant)
-        try:
-            return client.send(request, auth=None)
-        except httpx.RequestError as exc:
-            raise connection_error_from(exc, request) from exc
+        return drive(self._token_flow(request), functools.partial(carry_out, client, time.sleep))
 
     async def _send_async(self, client: httpx.AsyncClient, grant: _Grant) -> httpx.Response:
         request = self._token_request(client, grant)
-        try:
-            return await client.send(request, auth=None)
-        except httpx.RequestError as exc:
-            raise connection_error_from(exc, request) from exc
+        return await adrive(self._token_flow(request), functools.partial(acarry_out, client, anyio.sleep))
 
     def _sync_token(self, stale: str | None = None) -> str:
         token = self._fresh_token(stale)
