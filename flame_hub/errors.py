@@ -16,10 +16,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx
+if TYPE_CHECKING:  # the classes carry httpx objects; building them is the HTTP layer's job
+    import httpx
 
 __all__ = [
     "HubError",
@@ -145,6 +147,13 @@ def _describe_issue(issue: Any) -> str:
     return str(path or text or issue)
 
 
+def _reason_phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return ""
+
+
 class HubError(Exception):
     """Base class of every error raised by flame_hub."""
 
@@ -202,7 +211,11 @@ class HubAPIError(HubError):
     @property
     def headers(self) -> httpx.Headers:
         """The response headers (empty when there was no response)."""
-        return self.response.headers if self.response is not None else httpx.Headers()
+        if self.response is not None:
+            return self.response.headers
+        import httpx  # noqa: PLC0415 - only for this 1.1.0 compatibility property
+
+        return httpx.Headers()
 
     @property
     def error_response(self) -> ErrorResponse | None:
@@ -213,7 +226,7 @@ class HubAPIError(HubError):
         head = []
         if self.response is not None or self.url is not None:
             if self.status_code is not None:
-                reason = httpx.codes.get_reason_phrase(self.status_code)
+                reason = _reason_phrase(self.status_code)
                 head.append(f"{self.status_code} {reason}".strip())
             if self.method or self.url:
                 head.append(" ".join(p for p in (self.method, redact_url(self.url)) if p))
