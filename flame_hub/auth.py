@@ -4,7 +4,8 @@ Each flow works with sync **and** async httpx clients: :meth:`sync_auth_flow` an
 :meth:`async_auth_flow` are thin shells over one sans-IO token state machine
 (:meth:`_TokenAuth._acquire`, a generator that yields token requests and receives answers).
 
-Token lifecycle (upstream-client.md §3, §8; hub-spec examples 001–006, 096/097):
+Token lifecycle (recordings ``tests/hub-recordings/0.14.0/examples`` 001–006, 096/097; its README,
+"Refresh tokens are single-use"):
 
 - the first request obtains a token (password / client / robot grant) — lazily;
 - ``margin`` seconds before expiry the token is refreshed with the ``refresh_token`` grant;

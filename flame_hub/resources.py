@@ -4,7 +4,7 @@ Every fact about a resource — service, path, supported operations, the list en
 allow-lists (filters, sorts, relations, fields), create and update bodies, record keys and
 special routes — lives here, per Hub era. Clients, QuerySets, models and the fake Hub all read
 it. The facts are loaded from ``_catalog.json``, which ``tools/build_catalog.py`` builds from
-the catalog probed on real Hubs (``shared/hub-spec/resources.json``).
+the catalog probed on real Hubs (``tests/hub-recordings/0.14.0/resources.json``).
 
 Wire keys in this registry are spelled as the era sends them (camelCase on 0.14, snake_case on
 0.8.5); Python code uses snake_case names and converts with :mod:`flame_hub._naming`.

@@ -678,7 +678,7 @@ def _update_helper(res: Resource) -> Helper:
 def _update_required_missing(client: Any, res: Resource, values: dict[str, Any],
                              names: dict[str, str]) -> list[str]:
     """The wire keys this era requires on every update of ``res`` that the call does not give
-    (``EraSpec.update_required``; hub-spec-legacy additions 333)."""
+    (``EraSpec.update_required``; tests/hub-recordings/0.8.5 additions 333)."""
     spec = _require(client, res, "update")
     given = {names.get(arg, arg) for arg, value in values.items() if value is not UNSET}
     return [k for k in spec.update_required if python_attr(k) not in given]

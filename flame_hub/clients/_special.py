@@ -385,7 +385,7 @@ def delete_bucket(client: Any, bucket_id: UuidIdentifiable, *, force: bool = Fal
     """Delete a bucket (raises NotFound if there is none).
 
     A bucket that still holds files cannot be deleted on Hub 0.8.5: the Hub answers 500
-    ``BucketNotEmpty`` and deletes nothing (hub-spec-legacy additions 320-322). That answer
+    ``BucketNotEmpty`` and deletes nothing (tests/hub-recordings/0.8.5 additions 320-322). That answer
     raises :class:`~flame_hub.errors.Conflict` saying so. ``force=True`` deletes the bucket's
     files first (one list request per 50 files and one delete per file), then the bucket.
     """

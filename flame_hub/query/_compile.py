@@ -3,13 +3,14 @@
 Pure functions of (:class:`~flame_hub.dialects.Dialect`, :class:`~flame_hub.resources.Resource`,
 :class:`QueryState`). Every key is validated against the resource's allow-lists from the registry
 before anything is sent: the Hub silently drops keys it does not know and answers 200, which would
-widen the result (hub-query-syntax.md §0.4, §9).
+widen the result (recordings 041, 042, 050; tests/hub-recordings/0.14.0/README.md).
 
 Filters go out in the *bracket* form (``filter[name]=lab~``) when it expresses the query exactly,
 and in the *expression* form (``filter=and(eq(name,'x'),…)``, Hub >= 0.12.3 only) when it does not:
 OR, NOT of a group, two conditions on one field, values the bracket grammar would misread
 (commas, leading ``!`` ``<`` ``>`` ``~``, trailing ``~``). When neither can carry a query exactly, a
-``ValueError`` says why — never a silently different query (§3.5, §4, §14).
+``ValueError`` says why — never a silently different query (README "Values are checked before
+sending").
 """
 
 from __future__ import annotations
@@ -234,7 +235,8 @@ def resolve_include(dialect: Dialect, resource: Resource, path: tuple[str, ...])
 
 
 # ---------------------------------------------------------------------------------------------
-# Values: what the server's coercion would do to them (§3.1 "Coercion", §4 "Values")
+# Values: what the server's coercion would do to them (checked against the fake Hub's rapiq,
+# flame_hub/testing/_rapiq.py, and the recordings)
 # ---------------------------------------------------------------------------------------------
 
 # what JavaScript's Number() turns into a number (rapiq's parseFilterScalar), after trimming
@@ -320,7 +322,7 @@ def bracket_token(cond: Condition, key: _Key, grammar: str) -> str:
     if cond.op in _COMPARE_PREFIX:
         text = scalar_text(cond.value)
         _check_exact_text(cond, key, text)
-        if cond.negated:  # the Hub discards `!` before `<`: `!<5` means `<5` (§3.1)
+        if cond.negated:  # the Hub discards `!` before `<`: `!<5` means `<5` (rapiq v2)
             raise _NeedsExpression(f"NOT {cond.op} ({cond.name})")
         _bracket_safe(text, grammar, comparison=True)
         return _COMPARE_PREFIX[cond.op] + text
@@ -329,13 +331,14 @@ def bracket_token(cond: Condition, key: _Key, grammar: str) -> str:
         for v, text in zip(cond.value, texts, strict=True):
             _check_exact_text(Condition(cond.path, "eq", v), key, text)
             _bracket_safe(text, grammar)
-        if grammar == "v1" and False in cond.value:  # v1 drops `false` list elements (§3.2)
+        if grammar == "v1" and False in cond.value:  # v1 drops `false` list elements (0.8.5 README)
             raise _NeedsExpression("a list containing False")
         return neg + ",".join(texts)
     if cond.op in LIKE_OPERATORS:
         text = cond.value
         if grammar == "v1":
-            # rapiq 0.9: `~x` is LIKE 'x%' with `%` and `_` live, no escaping, no ends-with (§3.2)
+            # rapiq 0.9: `~x` is LIKE 'x%' with `%` and `_` live, no escaping, no ends-with
+            # (tests/hub-recordings/0.8.5/README.md "Filter semantics")
             if cond.op == "endswith":
                 raise _NeedsExpression(f"ends-with ({cond.name}) is not expressible on this Hub")
             if "%" in text or "_" in text:
@@ -349,7 +352,7 @@ def bracket_token(cond: Condition, key: _Key, grammar: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Expression form (rapiq v2, §4)
+# Expression form (rapiq v2: Hub >= 0.12.3, authup >= beta.54)
 # ---------------------------------------------------------------------------------------------
 
 _EXPR_KEYWORDS = {"not", "and", "or", "eq", "gt", "gte", "lt", "lte", "contains", "startsWith",
@@ -657,7 +660,7 @@ def compile_query(dialect: Dialect, resource: Resource, state: QueryState, *,
         base.append(("fields", fields))
     size = len(urlencode(base + list(state.raw)))
     if size > MAX_QUERY_BYTES:
-        # Node answers 431 when the request head exceeds 16 KiB (hub-query-syntax.md §2)
+        # Node answers 431 when the request head exceeds 16 KiB (Node.js's default header limit)
         raise ValueError(f"the query string of this {resource.name} query would be {size} bytes; the Hub "
                          f"refuses request heads over 16 KiB. Split long 'in' lists (e.g. 100 ids per query)")
     return CompiledQuery(method="GET", path=spec.path, base=tuple(base), sort=tuple(sort),

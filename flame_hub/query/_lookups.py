@@ -19,8 +19,9 @@ from typing import Any, Union
 
 from .._naming import to_snake
 
-#: Lookup name -> canonical operator. The Hub compares strings case-insensitively (rapiq v2,
-#: hub-query-syntax.md §3.1), so the ``i``-variants compile to the same operator.
+#: Lookup name -> canonical operator. The Hub compares strings case-insensitively (rapiq v2 and
+#: the old Hub's MariaDB collation, tests/hub-recordings/0.8.5/README.md "Filter semantics"), so
+#: the ``i``-variants compile to the same operator.
 LOOKUPS: dict[str, str] = {
     "exact": "eq",
     "iexact": "eq",

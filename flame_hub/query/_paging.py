@@ -1,7 +1,7 @@
 """The sans-IO pagination planner: which page to request next, what to yield, when to stop.
 
 The Hub caps every page at 50 records and counts ``meta.total`` before paging. The loop that the
-Hub's own kits use (hub-query-syntax.md §5): advance the offset by the number of records
+Hub's own kits use (the 50-record cap: recording 049): advance the offset by the number of records
 *received* (not requested), stop on an empty page or when ``offset >= total``. On top of that
 the planner honours a cap on the records yielded (slicing, ``limit()``) and never yields the
 same ``id`` twice — offset paging is not snapshot-stable, and a record created or moved during

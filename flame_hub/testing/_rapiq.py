@@ -5,7 +5,7 @@ The fake Hub hands every list request (and the ``fields``/``include`` of a singl
 the Hub does (``qs`` key nesting, allow-lists from the registry, what is dropped silently and what is
 a 400), and :meth:`ListQuery.run` filters, sorts, counts, pages and shapes in-memory records.
 
-Two grammars (``/work/shared/reference/hub-query-syntax.md``):
+Two grammars (the recordings' READMEs in ``tests/hub-recordings/``):
 
 - ``"v2"`` — Hub >= 0.12.3 and authup >= beta.54 (``@rapiq/*`` 2.x): bracket filters with ``x~``
   starts-with / ``~x`` ends-with / ``~x~`` contains (wildcards literal, case-insensitive), the
@@ -47,7 +47,7 @@ Related = Callable[[str, dict], Any]
 # PrivateAIM/hub test query-decode-guard.spec.ts): 400 on v2, merely unknown (dropped) on v1.
 _FORBIDDEN_SEGMENTS = frozenset({"__proto__", "constructor", "prototype"})
 _CODECS = ("url-expression", "url-simple")
-_ROOT_ALIAS = "$root"  # fields[$root]=... names the root group (reference §7)
+_ROOT_ALIAS = "$root"  # fields[$root]=... names the root group (rapiq v2)
 
 
 class QueryError(Exception):
@@ -64,14 +64,14 @@ class QueryError(Exception):
         self.issues: list[dict] = list(issues or [])
 
     def body(self) -> dict:
-        """The Hub's 400 body: ``{"statusCode", "code", "message", "issues"}`` (reference §11)."""
+        """The Hub's 400 body: ``{"statusCode", "code", "message", "issues"}`` (recordings 026, 037)."""
         return {"statusCode": 400, "code": "bad_request", "message": self.message,
                 "issues": self.issues}
 
     @classmethod
     def rejected(cls, code: str, message: str, parameter: str, path: Iterable[str] = (),
                  key: str | None = None) -> QueryError:
-        """A rapiq decode failure: the body names only the count, the issue names the key (§11)."""
+        """A rapiq decode failure: the body names only the count, the issue names the key (recordings)."""
         meta: dict[str, Any] = {"parameter": parameter}
         if key is not None:
             meta["key"] = key
@@ -153,7 +153,7 @@ def _schema(spec: EraSpec) -> _Schema:
 
 
 # --------------------------------------------------------------------------------------------
-# qs: the Hub parses the query string with qs (reference §2) before rapiq sees it
+# qs: the Hub parses the query string with the ``qs`` library before rapiq sees it
 # --------------------------------------------------------------------------------------------
 
 _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
@@ -473,7 +473,7 @@ def _decode_bracket_v2(raw: Any) -> tuple[str, Any] | None:
 
 
 def _decode_bracket_v1(raw: Any) -> tuple[str, Any] | None:
-    """rapiq 0.9 + typeorm-extension 3 (reference §3.2, legacy README 063-075)."""
+    """rapiq 0.9 + typeorm-extension 3 (tests/hub-recordings/0.8.5/README.md, 063-075)."""
     if isinstance(raw, list):
         parts = [p for r in raw if isinstance(r, str) for p in r.strip().split(",")]
     elif isinstance(raw, str):
@@ -766,7 +766,7 @@ class ListQuery:
         v2 = grammar == "v2"
 
         codec = None
-        if v2 and "codec" in query:  # reference §4 dispatch: an unknown stamp fails loudly
+        if v2 and "codec" in query:  # rapiq v2 dispatch: an unknown stamp fails loudly
             codec = query["codec"]
             if not isinstance(codec, str) or codec not in _CODECS:
                 raise QueryError.rejected(
@@ -805,7 +805,7 @@ class ListQuery:
             current: _Schema | None = schema
             for part in parts:
                 if current is None or part not in current.relation_keys:
-                    break  # a path with a disallowed segment is dropped silently (§8)
+                    break  # a path with a disallowed segment is dropped silently
                 current = current.target(part)
             else:
                 node = tree
@@ -876,7 +876,7 @@ class ListQuery:
                     path = ".".join(relations[:i + 1])
                     raise QueryError.rejected("keyPathInvalid", f"The key path {path} is invalid.",
                                               "filters", parts, key)
-                return None  # bracket form: relation not allowed or not included -> dropped (§3.4)
+                return None  # bracket form: relation not allowed or not included -> dropped
             current = included
         if current is None or name not in current.filters:
             if strict:
@@ -933,7 +933,7 @@ class ListQuery:
                     root.append((_Field((), name, schema.kind(name)), desc))
                 continue
             target = self._walk_included(schema, tuple(relations)) if self.grammar == "v2" else None
-            if target is not None and name in target.sorts:  # relation sort needs include= (§6)
+            if target is not None and name in target.sorts:  # relation sort needs include=
                 related.append((_Field(tuple(relations), name, target.kind(name)), desc))
         if schema.spec.sorts_indexed and root:
             # authup: the keys must be a left-most prefix of a declared index, else all dropped
@@ -954,7 +954,7 @@ class ListQuery:
         if isinstance(page, dict):
             if "limit" in page:
                 value = _parse_int(page["limit"])
-                limit = value if value is not None and value > 0 else None  # bad: default (§5)
+                limit = value if value is not None and value > 0 else None  # bad: default (049)
             if "offset" in page:
                 value = _parse_int(page["offset"])
                 offset = value if value is not None and value >= 0 else None
@@ -1038,7 +1038,7 @@ class ListQuery:
             return hit
         if self.grammar == "v1" and all(v is None for v in values) and node.value is not None:
             return False  # SQL: `col != x`, NOT IN, NOT LIKE never match NULL (MariaDB)
-        return not hit  # v2: negated operators are exact complements (NULL matches) (§3.1)
+        return not hit  # v2: negated operators are exact complements (NULL matches)
 
     def _order(self, rows: list[dict], lookup: _RelatedCache) -> list[dict]:
         keys = self.sort
@@ -1077,7 +1077,7 @@ class ListQuery:
         chosen = list(dict.fromkeys(explicit)) or list(default)
         chosen += [n for op, n in items if op == "+"]
         if path and explicit and "id" in schema.allowed_fields:
-            chosen.append("id")  # an included relation keeps its primary key (§15)
+            chosen.append("id")  # an included relation keeps its primary key
         return frozenset(chosen) - {n for op, n in items if op == "-"}
 
     def _shape(self, schema: _Schema, record: dict, path: tuple[str, ...],
@@ -1197,7 +1197,7 @@ def _sort_items(raw: Any) -> dict[str, bool]:
             if key.startswith("-"):
                 out[key[1:]] = True
             else:
-                out[key] = False  # no '+' prefix: '+name' is an unknown key and dropped (§6)
+                out[key] = False  # no '+' prefix: '+name' is an unknown key and dropped
     elif isinstance(raw, dict):
         for key, value in raw.items():
             if isinstance(value, str) and value.lower() in ("asc", "desc"):

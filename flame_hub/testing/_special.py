@@ -156,7 +156,8 @@ class SpecialRoutes(BehaviourParts):
 
     def registry_command(self, ctx: Ctx) -> FakeResponse:
         """``POST /services/registry/command``: ``setup`` creates the registry's incoming,
-        outgoing and masterImages projects (upstream inventory §1.2); ``cleanup`` removes them."""
+        outgoing and masterImages projects (flame-hub-client 1.1.0's registry setup); ``cleanup``
+        removes them."""
         body = self.body(ctx)
         route = self.core.spec(ctx.res).special_routes["registry_command"]
         command = body.get("command")

@@ -1,6 +1,7 @@
 """Wire-level pieces of the fake Hub: request/response values, JSON helpers, error bodies.
 
-Error bodies follow the recordings (``shared/hub-spec/examples``) and hub-query-syntax.md §11:
+Error bodies follow the recordings (``tests/hub-recordings/*/examples``, the READMEs' error
+sections):
 
 - core/storage (Hub >= 0.13): ``{"statusCode", "code", "message", "issues": [...]}`` (026, 037, 069);
 - authup beta.62: ``{"name", "message", "code", "@instanceof": [...], ...}`` without ``statusCode``
@@ -21,7 +22,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 _AUTHUP_BASE = ["@ebec/core/BaseError", "@authup/errors/AuthupError"]
 _OAUTH2 = "@authup/specs/OAuth2Error"
 
-# core/storage codes of hub-query-syntax.md §11 -> legacy (<= 0.8.43) upper-case names
+# core/storage codes (Hub >= 0.8.44) -> legacy (<= 0.8.43) upper-case names (0.8.5 README "Error bodies")
 _LEGACY_CODES = {
     "bad_request": "undefined", "identity_unauthorized": "UNAUTHORIZED",
     "permission_denied": "FORBIDDEN", "entity_not_found": "NOT_FOUND",
