@@ -24,7 +24,7 @@ from .._naming import to_snake
 from ..dialects import Dialect
 from ..errors import InvalidArgument
 from ..resources import EraSpec, FieldSpec, Resource, expected_value, value_accepted, value_kind
-from ._lookups import LIKE_OPERATORS, LOOKUPS, Condition, Q, scalar_text
+from ._lookups import LOOKUPS, OPERATOR_TABLE, Condition, Operator, Q, scalar_text
 
 # ---------------------------------------------------------------------------------------------
 # State
@@ -263,11 +263,12 @@ def check_value(resource: Resource, cond: Condition, key: _Key) -> None:
     field, the value and what is expected). The field's kind comes from the registry: ids
     (and ``*_id``) are UUIDs, booleans bools, enums members, numbers numbers, date-times
     datetimes or ISO-8601 strings. The LIKE lookups take text (checked when built)."""
-    if cond.op in LIKE_OPERATORS:
+    rule = OPERATOR_TABLE[cond.op].values
+    if rule == "text":
         return
     kind = value_kind(key.attr, key.field)
     members = key.field.enum if key.field is not None else None
-    values = cond.value if cond.op == "in" else (cond.value,)
+    values = cond.value if rule == "list" else (cond.value,)
     for value in values:
         if not value_accepted(kind, members, value):
             shown = f"{cond.name}={value!r}" if cond.op != "in" else f"{cond.name}__in (element {value!r})"
@@ -306,49 +307,42 @@ def _bracket_safe(text: str, grammar: str, *, comparison: bool = False) -> None:
         raise _NeedsExpression(f"the value {text!r} would be trimmed")
 
 
-_COMPARE_PREFIX = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
-
-
 def bracket_token(cond: Condition, key: _Key, grammar: str) -> str:
     """The ``filter[key]=<token>`` value of one condition (raises _NeedsExpression or ValueError)."""
+    op = OPERATOR_TABLE[cond.op]
     neg = "!" if cond.negated else ""
-    if cond.op == "eq":
-        if cond.value is None:
-            return neg + "null"
-        text = scalar_text(cond.value)
-        _check_exact_text(cond, key, text)
-        _bracket_safe(text, grammar)
-        return neg + text
-    if cond.op in _COMPARE_PREFIX:
-        text = scalar_text(cond.value)
-        _check_exact_text(cond, key, text)
-        if cond.negated:  # the Hub discards `!` before `<`: `!<5` means `<5` (rapiq v2)
-            raise _NeedsExpression(f"NOT {cond.op} ({cond.name})")
-        _bracket_safe(text, grammar, comparison=True)
-        return _COMPARE_PREFIX[cond.op] + text
-    if cond.op == "in":
-        texts = [scalar_text(v) for v in cond.value]
-        for v, text in zip(cond.value, texts, strict=True):
-            _check_exact_text(Condition(cond.path, "eq", v), key, text)
-            _bracket_safe(text, grammar)
-        if grammar == "v1" and False in cond.value:  # v1 drops `false` list elements (0.8.5 README)
-            raise _NeedsExpression("a list containing False")
-        return neg + ",".join(texts)
-    if cond.op in LIKE_OPERATORS:
-        text = cond.value
-        if grammar == "v1":
-            # rapiq 0.9: `~x` is LIKE 'x%' with `%` and `_` live, no escaping, no ends-with
-            # (tests/hub-recordings/0.8.5/README.md "Filter semantics")
-            if cond.op == "endswith":
-                raise _NeedsExpression(f"ends-with ({cond.name}) is not expressible on this Hub")
-            if "%" in text or "_" in text:
-                raise _NeedsExpression(f"{text!r} contains '%' or '_', which are live wildcards on this Hub")
-            if "," in text or text != text.strip():
-                raise _NeedsExpression(f"the pattern {text!r} contains a comma or would be trimmed")
-            return neg + ("~%" if cond.op == "contains" else "~") + text
-        _bracket_safe(text, grammar)
-        return neg + {"contains": "~{}~", "startswith": "{}~", "endswith": "~{}"}[cond.op].format(text)
-    raise AssertionError(cond.op)  # pragma: no cover
+    if op.values == "text":
+        return neg + _pattern_token(cond, op, grammar)
+    if cond.value is None:  # eq None: IS NULL
+        return neg + "null"
+    values = cond.value if op.values == "list" else (cond.value,)
+    texts = [scalar_text(v) for v in values]
+    for v, text in zip(values, texts, strict=True):
+        _check_exact_text(Condition(cond.path, "eq", v), key, text)
+    if cond.negated and not op.negatable:  # the Hub discards `!` before `<`: `!<5` means `<5`
+        raise _NeedsExpression(f"NOT {cond.op} ({cond.name})")
+    for text in texts:
+        _bracket_safe(text, grammar, comparison=not op.negatable)
+    if grammar == "v1" and op.values == "list" and False in values:  # v1 drops `false` elements
+        raise _NeedsExpression("a list containing False")
+    return neg + op.bracket.format(",".join(texts))
+
+
+def _pattern_token(cond: Condition, op: Operator, grammar: str) -> str:
+    """The bracket token of a LIKE operator's raw text (without the negation)."""
+    text = cond.value
+    if grammar == "v1":
+        # rapiq 0.9: `~x` is LIKE 'x%' with `%` and `_` live, no escaping, no ends-with
+        # (tests/hub-recordings/0.8.5/README.md "Filter semantics")
+        if cond.op == "endswith":
+            raise _NeedsExpression(f"ends-with ({cond.name}) is not expressible on this Hub")
+        if "%" in text or "_" in text:
+            raise _NeedsExpression(f"{text!r} contains '%' or '_', which are live wildcards on this Hub")
+        if "," in text or text != text.strip():
+            raise _NeedsExpression(f"the pattern {text!r} contains a comma or would be trimmed")
+        return ("~%" if cond.op == "contains" else "~") + text
+    _bracket_safe(text, grammar)
+    return op.bracket.format(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,7 +352,6 @@ def bracket_token(cond: Condition, key: _Key, grammar: str) -> str:
 _EXPR_KEYWORDS = {"not", "and", "or", "eq", "gt", "gte", "lt", "lte", "contains", "startsWith",
                   "endsWith", "in", "nin", "elemMatch", "size", "null"}
 _EXPR_SEGMENT = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$")
-_EXPR_LIKE = {"contains": "contains", "startswith": "startsWith", "endswith": "endsWith"}
 
 
 def _quote(text: str) -> str:
@@ -382,19 +375,20 @@ def expression(node: _Node, keys: dict[tuple[str, ...], _Key]) -> str:
         return "not(" + expression(node.child, keys) + ")"
     key = keys[node.path]
     fld = _expr_field(key.wire)
-    if node.op == "in":
+    op = OPERATOR_TABLE[node.op]
+    if op.values == "list":
         for v in node.value:
             _check_exact_text(Condition(node.path, "eq", v), key, scalar_text(v))
         return ("nin(" if node.negated else "in(") + fld + "," + ",".join(
             _quote(scalar_text(v)) for v in node.value) + ")"
-    if node.op in LIKE_OPERATORS:
-        body = f"{_EXPR_LIKE[node.op]}({fld},{_quote(node.value)})"  # raw text, no coercion
-    elif node.op == "eq" and node.value is None:
-        body = f"eq({fld},null)"
+    if op.values == "text":
+        body = f"{op.expression}({fld},{_quote(node.value)})"  # raw text, no coercion
+    elif node.value is None:  # eq None: IS NULL
+        body = f"{op.expression}({fld},null)"
     else:
         text = scalar_text(node.value)
         _check_exact_text(node, key, text)
-        body = f"{node.op}({fld},{_quote(text)})"
+        body = f"{op.expression}({fld},{_quote(text)})"
     return f"not({body})" if node.negated else body
 
 

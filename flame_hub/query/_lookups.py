@@ -41,9 +41,39 @@ LOOKUPS: dict[str, str] = {
     "range": "range",
 }
 
-#: canonical operators a :class:`Condition` can carry
-OPERATORS = ("eq", "in", "lt", "lte", "gt", "gte", "contains", "startswith", "endswith")
-LIKE_OPERATORS = ("contains", "startswith", "endswith")
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One canonical operator of a :class:`Condition`, in every spelling the Hub takes.
+
+    ``bracket``: the rapiq v2 bracket token, ``{}`` standing for the value text; ``negatable``:
+    whether a leading ``!`` negates it there (the Hub drops ``!`` before ``<``, so ``!<5`` means
+    ``<5``); ``expression``: the expression form's function; ``values``: what it compares with
+    (``"scalar"`` one coerced value, ``"list"`` several, ``"text"`` a raw pattern)."""
+
+    name: str
+    bracket: str
+    negatable: bool
+    expression: str
+    values: str
+
+
+#: every canonical operator a :class:`Condition` can carry, by name
+OPERATOR_TABLE: dict[str, Operator] = {op.name: op for op in (
+    Operator("eq", "{}", True, "eq", "scalar"),
+    Operator("in", "{}", True, "in", "list"),
+    Operator("lt", "<{}", False, "lt", "scalar"),
+    Operator("lte", "<={}", False, "lte", "scalar"),
+    Operator("gt", ">{}", False, "gt", "scalar"),
+    Operator("gte", ">={}", False, "gte", "scalar"),
+    Operator("contains", "~{}~", True, "contains", "text"),
+    Operator("startswith", "{}~", True, "startsWith", "text"),
+    Operator("endswith", "~{}", True, "endsWith", "text"),
+)}
+OPERATORS = tuple(OPERATOR_TABLE)
+LIKE_OPERATORS = tuple(name for name, op in OPERATOR_TABLE.items() if op.values == "text")
+COMPARISONS = tuple(name for name, op in OPERATOR_TABLE.items() if op.bracket.startswith(("<", ">")))
 
 Scalar = Union[str, int, float, bool, None, _dt.datetime, _dt.date, decimal.Decimal]
 
@@ -186,7 +216,7 @@ def make_condition(path: tuple[str, ...], lookup: str, value: Any, *, key: str |
             values = tuple(sorted(values, key=lambda v: (type(v).__name__, str(v))))
         return Condition(path, "in", values, negated=lookup == "ne")
     norm = normalize_value(value, key)
-    if op in ("lt", "lte", "gt", "gte") and norm is None:
+    if op in COMPARISONS and norm is None:
         raise ValueError(f"{key}: cannot compare with None; use __isnull")
     if op in LIKE_OPERATORS:
         if norm is None or isinstance(norm, bool):
