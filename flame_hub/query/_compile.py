@@ -507,48 +507,60 @@ def compile_sort(dialect: Dialect, resource: Resource, sort: tuple[str, ...] | N
     keys: list[SortKey] = []
     includes: list[str] = []
     for raw in sort or ():
-        if not isinstance(raw, str):
-            raise ValueError(f"sort keys are strings like '-created_at', not {raw!r}")
-        desc = raw.startswith("-")
-        path = split_path(raw[1:] if desc else raw.lstrip("+"))
-        if not spec.sorts:
-            raise ValueError(f"{where} cannot be sorted (the Hub ignores sort= there)")
-        if len(path) == 1:
-            wire = dialect.wire_key(path[0])
-            if wire not in spec.sorts:
-                raise ValueError(f"cannot sort {where} by {raw!r}: the Hub would silently ignore it. "
-                                 f"Allowed: {name_list(spec.sorts)}")
-        elif len(path) == 2 and dialect.like_grammar == "v2" and dialect.wire_key(path[0]) in spec.relations:
-            rel, fld = dialect.wire_key(path[0]), dialect.wire_key(path[1])
-            tgt = _target_spec(resource, spec, rel)
-            if tgt is None or fld not in tgt[1].sorts or spec.sorts_indexed:
-                raise ValueError(f"cannot sort {where} by {raw!r}: allowed on {rel}: "
-                                 f"{name_list(tgt[1].sorts) if tgt and not spec.sorts_indexed else '(none)'}")
-            wire = f"{rel}.{fld}"
-            includes.append(rel)
-        else:
-            raise ValueError(f"cannot sort {where} by {raw!r}. Allowed: {name_list(spec.sorts)}")
-        if any(k.wire == wire for k in keys):
+        key, include = _sort_key(dialect, resource, spec, where, raw)
+        if any(k.wire == key.wire for k in keys):
             raise ValueError(f"sort key {raw!r} given twice")
-        keys.append(SortKey(wire, desc))
+        keys.append(key)
+        includes.extend(include)
     if keys and spec.sorts_indexed and not _index_prefix_ok(spec, [k.wire for k in keys]):
         raise ValueError(
             f"cannot sort {where} by {', '.join(map(str, keys))}: authup only sorts by a left-most "
             "prefix of one index and silently drops any other sort. Indexes: "
             + "; ".join(",".join(map(to_snake, i)) for i in spec.indexes)
         )
+    return _stable_order(dialect, spec, keys), includes
+
+
+def _sort_key(dialect: Dialect, resource: Resource, spec: EraSpec, where: str,
+              raw: Any) -> tuple[SortKey, list[str]]:
+    """One ``"-created_at"`` or ``"realm__name"`` as a sort key, and the include it needs."""
+    if not isinstance(raw, str):
+        raise ValueError(f"sort keys are strings like '-created_at', not {raw!r}")
+    desc = raw.startswith("-")
+    path = split_path(raw[1:] if desc else raw.lstrip("+"))
+    if not spec.sorts:
+        raise ValueError(f"{where} cannot be sorted (the Hub ignores sort= there)")
+    if len(path) == 1:
+        wire = dialect.wire_key(path[0])
+        if wire not in spec.sorts:
+            raise ValueError(f"cannot sort {where} by {raw!r}: the Hub would silently ignore it. "
+                             f"Allowed: {name_list(spec.sorts)}")
+        return SortKey(wire, desc), []
+    if len(path) == 2 and dialect.like_grammar == "v2" and dialect.wire_key(path[0]) in spec.relations:
+        rel, fld = dialect.wire_key(path[0]), dialect.wire_key(path[1])
+        tgt = _target_spec(resource, spec, rel)
+        if tgt is None or fld not in tgt[1].sorts or spec.sorts_indexed:
+            raise ValueError(f"cannot sort {where} by {raw!r}: allowed on {rel}: "
+                             f"{name_list(tgt[1].sorts) if tgt and not spec.sorts_indexed else '(none)'}")
+        return SortKey(f"{rel}.{fld}", desc), [rel]
+    raise ValueError(f"cannot sort {where} by {raw!r}. Allowed: {name_list(spec.sorts)}")
+
+
+def _stable_order(dialect: Dialect, spec: EraSpec, keys: list[SortKey]) -> list[SortKey]:
+    """A stable order while paging: the keys with an ``id`` tie-break wherever the Hub can sort
+    by it; without keys, ``id`` (or else ``created_at``)."""
     ident = dialect.wire_key("id")
     if keys:
-        # a stable order while paging: tie-break by id wherever the Hub can sort by it
         if ident in spec.sorts and all(k.wire != ident for k in keys):
             candidate = [k.wire for k in keys] + [ident]
             if not spec.sorts_indexed or _index_prefix_ok(spec, candidate):
-                keys.append(SortKey(ident))
-    elif ident in spec.sorts:
-        keys = [SortKey(ident)]
-    elif dialect.wire_key("created_at") in spec.sorts:
-        keys = [SortKey(dialect.wire_key("created_at"))]
-    return keys, includes
+                return [*keys, SortKey(ident)]
+        return keys
+    if ident in spec.sorts:
+        return [SortKey(ident)]
+    if dialect.wire_key("created_at") in spec.sorts:
+        return [SortKey(dialect.wire_key("created_at"))]
+    return keys
 
 
 # ---------------------------------------------------------------------------------------------
