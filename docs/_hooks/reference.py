@@ -17,8 +17,9 @@ types, dialects, testing) are rendered by mkdocstrings from ``::: name`` lines i
 :class:`RstRoles` turns the docstrings' reST roles (``:class:`X```) into Markdown for it.
 
 After the build, :func:`on_post_build` checks that every anchor the reference promises
-(:func:`planned_anchors`) is in the HTML, so a name that silently failed to render fails the
-build. ``tests/test_docs_reference.py`` checks that the promises cover every public name.
+(:func:`planned_anchors`) is in the HTML — each ``::: name`` and, for a class, each of its own
+public methods and properties — so a name that silently failed to render fails the build.
+``tests/test_docs_reference.py`` checks that the promises cover every public name.
 
 This module imports nothing from MkDocs at module level: the tests load it without the
 ``docs`` extra.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import enum
 import html
+import importlib
 import inspect
 import re
 import types
@@ -417,8 +419,6 @@ def _class_members(ident: str) -> list[str]:
     if not module_name.startswith("flame_hub"):
         return []
     try:
-        import importlib
-
         cls = getattr(importlib.import_module(module_name), name)
     except (ImportError, AttributeError):
         return []  # tests/test_docs_reference.py names the typo
