@@ -648,6 +648,26 @@ class CompiledQuery:
         return out
 
 
+def check_part(dialect: Dialect, resource: Resource, state: QueryState, part: str) -> None:
+    """Validate one part of a query as a chaining call changes it (``"where"``, ``"sort"``,
+    ``"fields"`` or ``"include"``): a bad key fails on the line that wrote it, and the whole
+    query is compiled once, when it runs (:func:`compile_query`)."""
+    spec = dialect.spec(resource)
+    if not spec.available or not spec.supports("list"):
+        raise ValueError(f"{resource.name} cannot be listed on Hub {dialect.name}")
+    if part == "where":
+        compile_filter(dialect, resource, state.where, check_required=False)
+    elif part == "sort":
+        compile_sort(dialect, resource, state.sort)
+    elif part == "fields":
+        compile_fields(dialect, resource, state)
+    elif part == "include":
+        for path in state.include:
+            resolve_include(dialect, resource, path)
+    else:  # pragma: no cover - a programming error
+        raise AssertionError(part)
+
+
 def compile_query(dialect: Dialect, resource: Resource, state: QueryState, *,
                   check_required: bool = True) -> CompiledQuery:
     """Validate and compile a QuerySet's state (ValueError before any request on a bad key)."""

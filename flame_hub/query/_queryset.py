@@ -29,7 +29,7 @@ from .._drive import adrive, drive
 from ..dialects import Dialect
 from ..errors import HubConnectionError, MultipleObjectsReturned, NotFound
 from ..resources import Resource
-from ._compile import CompiledQuery, QueryState, split_path, compile_query
+from ._compile import CompiledQuery, QueryState, check_part, compile_query, split_path
 from ._bulk import Bulk, bulk_method, check_ready, record_id
 from ._lookups import Condition, Q
 from ._paging import DEFAULT_PAGE_CONCURRENCY, Page, PageRequest, Pager, Params, Walk, check_concurrency
@@ -152,10 +152,12 @@ class BaseQuerySet(Generic[T]):
 
     # -- chaining --------------------------------------------------------------------------
 
-    def _chain(self, *, validate: bool = True, **changes: Any) -> Self:
+    def _chain(self, *, validate: str | None = None, **changes: Any) -> Self:
+        """A copy with ``changes`` to the state; ``validate`` names the part they touch, checked
+        now (a bad key fails on the line that wrote it; the whole query compiles when it runs)."""
         clone = type(self)(self._resource, self._backend, state=replace(self._state, **changes))
-        if validate:  # a bad key fails here, on the line that wrote it
-            compile_query(clone.dialect, clone._resource, clone._state, check_required=False)
+        if validate is not None:
+            check_part(clone.dialect, clone._resource, clone._state, validate)
         return clone
 
     def _not_sliced(self, what: str) -> None:
@@ -164,7 +166,7 @@ class BaseQuerySet(Generic[T]):
 
     def all(self) -> Self:
         """A fresh copy (with an empty cache: evaluating it asks the Hub again)."""
-        return self._chain(validate=False)
+        return self._chain()
 
     def filter(self, *args: Q, **lookups: Any) -> Self:
         """Records matching all lookups (``name__startswith="lab"``, ``realm__name="master"``)
@@ -172,24 +174,24 @@ class BaseQuerySet(Generic[T]):
         self._not_sliced("filter")
         q = Q(*args, **lookups)
         if not q:
-            return self._chain(validate=False)
+            return self._chain()
         where = q if self._state.where is None else self._state.where & q
-        return self._chain(where=where)
+        return self._chain(validate="where", where=where)
 
     def exclude(self, *args: Q, **lookups: Any) -> Self:
         """Records NOT matching all of the lookups (``exclude(a=1, b=2)`` is NOT (a AND b))."""
         self._not_sliced("exclude")
         q = Q(*args, **lookups)
         if not q:
-            return self._chain(validate=False)
+            return self._chain()
         where = ~q if self._state.where is None else self._state.where & ~q
-        return self._chain(where=where)
+        return self._chain(validate="where", where=where)
 
     def sort(self, *keys: str) -> Self:
         """Order by these keys (``"-created_at"`` descending, ``"name"``); replaces an earlier
         sort. An ``id`` tie-break is added where the resource can sort by id."""
         self._not_sliced("sort")
-        return self._chain(sort=tuple(keys) if keys else None)
+        return self._chain(validate="sort", sort=tuple(keys) if keys else None)
 
     order_by = sort
 
@@ -203,13 +205,15 @@ class BaseQuerySet(Generic[T]):
         remove = [n[1:] for n in names if n.startswith("-")]
         st = self._state
         if plain:
-            return self._chain(fields_only=tuple(plain), fields_add=tuple(add), fields_remove=tuple(remove))
-        return self._chain(fields_add=st.fields_add + tuple(add), fields_remove=st.fields_remove + tuple(remove))
+            return self._chain(validate="fields", fields_only=tuple(plain), fields_add=tuple(add),
+                               fields_remove=tuple(remove))
+        return self._chain(validate="fields", fields_add=st.fields_add + tuple(add),
+                           fields_remove=st.fields_remove + tuple(remove))
 
     def include(self, *relations: str) -> Self:
         """Embed related records: ``include("realm")``, nested ``include("analysis.project")``."""
         paths = tuple(split_path(r) for r in relations)
-        return self._chain(include=tuple(dict.fromkeys(self._state.include + paths)))
+        return self._chain(validate="include", include=tuple(dict.fromkeys(self._state.include + paths)))
 
     def page(self, limit: int | None = None, offset: int | None = None) -> Self:
         """Records per request (``limit``, at most the Hub's 50) and the first record (``offset``).
@@ -229,14 +233,14 @@ class BaseQuerySet(Generic[T]):
             if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
                 raise ValueError(f"page offset must be an int >= 0, not {offset!r}")
             changes["offset"] = offset
-        return self._chain(validate=False, **changes)
+        return self._chain(**changes)
 
     def limit(self, n: int) -> Self:
         """Yield at most ``n`` records in total (distinct from the page size)."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ValueError(f"limit() takes an int >= 0, not {n!r}")
         cap = n if self._state.cap is None else min(n, self._state.cap)
-        return self._chain(validate=False, cap=cap, sliced=True)
+        return self._chain(cap=cap, sliced=True)
 
     def raw(self, params: Mapping[str, str] | Iterable[tuple[str, str]]) -> Self:
         """Escape hatch: send these query pairs as given (not validated), replacing compiled
@@ -250,7 +254,7 @@ class BaseQuerySet(Generic[T]):
             if key.startswith("page"):
                 raise ValueError("raw() cannot set page[...]: use page(), slicing or limit()")
             out.append((key, str(value)))
-        return self._chain(validate=False, raw=self._state.raw + tuple(out))
+        return self._chain(raw=self._state.raw + tuple(out))
 
     def _slice(self, key: slice) -> Self:
         start, stop = key.start or 0, key.stop
@@ -264,7 +268,7 @@ class BaseQuerySet(Generic[T]):
         if st.cap is not None:
             left = max(0, st.cap - start)
             cap = left if cap is None else min(cap, left)
-        return self._chain(validate=False, offset=st.offset + start, cap=cap, sliced=True)
+        return self._chain(offset=st.offset + start, cap=cap, sliced=True)
 
     def _getter(self, args: tuple[Q, ...], lookups: dict[str, Any]) -> Self:
         return self.filter(*args, **lookups) if args or lookups else self
@@ -663,7 +667,7 @@ class AsyncQuerySet(BaseQuerySet[T]):
         """Fetch up to ``n`` list pages at once while iterating (``1``: one after the other).
         Default: the client's ``page_concurrency`` (4). Pages are still yielded in order, each
         record once; at most ``n`` pages are held in memory."""
-        return self._chain(validate=False, concurrency=check_concurrency(n))
+        return self._chain(concurrency=check_concurrency(n))
 
     @property
     def page_concurrency(self) -> int:
