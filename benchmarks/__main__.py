@@ -16,7 +16,8 @@ variants for ``--repetitions`` rounds after one warm-up run each:
 recording wall time, client CPU time, the requests on the wire and (in one extra, untimed run)
 the peak Python memory, then writes ``benchmarks/results/<date>.json``, ``<date>.md`` and
 ``<date>.png``. ``--quick`` is a smoke run of a few seconds that writes nothing unless ``--out``
-is given. ``--profile`` prints a cProfile of the sync listing, the single gets and their floors instead.
+is given. ``--profile`` prints a cProfile of the sync listing, the single gets and their floors
+instead.
 
 Examples::
 
@@ -124,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--peer-venv", type=Path, default=_peer.VENV,
                    help=f"the venv holding {_peer.REQUIREMENT} (made when missing; default {_peer.VENV})")
     p.add_argument("--profile", action="store_true",
-                   help="print a cProfile of the sync listing and the floor (first N, first latency)")
+                   help="print a cProfile of the sync listing and the single gets beside their floors "
+                        "(first N, first latency; in memory)")
     return p
 
 
@@ -256,7 +258,8 @@ def bench_config(latency_ms: float, n: int, st: dict[str, Any], peer: _peer.Peer
                                         _report.GET_SYNC: client_get(target, ids)}
             if peer is not None:
                 get_runs[_peer.PEER] = _peer.PeerRun(peer, "get", target, {"ids": ids})
-                get_runs[_peer.PEER_FLOOR] = _peer.PeerRun(peer, "raw-get", target, {"ids": ids, "params": get_params})
+                get_runs[_peer.PEER_FLOOR] = _peer.PeerRun(peer, "raw-get", target,
+                                                           {"ids": ids, "params": get_params})
             cfg["gets"] = {name: summarize(s) for name, s in
                            run_group(get_runs, st["repetitions"], len(ids), hub.cpu_seconds).items()}
         _say("   values(): rows of three fields")

@@ -22,15 +22,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from ._measure import RequestLog, Sample
+from ._report import PEER, PEER_FLOOR
 from ._workloads import Target
 
 __all__ = ["REQUIREMENT", "VENV", "WORKER", "PEER", "PEER_FLOOR", "Peer", "PeerWorker", "PeerRun", "installed_python",
            "ensure_venv", "start"]
 
 REQUIREMENT = "flame-hub-client==1.1.0"
-#: the variants' names in the results: 1.1.0, and the floor written with its HTTP library
-PEER = "flame-hub-client 1.1.0"
-PEER_FLOOR = "raw httpx2 + json"
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".peer-venv"
 WORKER = HERE / "_peer_worker.py"
@@ -109,7 +107,7 @@ class PeerWorker:
         #: the worker's ``hello`` answer: Python, package versions, ``async``
         self.info: dict[str, Any] = {}
 
-    def start(self) -> "PeerWorker":
+    def start(self) -> PeerWorker:
         self._stderr = tempfile.TemporaryFile("w+")
         self._cwd = tempfile.TemporaryDirectory()
         self._proc = subprocess.Popen([self.python, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -159,7 +157,7 @@ class PeerWorker:
                 (res.cleanup if isinstance(res, tempfile.TemporaryDirectory) else res.close)()
         self._stderr = self._cwd = None
 
-    def __enter__(self) -> "PeerWorker":
+    def __enter__(self) -> PeerWorker:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

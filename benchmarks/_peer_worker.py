@@ -10,15 +10,17 @@ Protocol: one JSON object per line on stdin, one answer per line on stdout.
 
 - ``{"op": "hello"}`` -> the versions in the venv and whether it has an async client;
 - ``{"op": "run", "workload": "list"|"get"|"first"|"raw-list"|"raw-get", "url": gateway,
-  "username", "password", "page_size", "ids", "params"}`` -> ``{"records", "wall", "cpu", "requests"}``: the run timed here (wall:
-  ``perf_counter``, CPU: this process's ``process_time``), garbage collected first, as
-  ``benchmarks._measure.measure`` does in the benchmark process;
+  "username", "password", "page_size", "ids", "params"}`` -> ``{"records", "wall", "cpu",
+  "requests"}``: the run timed here (wall: ``perf_counter``, CPU: this process's
+  ``process_time``), garbage collected first, as ``benchmarks._measure.measure`` does in the
+  benchmark process;
 - anything failing -> ``{"error": "..."}``.
 
 The workloads are what a 1.1.0 script writes: list every node by paging ``find_nodes`` with
 ``meta=True`` until ``meta.total``, sorted by ``created_at`` as ours and the floor are (a stable
-order across pages; unsorted, the fake Hub answers much faster, which would flatter the peer); ``get_node(id)`` per id; default ``PasswordAuth`` +
-``CoreClient`` and one ``find_nodes``. Listing and gets share one SSL context and count their
+order across pages; unsorted, the fake Hub answers much faster, which would flatter the peer);
+``get_node(id)`` per id; default ``PasswordAuth`` + ``CoreClient`` and one ``find_nodes``.
+Listing and gets share one SSL context and count their
 requests with a transport wrapper, as the benchmark's own runs do. ``raw-list`` and ``raw-get``
 are the benchmark's floor written with httpx2 instead of httpx (same requests), to tell 1.1.0's
 own cost from its HTTP library's.

@@ -27,7 +27,8 @@ GET_FLOOR = "floor"
 GET_SYNC = "sync get_node"
 VALUES_FLOOR = "floor (dicts by hand)"
 VALUES_SYNC = "sync values()"
-#: flame-hub-client 1.1.0 in its own venv, and the floor written with httpx2 there (``_peer``)
+#: flame-hub-client 1.1.0 in its own venv, and the floor written with httpx2 there (``_peer``):
+#: the variants' names in the results
 PEER = "flame-hub-client 1.1.0"
 PEER_FLOOR = "raw httpx2 + json"
 
@@ -355,7 +356,7 @@ def _peer_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     if missing is not None:
         return [{"target": "Ours vs flame-hub-client 1.1.0", "goal": goal, "measured": missing, "met": None}]
     out = []
-    for group, ours, floor, title in PEER_WORKLOADS:
+    for group, ours, _floor, title in PEER_WORKLOADS:
         parts, ok, seen = [], True, False
         for cfg in results["configs"]:
             rows = cfg.get(group) or {}
@@ -390,7 +391,7 @@ def side_by_side(results: dict[str, Any]) -> list[str]:
     if missing is not None:
         return out + [f"flame-hub-client 1.1.0: not measured — {missing}."]
     versions = ", ".join(f"{k} {v}" for k, v in (peer.get("versions") or {}).items())
-    out += [f"1.1.0 ran in its own venv ({versions}; Python {peer.get('python')}) in a subprocess that "
+    out += [(f"1.1.0 ran in its own venv ({versions}; Python {peer.get('python')}) in a subprocess that "
             "times each run itself (`time.process_time()` of that process, garbage collected first), "
             "alternating round by round with our variants on the same fake Hub. Every ratio is a "
             "median over that run's rounds divided by the floor's (raw httpx + json in the benchmark "
@@ -399,9 +400,9 @@ def side_by_side(results: dict[str, Any]) -> list[str]:
             "sort={\"by\": \"created_at\"}, meta=True)` (what a 1.1.0 script writes for a stable order: "
             "the requests of ours and the floor but for `include=registry,registryProject`, which 1.1.0 "
             "always adds, two null fields per record here); its single gets send the same query as ours. "
-            "It has no async client.", "",
-            "| latency | N | workload | CPU ours × floor | CPU 1.1.0 × floor | CPU raw httpx2 × floor | "
-            "CPU ours ÷ 1.1.0 | wall ours × floor | wall 1.1.0 × floor | wall ours ÷ 1.1.0 |",
+            "It has no async client."), "",
+            ("| latency | N | workload | CPU ours × floor | CPU 1.1.0 × floor | CPU raw httpx2 × floor | "
+             "CPU ours ÷ 1.1.0 | wall ours × floor | wall 1.1.0 × floor | wall ours ÷ 1.1.0 |"),
             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for cfg in results["configs"]:
         for group, ours, floor, title in PEER_WORKLOADS:

@@ -131,7 +131,7 @@ def _results(peer: dict) -> dict:
            "gets": {"floor": _variant(1.0), "sync get_node": _variant(1.3, 1.2), _report.PEER: _variant(1.2, 1.1)},
            "setup": {"floor": _variant(1.0), "sync": _variant(1.2), _report.PEER: _variant(1.5)}}
     return {"date": "2000-01-01", "settings": {"page_size": 50, "repetitions": 3, "gets": 200},
-            "machine": {k: "x" for k in ("flame_hub", "commit", "python", "httpx", "pydantic", "platform", "cpus")},
+            "machine": dict.fromkeys(("flame_hub", "commit", "python", "httpx", "pydantic", "platform", "cpus"), "x"),
             "concurrency_api": "queryset", "configs": [cfg], "peer": peer}
 
 
