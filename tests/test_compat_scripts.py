@@ -91,6 +91,9 @@ def test_model_fields_set_holds_optional_fields_and_relations_only_when_sent(aut
 
 # --- find_* with 1.1.0's keys ------------------------------------------------------------------
 
+# a Hub has master images once its sync ran: the worker reads them from GitHub (additions 224;
+# a deployment without network has none, hub-spec resources.json)
+@pytest.mark.needs("worker", "internet")
 def test_find_with_camel_case_filter_keys_and_plain_dict_command_arguments(hub_env, core_client):
     core_client.sync_master_images()
     images = core_client.get_master_images()
