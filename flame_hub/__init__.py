@@ -18,10 +18,11 @@ else the environment: ``FLAME_HUB_URL``, ``FLAME_HUB_USERNAME``, ...)::
     with flame_hub.Hub("http://localhost:3000/", username="admin", password="start123") as hub:
         hub.core.nodes.count()
 
-Public names: :class:`Hub` and :class:`AsyncHub`, the clients (:class:`CoreClient`, :class:`StorageClient`, :class:`AuthClient` and
-their ``Async`` twins), the submodules :mod:`~flame_hub.auth`, :mod:`~flame_hub.models`,
-:mod:`~flame_hub.types` and :mod:`~flame_hub.errors`, and the exception classes (also at top
-level: ``flame_hub.HubAPIError``, ``flame_hub.NotFound``, ...).
+Public names: :class:`Hub` and :class:`AsyncHub`, the clients (:class:`CoreClient`,
+:class:`StorageClient`, :class:`AuthClient` and their ``Async`` twins), the submodules
+:mod:`~flame_hub.auth`, :mod:`~flame_hub.models`, :mod:`~flame_hub.types` and
+:mod:`~flame_hub.errors`, and the exception classes (also at top level:
+``flame_hub.HubAPIError``, ``flame_hub.NotFound``, ...).
 """
 
 from __future__ import annotations

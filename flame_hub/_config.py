@@ -142,7 +142,7 @@ class HubConfig:
         from . import auth
 
         creds = self.credentials
-        http = {"client": client} if client is not None else {}
+        http: dict[str, Any] = {"client": client} if client is not None else {}
         if async_client is not None:
             http["async_client"] = async_client
         if "token" in creds:

@@ -9,17 +9,24 @@ not shared, and its transport and headers are not used).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 try:  # not a dependency: only there when a 1.1.0 script's environment brings it
     import httpx2
 except ImportError:  # pragma: no cover - depends on the environment
-    httpx2 = None
+    httpx2 = None  # type: ignore[assignment]  # an optional module
 
 #: Bases of every auth flow: ``httpx.Auth``, and ``httpx2.Auth`` when httpx2 is installed.
 AUTH_BASES: tuple[type, ...] = (httpx.Auth,) if httpx2 is None else (httpx.Auth, httpx2.Auth)
+
+if TYPE_CHECKING:  # a type checker sees httpx's (httpx2 has the same interface)
+    from httpx import Auth as AuthBase
+else:
+    class AuthBase(*AUTH_BASES):
+        """The base of every auth flow: an ``httpx.Auth``, and an ``httpx2.Auth`` when httpx2 is
+        installed."""
 
 
 def is_httpx2_client(client: Any) -> bool:

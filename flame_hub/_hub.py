@@ -119,7 +119,8 @@ class _HubBase(Generic[_A, _C, _S]):
         if self.config.is_public:
             _config.log_public_fallback(type(self).__name__)
         self._owns_transport = transport is None
-        self._transport = transport if transport is not None else self._transport_class()
+        #: an httpx.BaseTransport (Hub) or AsyncBaseTransport (AsyncHub)
+        self._transport: Any = transport if transport is not None else self._transport_class()
         shared = _SharedTransport(self._transport)
         self._token_http = self._token_client_class(transport=shared, timeout=_TOKEN_TIMEOUT)
         if isinstance(auth, str):

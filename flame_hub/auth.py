@@ -4,7 +4,8 @@ Each flow works with sync **and** async httpx clients: :meth:`sync_auth_flow` an
 :meth:`async_auth_flow` are thin shells over one sans-IO token state machine
 (:meth:`_TokenAuth._acquire`, a generator that yields token requests and receives answers).
 
-Token lifecycle (upstream-client.md §3, §8; hub-spec examples 001–006, 096/097):
+Token lifecycle (recordings ``tests/hub-recordings/0.14.0/examples`` 001–006, 096/097; its README,
+"Refresh tokens are single-use"):
 
 - the first request obtains a token (password / client / robot grant) — lazily;
 - ``margin`` seconds before expiry the token is refreshed with the ``refresh_token`` grant;
@@ -15,7 +16,7 @@ Token lifecycle (upstream-client.md §3, §8; hub-spec examples 001–006, 096/0
   request body can be sent again) — and so do the Hub's other refusals of a token: Hub 0.14's
   core and storage answer an expired or invalid bearer with **500** ``internal_error`` and
   authup's message ("The JWT has expired.", hub-spec additions 294/295), authup and Hub 0.8.5
-  with 400 ``invalid_token`` (:func:`~flame_hub.errors.is_token_refusal`). Such a refusal
+  with 400 ``invalid_token`` (:func:`~flame_hub._responses.is_token_refusal`). Such a refusal
   comes from the Hub's authentication step, before any handler or the rate limiter ran (the
   recorded 500s carry no rate-limit headers), so the retry is safe for a POST too;
 - a bearer that is not a well-formed JWT is refused before anything is sent
@@ -28,6 +29,7 @@ Secrets and tokens never appear in ``repr()``, logs or exception messages.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import math
@@ -41,20 +43,16 @@ from typing import Any, ClassVar, Literal
 import anyio
 import httpx
 
-from ._httpx2 import AUTH_BASES
-from .errors import (
+from ._drive import adrive, drive
+from ._flow import CallFlow, SendStep, Step, acarry_out, carry_out
+from ._httpx2 import AuthBase
+from ._responses import (
     TOKEN_REFUSAL_STATUSES,
-    AuthenticationError,
-    BadRequest,
-    HubAPIError,
-    HubError,
-    MalformedToken,
-    connection_error_from,
     error_from_response,
     is_token_refusal,
-    redact_url,
     suggest_base_url,
 )
+from .errors import AuthenticationError, HubAPIError, HubError, MalformedToken, redact_url
 
 __all__ = ["DEFAULT_AUTH_URL", "PasswordAuth", "ClientAuth", "RobotAuth", "StaticAuth", "check_bearer"]
 
@@ -64,6 +62,9 @@ DEFAULT_AUTH_URL = "https://auth.privateaim.dev/"
 _TOKEN_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 log = logging.getLogger("flame_hub.auth")
+#: the flow of token requests: no retries (see _TokenAuth._token_flow), any status is an answer
+_TOKEN_CALLS = CallFlow(0, None, None)
+_ANY_STATUS = range(100, 600)
 
 
 def _with_slash(url: str) -> str:
@@ -139,7 +140,7 @@ class _Grant:
     body: dict[str, str]
 
 
-class StaticAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
+class StaticAuth(AuthBase):
     """A fixed bearer token: sets ``Authorization: Bearer <token>`` and never refreshes."""
 
     def __init__(self, token: str | None = None, *, access_token: str | None = None) -> None:
@@ -160,7 +161,7 @@ class StaticAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
         return "StaticAuth(token='***')"
 
 
-class _TokenAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
+class _TokenAuth(AuthBase):
     """Shared machinery of the flows that obtain tokens from authup's ``POST /token``."""
 
     _grant_name = "token"
@@ -303,42 +304,33 @@ class _TokenAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
             self._own_client = httpx.Client(timeout=_TOKEN_TIMEOUT, transport=transport)
         return self._own_client
 
+    @staticmethod
+    def _token_flow(request: httpx.Request) -> Generator[Step, Any, httpx.Response]:
+        """A token request goes through the same call flow as every API request (the token
+        client's timeouts, the same connection errors); any status is an answer for
+        :meth:`_acquire` to read. It is never retried (a ``POST``: the API request that needed
+        the token is, when it is idempotent) and not paced (the pacer counts the API service's
+        budget, not authup's)."""
+        return _TOKEN_CALLS.flow("POST", _ANY_STATUS, 0, lambda: SendStep(request, None, False))
+
     def _send_sync(self, grant: _Grant) -> httpx.Response:
         client = self._sync_http()
         request = self._token_request(client, grant)
-        try:
-            return client.send(request, auth=None)
-        except httpx.RequestError as exc:
-            raise connection_error_from(exc, request) from exc
+        return drive(self._token_flow(request), functools.partial(carry_out, client, time.sleep))
 
     async def _send_async(self, client: httpx.AsyncClient, grant: _Grant) -> httpx.Response:
         request = self._token_request(client, grant)
-        try:
-            return await client.send(request, auth=None)
-        except httpx.RequestError as exc:
-            raise connection_error_from(exc, request) from exc
+        return await adrive(self._token_flow(request), functools.partial(acarry_out, client, anyio.sleep))
 
     def _sync_token(self, stale: str | None = None) -> str:
         token = self._fresh_token(stale)
         if token is not None:
             return token
         with self._lock:
-            flow = self._acquire(stale)
-            try:
-                grant = next(flow)
-                while True:
-                    grant = flow.send(self._send_sync(grant))
-            except StopIteration as done:
-                return done.value
+            return drive(self._acquire(stale), self._send_sync)
 
     async def _run_async(self, client: httpx.AsyncClient, stale: str | None) -> str:
-        flow = self._acquire(stale)
-        try:
-            grant = next(flow)
-            while True:
-                grant = flow.send(await self._send_async(client, grant))
-        except StopIteration as done:
-            return done.value
+        return await adrive(self._acquire(stale), functools.partial(self._send_async, client))
 
     async def _async_token(self, stale: str | None = None) -> str:
         token = self._fresh_token(stale)
@@ -380,7 +372,7 @@ class _TokenAuth(*AUTH_BASES):  # httpx.Auth (and httpx2.Auth, see _httpx2)
     # ------------------------------------------------------------------ httpx.Auth
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Authenticate ``request``; when the Hub refuses the token (a 401, or its 500/400 token
-        answers: :func:`~flame_hub.errors.is_token_refusal`), re-authenticate once and send it
+        answers: :func:`~flame_hub._responses.is_token_refusal`), re-authenticate once and send it
         once more."""
         token = self._sync_token()
         request.headers["Authorization"] = f"Bearer {token}"

@@ -2,8 +2,8 @@
 
 One object per era; the QuerySet compiler, the response parsing and the fake Hub take a
 :class:`Dialect` as input instead of testing version numbers here and there.
-(Reference: hub-query-syntax.md §0, §11 and §13; the two recorded eras in ``shared/hub-spec``
-and ``shared/hub-spec-legacy/0.8.5``.)
+(The two recorded eras: ``tests/hub-recordings/0.14.0`` and ``tests/hub-recordings/0.8.5``, their
+READMEs and root answers ``GET /`` with ``{"version": ...}``.)
 
 | Hub            | keys       | record body    | filter grammar | expression form | robots |
 |----------------|------------|----------------|----------------|-----------------|--------|
@@ -113,7 +113,7 @@ def dialect_for_authup_version(version: str) -> Dialect:
     """The dialect of an authup version as reported by ``GET {auth}/`` (``"1.0.0-beta.24"``).
 
     Robots, snake_case and bare records before 1.0.0-beta.54; camelCase from beta.54; the
-    ``{data, meta}`` record envelope from beta.57 (hub-query-syntax.md §0)."""
+    ``{data, meta}`` record envelope from beta.57 (the authup versions of the recorded eras)."""
     if not isinstance(version, str):
         raise ValueError(f"an authup version is a string such as '1.0.0-beta.62', not {version!r}")
     m = re.match(r"v?(\d+)\.(\d+)\.(\d+)(?:-(?:beta|alpha|rc)\.?(\d+))?", version.strip())

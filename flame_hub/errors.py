@@ -1,32 +1,27 @@
-"""The exception tree of flame_hub.
+"""The exception tree of flame_hub (exception classes only; which answer becomes which class
+is the HTTP layer's business, :mod:`flame_hub._responses`).
 
 Every error the client raises derives from :class:`HubError`. Answers of the Hub with an
-unexpected HTTP status become a :class:`HubAPIError` subclass chosen by the **HTTP status**:
-the body's ``code`` changed across Hub versions (``NOT_FOUND`` -> ``entity_not_found``) and
-authup sends no ``statusCode`` at all (hub-query-syntax.md §11). One exception, recognised by
-the recorded code and message: the Hub's refusals of a bearer token that are not a 401 (Hub
-0.14 answers an expired or invalid token with 500, see :func:`is_token_refusal`) are
-:class:`Unauthorized`. Transport failures become :class:`HubConnectionError` / :class:`HubTimeout`.
-
-Messages never contain tokens or secrets: URLs are shown without credentials or secret query
-values, and anything that looks like a JWT or a bearer token is masked.
+unexpected HTTP status become a :class:`HubAPIError` subclass chosen by the **HTTP status**; the
+Hub's refusals of a bearer token that are not a 401 (Hub 0.14 answers an expired or invalid token
+with 500) are :class:`Unauthorized`. Transport failures become :class:`HubConnectionError` /
+:class:`HubTimeout`. Messages never contain tokens or secrets: URLs are shown without credentials
+or secret query values, and anything that looks like a JWT or a bearer token is masked.
 """
 
 from __future__ import annotations
 
 import copy
-import email.utils
-import json
-import math
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx
+if TYPE_CHECKING:  # the classes carry httpx objects; building them is the HTTP layer's job
+    import httpx
 
 __all__ = [
     "HubError",
@@ -47,14 +42,9 @@ __all__ = [
     "WaitFailed",
     "InvalidArgument",
     "MalformedToken",
+    "BulkOperationError",
     "ErrorResponse",
-    "error_from_response",
-    "is_token_refusal",
-    "connection_error_from",
-    "retry_after_seconds",
     "redact_url",
-    "suggest_base_url",
-    "during_call",
 ]
 
 #: query keys whose values are masked in messages
@@ -157,53 +147,11 @@ def _describe_issue(issue: Any) -> str:
     return str(path or text or issue)
 
 
-def _retry_after_date(value: str, now: float | None) -> float | None:
+def _reason_phrase(status_code: int) -> str:
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def retry_after_seconds(
-    headers: httpx.Headers | dict[str, str],
-    payload: Any = None,
-    *,
-    rate_limit: bool = True,
-    now: float | None = None,
-) -> float | None:
-    """How long the server asks us to wait, in seconds, or ``None`` when it does not say.
-
-    Reads ``Retry-After`` (seconds or an HTTP date); for a rate limit (``rate_limit=True``, a
-    429) then authup's ``retryAfter`` body key (seconds), then the Hub's ``ratelimit-reset``
-    header (seconds until the window resets — the Hub sends it on every answer, so it means
-    nothing for a 503). ``now`` (wall-clock seconds) is for tests of the HTTP-date form.
-    """
-    headers = httpx.Headers(headers)
-    value = headers.get("retry-after")
-    if value is not None:
-        value = value.strip()
-        try:
-            seconds = float(value)
-        except ValueError:
-            return _retry_after_date(value, now)
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    if not rate_limit:
-        return None
-    if isinstance(payload, dict):
-        body_value = payload.get("retryAfter")
-        if isinstance(body_value, (int, float)) and not isinstance(body_value, bool):
-            return max(0.0, float(body_value))
-    reset = headers.get("ratelimit-reset")
-    if reset is not None:
-        try:
-            seconds = float(reset)
-        except ValueError:
-            return None
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    return None
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return ""
 
 
 class HubError(Exception):
@@ -263,7 +211,11 @@ class HubAPIError(HubError):
     @property
     def headers(self) -> httpx.Headers:
         """The response headers (empty when there was no response)."""
-        return self.response.headers if self.response is not None else httpx.Headers()
+        if self.response is not None:
+            return self.response.headers
+        import httpx  # noqa: PLC0415 - only for this 1.1.0 compatibility property
+
+        return httpx.Headers()
 
     @property
     def error_response(self) -> ErrorResponse | None:
@@ -274,7 +226,7 @@ class HubAPIError(HubError):
         head = []
         if self.response is not None or self.url is not None:
             if self.status_code is not None:
-                reason = httpx.codes.get_reason_phrase(self.status_code)
+                reason = _reason_phrase(self.status_code)
                 head.append(f"{self.status_code} {reason}".strip())
             if self.method or self.url:
                 head.append(" ".join(p for p in (self.method, redact_url(self.url)) if p))
@@ -292,14 +244,15 @@ class HubAPIError(HubError):
         shown = ": ".join([*head, text]) if text else ": ".join(head) or type(self).__name__
         return f"{shown} — {self.hint}" if self.hint else shown
 
-    def with_hint(self, hint: str) -> "HubAPIError":
+    def with_hint(self, hint: str) -> HubAPIError:
         """The same error (class and attributes) with ``hint`` added to its message."""
         clone = copy.copy(self)
         clone.hint = hint
         return clone
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(status_code={self.status_code!r}, code={self.code!r}, message={_mask(self.message)!r})"
+        return (f"{type(self).__name__}(status_code={self.status_code!r}, code={self.code!r}, "
+                f"message={_mask(self.message)!r})")
 
 
 class BadRequest(HubAPIError):
@@ -352,8 +305,6 @@ class RateLimited(HubAPIError):
 
     def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
-        if retry_after is None and self.response is not None:
-            retry_after = retry_after_seconds(self.response.headers, self.payload)
         self.retry_after: float | None = retry_after
 
 
@@ -396,6 +347,18 @@ class HubConnectionError(HubError):
         return (f"{head}. Check that the Hub is running and reachable at {parts.scheme}://{parts.netloc}/ "
                 "and that the base URL is right.")
 
+    @staticmethod
+    @contextmanager
+    def during(name: str) -> Iterator[None]:
+        """Name the public call (``CoreClient.get_nodes()``) in a connection error raised
+        inside, unless an inner call already did."""
+        try:
+            yield
+        except HubConnectionError as error:
+            if error.call is None:
+                error.call = name
+            raise
+
 
 class HubTimeout(HubConnectionError):
     """The request timed out (connect, read, write or waiting for a pooled connection)."""
@@ -425,6 +388,45 @@ class WaitFailed(WaitError):
     rejected, ...) or disappeared: the awaited state cannot come any more."""
 
 
+#: ids shown per list in a :class:`BulkOperationError` message (all of them are attributes)
+_IDS_SHOWN = 10
+
+
+def _some_ids(ids: list[Any]) -> str:
+    shown = ", ".join(map(str, ids[:_IDS_SHOWN]))
+    more = len(ids) - _IDS_SHOWN
+    return f"[{shown}{f', ... {more} more' if more > 0 else ''}]"
+
+
+class BulkOperationError(HubError):
+    """A ``qs.delete()`` or ``qs.update()`` stopped part-way through.
+
+    ``done``: ids deleted/updated; ``failed``: id -> the error of the call that stopped the
+    operation (an ``update`` that failed on the connection may or may not have been applied:
+    a ``POST`` is never retried); ``not_attempted``: ids never sent; ``not_done``: ``failed``
+    plus ``not_attempted``, in the order they were resolved; ``gone``: ids the Hub no longer
+    knew (404) when their turn came. The first failure is also the ``__cause__``.
+    """
+
+    def __init__(self, operation: str, resource: str, *, done: list[Any], failed: dict[Any, BaseException],
+                 not_attempted: list[Any], gone: list[Any], ids: list[Any]) -> None:
+        self.operation = operation
+        self.resource = resource
+        self.done = done
+        self.failed = failed
+        self.not_attempted = not_attempted
+        self.gone = gone
+        order = {ident: i for i, ident in enumerate(ids)}
+        self.not_done = sorted([*failed, *not_attempted], key=order.__getitem__)
+        first, error = next(iter(failed.items()))
+        unknown = (" (its outcome is unknown: the connection failed and a POST is never retried)"
+                   if operation == "update" and isinstance(error, HubConnectionError) else "")
+        super().__init__(
+            f"{operation} of {resource} stopped after {len(done)} of {len(ids)}: {first} failed"
+            f"{unknown}: {error}. Done ({len(done)}): {_some_ids(done)}; not done ({len(self.not_done)}): "
+            f"{_some_ids(self.not_done)}" + (f"; already gone ({len(gone)}): {_some_ids(gone)}" if gone else ""))
+
+
 class MalformedToken(AuthenticationError, ValueError):
     """A bearer token that is not a well-formed JWT, refused before it was sent: the Hub does not
     always refuse such a bearer (one under 16 characters is served as the Hub's own service
@@ -440,161 +442,3 @@ class InvalidArgument(HubError, ValueError):
     validate. Raised before anything is sent; the message names the filter or the helper and
     the argument, the value given and what is expected. A ``ValueError``, so ``except
     ValueError`` keeps catching it."""
-
-
-_BY_STATUS: dict[int, type[HubAPIError]] = {
-    400: BadRequest,
-    401: Unauthorized,
-    403: Forbidden,
-    404: NotFound,
-    409: Conflict,
-    429: RateLimited,
-}
-
-
-#: authup's messages for a bearer it refuses, as Hub 0.14's core and storage pass them on in a
-#: 500 ``internal_error`` (hub-spec README "Invalid tokens and malformed ids"; recordings 027,
-#: additions 277-283, 289, 290, 294, 295)
-_REFUSED_TOKEN_MESSAGES = frozenset({
-    "The JWT has expired.",
-    "The JWT is invalid.",
-    "The token payload is invalid.",
-    "The token header property kid is invalid.",
-    "Property token is invalid",
-})
-#: statuses of such refusals besides 401: 500 (above) and 400 ``invalid_token`` (authup 009;
-#: Hub 0.8.5 core, storage and authup: legacy 019, 049, 050)
-TOKEN_REFUSAL_STATUSES = frozenset({400, 500})
-
-
-def _refuses_token(status_code: int, payload: Any, request: httpx.Request | None) -> bool:
-    if status_code not in TOKEN_REFUSAL_STATUSES or not isinstance(payload, dict) or request is None:
-        return False
-    if not request.headers.get("authorization", "").lower().startswith("bearer "):
-        return False  # no bearer was sent: the answer is about something else
-    code = payload.get("code")
-    if status_code == 400:
-        return code == "invalid_token"
-    return code == "internal_error" and payload.get("message") in _REFUSED_TOKEN_MESSAGES
-
-
-def is_token_refusal(response: httpx.Response) -> bool:
-    """Whether ``response`` (body read) is the Hub refusing the request's bearer token with a
-    status other than 401: Hub 0.14's core and storage answer an expired, tampered, foreign or
-    non-JWT bearer with **500** ``internal_error`` and authup's message ("The JWT has expired.",
-    additions 294/295), authup and Hub 0.8.5 with 400 ``invalid_token``. Recognised by the
-    recorded code and message, never by the status alone: other 500s stay server errors."""
-    try:
-        request: httpx.Request | None = response.request
-    except RuntimeError:
-        request = None
-    if response.status_code not in TOKEN_REFUSAL_STATUSES or request is None:
-        return False
-    try:
-        payload = json.loads(response.content or b"null")
-    except (httpx.ResponseNotRead, ValueError):
-        return False
-    return _refuses_token(response.status_code, payload, request)
-
-
-def error_class_for_status(status_code: int) -> type[HubAPIError]:
-    """The exception class of an HTTP status (classification never looks at the body)."""
-    if status_code >= 500:
-        return ServerError
-    return _BY_STATUS.get(status_code, HubAPIError)
-
-
-def error_from_response(response: httpx.Response) -> HubAPIError:
-    """Build the exception for an error answer; never fails on odd bodies (HTML, empty, arrays).
-
-    The response body must have been read (``read()``/``aread()``); an unread streaming body
-    counts as empty.
-    """
-    try:
-        text = response.text
-    except (httpx.ResponseNotRead, httpx.StreamError, UnicodeDecodeError, LookupError):
-        text = ""
-    payload: Any = None
-    if text.strip():
-        try:
-            payload = json.loads(text)
-        except ValueError:
-            payload = None
-    parsed = ErrorResponse.parse(payload, response.status_code)
-    request: httpx.Request | None
-    try:
-        request = response.request
-        method, url = request.method, request.url
-    except RuntimeError:
-        request, method, url = None, None, None
-    if parsed is not None:
-        message, code, issues = parsed.message, parsed.code, parsed.issues
-    else:
-        # not a JSON object (proxy HTML page, empty body, array): keep a short excerpt
-        if "html" in response.headers.get("content-type", "").lower() or text.lstrip()[:1] == "<":
-            snippet = "the server answered with an HTML page (a proxy or gateway in between?)"
-        else:
-            snippet = " ".join(text.split())[:200]
-        message, code, issues = snippet, None, []
-    cls = error_class_for_status(response.status_code)
-    if _refuses_token(response.status_code, payload, request):
-        cls = Unauthorized  # the Hub's answer to an expired or invalid bearer (is_token_refusal)
-        message = f"{message} (the Hub refused the access token: it has expired or is not valid; get a new one)"
-    return cls(
-        message,
-        status_code=response.status_code,
-        code=code,
-        issues=issues,
-        method=method,
-        url=url,
-        body=text,
-        payload=payload,
-        response=response,
-    )
-
-
-def connection_error_from(exc: httpx.RequestError, request: httpx.Request | None = None, *,
-                          attempts: int | None = None) -> HubConnectionError:
-    """Wrap an httpx transport failure (timeouts become :class:`HubTimeout`); ``attempts``: how
-    many times the request was sent."""
-    if request is None:
-        try:
-            request = exc.request
-        except RuntimeError:
-            request = None
-    cls = HubTimeout if isinstance(exc, httpx.TimeoutException) else HubConnectionError
-    detail = str(exc) or type(exc).__name__
-    return cls(
-        f"{type(exc).__name__}: {detail}",
-        method=request.method if request is not None else None,
-        url=request.url if request is not None else None,
-        attempts=attempts,
-    )
-
-
-#: path segments that name a Hub service behind the gateway
-_SERVICES = ("auth", "core", "storage")
-
-
-def suggest_base_url(url: str | httpx.URL, service: str) -> str:
-    """The base URL ``service`` would have behind the Hub's gateway, guessed from a URL that
-    reached the wrong place: ``http://h/core/token`` -> ``http://h/auth/``. The path is cut at its
-    first service segment, or else before its last segment (the route, ``token`` or ``nodes``),
-    and ``<service>/`` is put there."""
-    parts = urlsplit(str(url))
-    segments = [p for p in parts.path.split("/") if p]
-    cut = next((i for i, p in enumerate(segments) if p in _SERVICES), max(len(segments) - 1, 0))
-    path = "/".join([*segments[:cut], service])
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], f"/{path}/", "", ""))
-
-
-@contextmanager
-def during_call(name: str) -> Iterator[None]:
-    """Name the public call (``CoreClient.get_nodes()``) in a connection error raised inside,
-    unless an inner call already did."""
-    try:
-        yield
-    except HubConnectionError as error:
-        if error.call is None:
-            error.call = name
-        raise

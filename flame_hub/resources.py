@@ -4,7 +4,7 @@ Every fact about a resource — service, path, supported operations, the list en
 allow-lists (filters, sorts, relations, fields), create and update bodies, record keys and
 special routes — lives here, per Hub era. Clients, QuerySets, models and the fake Hub all read
 it. The facts are loaded from ``_catalog.json``, which ``tools/build_catalog.py`` builds from
-the catalog probed on real Hubs (``shared/hub-spec/resources.json``).
+the catalog probed on real Hubs (``tests/hub-recordings/0.14.0/resources.json``).
 
 Wire keys in this registry are spelled as the era sends them (camelCase on 0.14, snake_case on
 0.8.5); Python code uses snake_case names and converts with :mod:`flame_hub._naming`.
@@ -18,7 +18,6 @@ import enum as _enum
 import json
 import uuid
 from dataclasses import dataclass, field
-from functools import cached_property
 from importlib import resources as _pkg_resources
 from typing import Any, Literal
 
@@ -106,9 +105,9 @@ def value_kind(attr: str, spec: FieldSpec | None) -> str | None:
 def expected_value(attr: str, spec: FieldSpec | None) -> str:
     """What a value of the field must be, in words."""
     kind = value_kind(attr, spec)
-    if kind == "enum":
-        return "one of " + ", ".join(repr(v) for v in spec.enum)  # type: ignore[union-attr]
-    return _EXPECTED.get(kind, "any value")
+    if kind == "enum" and spec is not None:
+        return "one of " + ", ".join(repr(v) for v in spec.enum or ())
+    return _EXPECTED.get(kind or "", "any value")
 
 
 _EXPECTED = {
@@ -269,14 +268,14 @@ class EraSpec:
 
     @property
     def camel_case(self) -> bool:
-        return _ERA_INFO[self.era]["key_case"] == "camelCase"
+        return ERA_INFO[self.era]["key_case"] == "camelCase"
 
     def wire_key(self, attr: str) -> str:
         """The wire spelling of a snake_case Python name on this era."""
         return to_camel(attr) if self.camel_case else to_snake(attr)
 
     @classmethod
-    def from_catalog(cls, era: str, raw: dict) -> "EraSpec":
+    def from_catalog(cls, era: str, raw: dict) -> EraSpec:
         if not raw.get("available"):
             return cls(era=era, available=False)
         lq = raw.get("list_query") or {}
@@ -380,7 +379,7 @@ class Resource:
         in order; empty when it has no such method."""
         return _UPSTREAM_ARGS.get(f"{kind}_{self.singular}", ())
 
-    def relation_target(self, relation: str, era: str = CURRENT_ERA) -> "Resource | None":
+    def relation_target(self, relation: str, era: str = CURRENT_ERA) -> Resource | None:
         """The resource a relation key (``registryProject``, ``realm``) points to, if any."""
         spec = self.eras[era]
         schema = spec.relations.get(relation, relation)
@@ -417,7 +416,8 @@ def _load() -> tuple[dict[str, dict], dict[str, Resource], dict]:
     return eras, registry, raw.get("upstream", {})
 
 
-_ERA_INFO, REGISTRY, _raw_upstream = _load()
+#: per era: its authup version, key case, the body of a 404 for a missing route, ... (_catalog.json)
+ERA_INFO, REGISTRY, _raw_upstream = _load()
 #: ``_UPSTREAM_ARGS``: flame-hub-client 1.1.0's create_/update_ arguments by method name;
 #: ``UPSTREAM_REQUEST_FIELDS``: the fields of its request models (``"CreateClient" -> (...)``).
 _UPSTREAM_ARGS, UPSTREAM_REQUEST_FIELDS = _upstream(_raw_upstream)

@@ -178,9 +178,11 @@ class UploadFile(_UploadFileRequired, total=False):
 
 
 class UuidModel(Protocol):
-    """Anything with an ``id`` (every read model)."""
+    """Anything with an ``id`` (every read model). Read-only, and typed as the models' ``id``
+    field (which tolerates what a Hub sends), so that a record type-checks as an argument."""
 
-    id: uuid.UUID
+    @property
+    def id(self) -> uuid.UUID | str | None: ...
 
 
 #: What every ``*_id`` argument accepts: a model with an ``id``, a UUID or its string.

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from flame_hub.dialects import dialect_for_version
-from flame_hub.resources import _ERA_INFO
+from flame_hub.resources import ERA_INFO
 
 GATEWAY_CONFIG = Path(__file__).resolve().parent / "containers" / "nginx.conf"
 GATEWAY_PORT = 3000  # what the gateway listens on inside its container
@@ -125,7 +125,7 @@ def plan_for(hub_version: str = "0.14.0", environ: Mapping[str, str] | None = No
     environ = os.environ if environ is None else environ
     era = _era_of(hub_version)  # raises ValueError for "latest" and friends
     current = dialect_for_version(hub_version).record_envelope  # Hub >= 0.13 layout
-    authup_version = _ERA_INFO[era]["authup"]
+    authup_version = ERA_INFO[era]["authup"]
     hub_image = environ.get("PYTEST_HUB_IMAGE") or f"ghcr.io/privateaim/hub:{hub_version.lstrip('v')}"
     authup_image = environ.get("PYTEST_AUTHUP_IMAGE") or f"authup/authup:{authup_version}"
     # the 0.8.x error mapper only knows MySQL error codes (legacy README: MariaDB 10.11 was used

@@ -39,8 +39,8 @@ _OPTIONS = re.compile(r"<!--\s*fake-hub:(.*?)-->")
 
 
 @dataclass(frozen=True)
-class Example:
-    """One ```` ```python ```` block of a document."""
+class Block:
+    """One fenced code block of a Markdown document."""
 
     path: Path
     #: 1-based line number of the block's first line of code in the document
@@ -50,6 +50,10 @@ class Example:
     code: str
     #: ``title="..."`` of the fence, if any
     title: str | None = None
+    #: the fence's language, lower case ("" when unlabelled)
+    lang: str = ""
+    #: the nearest second-level (``## ``) heading above the block
+    section: str = ""
 
     @property
     def where(self) -> str:
@@ -61,11 +65,16 @@ class Example:
             and self.title.endswith(".py")
 
 
-def examples(path: Path, text: str | None = None) -> list[Example]:
-    """Every Python example of a Markdown document, in order."""
+#: a Python example is a block whose language is python
+Example = Block
+
+
+def code_blocks(path: Path, text: str | None = None) -> list[Block]:
+    """Every fenced block of a Markdown document, in order, indented ones (in list items)
+    dedented. A fence closes on a bare fence of the same character at least as long (CommonMark)."""
     text = path.read_text("utf-8") if text is None else text
-    out: list[Example] = []
-    heading = ""
+    out: list[Block] = []
+    heading = section = ""
     fence: tuple[str, str, str, int] | None = None  # (indent, fence, info, first code line)
     body: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -76,21 +85,27 @@ def examples(path: Path, text: str | None = None) -> list[Example]:
                 body = []
             elif (h := _HEADING.match(line)) is not None:
                 heading = h["title"].strip("` ")
+                if line.startswith("## "):
+                    section = heading
             continue
         indent, marker, info, first = fence
         closing = line.strip()
         if closing.startswith(marker[0] * len(marker)) and not closing.strip(marker[0]):
             words = info.split()
-            if words and words[0] in ("python", "py"):
-                title = _TITLE.search(info)
-                code = textwrap.dedent("\n".join(body)) + "\n"
-                out.append(Example(path, first, heading, code, title[1] if title else None))
+            title = _TITLE.search(info)
+            out.append(Block(path, first, heading, textwrap.dedent("\n".join(body)) + "\n",
+                             title[1] if title else None, words[0].lower() if words else "", section))
             fence = None
             continue
         body.append(line)
     if fence is not None:
         raise ValueError(f"{path.name}:{fence[3] - 1}: unclosed code fence")
     return out
+
+
+def examples(path: Path, text: str | None = None) -> list[Block]:
+    """Every Python example of a Markdown document, in order."""
+    return [b for b in code_blocks(path, text) if b.lang in ("python", "py")]
 
 
 def fake_hub_options(text: str) -> dict[str, Any]:

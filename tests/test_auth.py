@@ -214,6 +214,42 @@ def test_token_transport_error_is_wrapped():
     assert isinstance(info.value.__cause__, httpx.ConnectError)
 
 
+def test_token_requests_go_through_the_call_flow_never_retried_themselves():
+    """A token request is a POST through the same call flow as every API request: a 503 or a
+    refused connection is not retried by it; an idempotent API request whose token request
+    failed on the connection is retried as a whole by its session (issue 13)."""
+    from flame_hub._http import HubSession
+    from flame_hub.errors import ServerError
+
+    grants = []
+
+    def busy(request):
+        grants.append(request.url.path)
+        return httpx.Response(503, json={"message": "busy"})
+
+    auth = PasswordAuth("u", "secret-pw", AUTH, httpx.Client(transport=httpx.MockTransport(busy)))
+    with pytest.raises(ServerError):
+        auth._sync_token()
+    assert grants == ["/auth/token"]
+
+    sent = []
+
+    def refusing(request):
+        sent.append(request.url.path)
+        raise httpx.ConnectError("connection refused", request=request)
+
+    auth = PasswordAuth("u", "secret-pw", AUTH, httpx.Client(transport=httpx.MockTransport(refusing)))
+    with pytest.raises(HubConnectionError) as info:
+        auth._sync_token()
+    assert sent == ["/auth/token"] and info.value.attempts == 1
+    session = HubSession("http://hub.test/core/", auth, transport=httpx.MockTransport(refusing),
+                         max_retries=2, sleep=lambda s: None)
+    sent.clear()
+    with pytest.raises(HubConnectionError):
+        session.request("GET", "nodes")
+    assert sent == ["/auth/token"] * 3  # the GET was retried twice; each attempt asked for a token
+
+
 # ---------------------------------------------------------------------------- refresh
 @pytest.mark.parametrize(("ttl", "refresh_after"), [(900, 870), (10, 5)], ids=["margin", "half-lifetime"])
 def test_refresh_before_expiry_with_margin_and_rotation(ttl, refresh_after):

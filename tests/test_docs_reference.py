@@ -10,6 +10,7 @@ test needs no MkDocs.
 from __future__ import annotations
 
 import importlib
+import re
 import importlib.util
 import sys
 from pathlib import Path
@@ -182,3 +183,43 @@ def test_the_build_check_finds_names_missing_from_the_html(hook, planned, tmp_pa
     assert hook.missing_anchors(tmp_path, DOCS) == ["flame_hub.auth.StaticAuth (on reference/auth.md)"]
     (tmp_path / "reference" / "core" / "index.html").unlink()
     assert len(hook.missing_anchors(tmp_path, DOCS)) > 100
+
+
+def test_the_command_line_reference_shows_the_real_help(monkeypatch, capsys):
+    """``docs/reference/cli.md`` quotes ``flame-hub ... --help``; each quote must be what the
+    command prints (80 columns), so a changed option shows up here."""
+    pytest.importorskip("click", reason="the cli extra (click) is not installed")
+    from flame_hub.cli._app import run
+
+    monkeypatch.setenv("COLUMNS", "80")
+    page = (DOCS / "reference" / "cli.md").read_text("utf-8")
+    quoted = re.findall(r"```text\n\$ flame-hub ((?:[\w-]+ )*)--help\n(.*?)```", page, re.S)
+    assert len(quoted) >= 10
+    commands = set()
+    for command, shown in quoted:
+        assert run([*command.split(), "--help"]) == 0
+        assert shown == capsys.readouterr().out, \
+            f"flame-hub {command}--help changed: update docs/reference/cli.md"
+        commands.add(command.split()[-1] if command else "")
+    # every command a resource can have is quoted once (for nodes)
+    assert {"list", "count", "get", "create", "update", "delete", "upload", "download",
+            "tarball", "command", "whoami", ""} <= commands
+
+
+@pytest.mark.parametrize("anchor", [
+    *(f"flame_hub.testing.FakeHub.{m}" for m in (
+        "progress", "fail", "pending", "auto_progress", "expire_tokens", "fail_next", "drop_next",
+        "seed", "records", "reset", "transport", "clear_requests", "requests", "latency")),
+    *(f"flame_hub.query.{cls}.{m}" for cls in ("QuerySet", "AsyncQuerySet")
+      for m in ("delete", "update", "to_pandas", "to_polars", "list", "pages")),
+    *(f"flame_hub.query.BaseQuerySet.{m}" for m in ("values", "values_list", "filter", "sort")),
+    "flame_hub.query.BulkOperationError", "flame_hub.cli.main",
+    *(f"flame_hub.{c}.{m}" for c in ("CoreClient", "AsyncCoreClient")
+      for m in ("wait_for", "wait_for_records")),
+    *(f"pytest_flame_hub.{f}" for f in ("fake_hub", "fake_hub_session", "hub", "async_hub")),
+])
+def test_the_features_since_the_first_reference_are_in_it(anchor, planned):
+    """The members of a hand-documented class are promised one by one (the build then fails
+    when one does not render), as are the waiters, bulk operations, rows and the fake Hub's
+    controls of the Hub's asynchronous work."""
+    assert anchor in planned

@@ -236,13 +236,22 @@ def test_a_failed_detection_raises_and_is_tried_again():
     assert core.dialect is LEGACY and roots(hub) == ["/core/", "/core/"]
 
 
-def test_a_queryset_compiled_before_detection_is_refused_not_mis_sent():
-    """A plain QuerySet (not from a manager) cannot be recompiled once the era is known."""
+def test_a_plain_queryset_resolves_the_dialect_when_it_runs():
+    """The dialect is resolved when a query runs, not when it is built: a plain QuerySet (not
+    from a manager) made before the client knew its Hub detects first, then compiles for the Hub
+    it found — never mis-sent in the provisional dialect. (Before issue 13 it was refused.)"""
     from flame_hub.query import QuerySet
 
-    legacy = client(FakeHub(version="0.8.5"))
-    with pytest.raises(RuntimeError, match="hub_version"):
-        QuerySet(get_resource("nodes"), legacy).count()
+    hub = FakeHub(version="0.8.5")
+    legacy = client(hub)
+    qs = QuerySet(get_resource("nodes"), legacy)
+    assert not legacy.dialect_known
+    assert qs.count() == 0
+    assert legacy.dialect is LEGACY and roots(hub) == ["/core/"]
+    (sent,) = lists(hub)
+    assert sent.params == QuerySet(get_resource("nodes"), legacy).page(limit=1).params()  # legacy spelling
+    assert "createdAt" in repr(QuerySet(get_resource("nodes"), client(FakeHub())))  # what it would have sent
+    assert "createdAt" not in repr(qs)
     current = client(FakeHub())
     assert QuerySet(get_resource("nodes"), current).count() == 0  # the provisional one was right
 

@@ -15,8 +15,9 @@ import pytest
 from _jwt import jwt
 
 import flame_hub
+from flame_hub._responses import suggest_base_url
 from flame_hub.errors import (AuthenticationError, BadRequest, HubAPIError, HubConnectionError,
-                              NotFound, Unauthorized, suggest_base_url)
+                              NotFound, Unauthorized)
 from flame_hub.testing import FakeHub
 
 SECRET = "not-the-password-9f2c"

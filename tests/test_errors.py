@@ -24,11 +24,9 @@ from flame_hub.errors import (
     RateLimited,
     ServerError,
     Unauthorized,
-    connection_error_from,
-    error_from_response,
     redact_url,
-    retry_after_seconds,
 )
+from flame_hub._responses import connection_error_from, error_from_response, retry_after_seconds
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXNlY3JldA"
 

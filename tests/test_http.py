@@ -18,14 +18,9 @@ from flame_hub._http import (
     AsyncHubSession,
     HubSession,
     RetryPolicy,
-    _Core,
-    _Drain,
-    _Send,
-    _Sleep,
-    parse_json,
-    unwrap_list,
-    unwrap_record,
 )
+from flame_hub._flow import CallFlow, DrainStep, SendStep, SleepStep
+from flame_hub._responses import parse_json, unwrap_list, unwrap_record
 from flame_hub.auth import PasswordAuth, StaticAuth
 from flame_hub.dialects import CURRENT, LEGACY
 from flame_hub.errors import (
@@ -344,14 +339,14 @@ def test_delete_404_after_a_retry_means_done():
 
 
 def test_core_flow_is_sans_io():
-    core = _Core(2, None, lambda: 0.0)
+    core = CallFlow(2, None, lambda: 0.0)
     request = httpx.Request("GET", "http://h/x")
-    send = _Send(request, None, False)
+    send = SendStep(request, None, False)
     flow = core.flow("GET", (200,), 2, lambda: send)
     assert next(flow) == send
-    assert flow.send(httpx.Response(503, request=request)) == _Sleep(0.5)
+    assert flow.send(httpx.Response(503, request=request)) == SleepStep(0.5)
     assert next(flow) == send
-    assert flow.send(httpx.ConnectError("down", request=request)) == _Sleep(1.0)
+    assert flow.send(httpx.ConnectError("down", request=request)) == SleepStep(1.0)
     assert next(flow) == send
     with pytest.raises(StopIteration) as done:
         flow.send(httpx.Response(200, request=request))
@@ -359,19 +354,19 @@ def test_core_flow_is_sans_io():
 
 
 def test_core_flow_drains_a_streamed_answer_it_does_not_accept():
-    core = _Core(1, None, lambda: 0.0)
+    core = CallFlow(1, None, lambda: 0.0)
     request = httpx.Request("GET", "http://h/x")
-    flow = core.flow("GET", (200,), 1, lambda: _Send(request, None, True))
+    flow = core.flow("GET", (200,), 1, lambda: SendStep(request, None, True))
     assert next(flow).stream is True
     busy = httpx.Response(503, request=request)
-    assert flow.send(busy) == _Drain(busy)  # read the error body before deciding
-    assert next(flow) == _Sleep(0.5)
+    assert flow.send(busy) == DrainStep(busy)  # read the error body before deciding
+    assert next(flow) == SleepStep(0.5)
     next(flow)
     gone = httpx.Response(404, request=request)
-    assert flow.send(gone) == _Drain(gone)
+    assert flow.send(gone) == DrainStep(gone)
     with pytest.raises(NotFound):
         next(flow)
-    post = core.flow("POST", (201,), 1, lambda: _Send(request, None, False))
+    post = core.flow("POST", (201,), 1, lambda: SendStep(request, None, False))
     next(post)
     with pytest.raises(ServerError):  # never retried
         post.send(httpx.Response(503, request=request))

@@ -12,7 +12,7 @@ import pytest
 from _shared import ADDITIONS, EXAMPLES, LEGACY_ADDITIONS, LEGACY_EXAMPLES
 
 import flame_hub.clients._helpers as helpers
-from flame_hub._http import unwrap_list
+from flame_hub._responses import unwrap_list
 from flame_hub.errors import HubError
 from flame_hub.models import list_adapter, model_for, page_adapter
 from flame_hub.resources import get_resource

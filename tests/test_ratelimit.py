@@ -18,7 +18,9 @@ import httpx
 import pytest
 
 import flame_hub
-from flame_hub._http import HubSession, RatePacer, _Core, _Send, _Sleep, rate_limit_values
+from flame_hub._flow import CallFlow, SendStep, SleepStep
+from flame_hub._http import HubSession
+from flame_hub._pacing import RatePacer, rate_limit_values
 from flame_hub.errors import RateLimited
 from flame_hub.testing import FakeHub, RateLimit
 
@@ -291,23 +293,23 @@ def test_pacer_reserve_and_max_wait():
 
 def test_core_flow_paces_and_settles():
     clock = [0.0]
-    core = _Core(0, None, lambda: 0.0, clock=lambda: clock[0])
+    core = CallFlow(0, None, lambda: 0.0, clock=lambda: clock[0])
     pacer = RatePacer()
     request = httpx.Request("GET", "http://h/x")
 
     def call() -> tuple:
-        return core.flow("GET", (200,), 0, lambda: _Send(request, None, False), pacer)
+        return core.flow("GET", (200,), 0, lambda: SendStep(request, None, False), pacer)
 
     flow = call()
-    assert isinstance(next(flow), _Send) and pacer.in_flight == 1
+    assert isinstance(next(flow), SendStep) and pacer.in_flight == 1
     with pytest.raises(StopIteration):
         flow.send(httpx.Response(200, headers={"ratelimit-limit": "1", "ratelimit-remaining": "0",
                                                "ratelimit-reset": "3"}, request=request))
     assert pacer.in_flight == 0
     flow = call()
-    assert next(flow) == _Sleep(3.0)  # spent: wait for the window
+    assert next(flow) == SleepStep(3.0)  # spent: wait for the window
     clock[0] = 3.0
-    assert isinstance(flow.send(None), _Send) and pacer.in_flight == 1
+    assert isinstance(flow.send(None), SendStep) and pacer.in_flight == 1
     flow.close()  # given up mid-send (cancelled): no longer in flight
     assert pacer.in_flight == 0
 

@@ -13,60 +13,20 @@ import contextlib
 import io
 import re
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
+import _examples
 import pytest
+from _examples import GATEWAY, Block
 
 from flame_hub.testing import FakeHub
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-GATEWAY = "http://localhost:3000/"
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<lang>[^`\s]*)[^`]*$")
-
-
-@dataclass(frozen=True)
-class Block:
-    """A fenced code block: its language (``""`` when unlabelled), code, first line and section."""
-
-    lang: str
-    code: str
-    line: int
-    section: str
-
-    @property
-    def label(self) -> str:
-        return f"README.md:{self.line} [{self.section}]"
 
 
 def code_blocks(text: str) -> list[Block]:
-    """Every fenced block of a Markdown text, indented ones (in list items) included, dedented.
-    A fence closes on a fence of the same character at least as long (CommonMark)."""
-    out: list[Block] = []
-    section = ""
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        if lines[i].startswith("## "):
-            section = lines[i][3:].strip()
-        opening = _FENCE.match(lines[i])
-        if opening is None:
-            i += 1
-            continue
-        fence, start = opening["fence"], i + 1
-        i += 1
-        while i < len(lines):
-            closing = _FENCE.match(lines[i])
-            if closing and closing["fence"][0] == fence[0] and len(closing["fence"]) >= len(fence) \
-                    and not closing["lang"]:
-                break
-            i += 1
-        else:
-            raise ValueError(f"README.md:{start}: the code fence is never closed")
-        out.append(Block(opening["lang"].lower(), textwrap.dedent("\n".join(lines[start:i])) + "\n",
-                         start, section))
-        i += 1
-    return out
+    """Every fenced block of a README text (the extractor of the documentation's examples)."""
+    return _examples.code_blocks(README, text)
 
 
 def python_blocks(text: str) -> list[Block]:
@@ -104,13 +64,13 @@ def test_extraction_finds_indented_blocks_and_skips_other_languages():
     assert [(b.lang, b.section) for b in blocks] == [("python", "One"), ("python", "One"), ("text", "One"),
                                                     ("bash", "One"), ("python", "Two")]
     assert [b.code for b in python_blocks(text)] == ["print(1)\n", "print(2)\n", "print('''\n```\n''')\n"]
-    assert blocks[1].line == 7
-    with pytest.raises(ValueError, match="never closed"):
+    assert blocks[1].line == 8  # the first line of code
+    with pytest.raises(ValueError, match="unclosed"):
         code_blocks("```python\nprint(1)\n")
 
 
 def test_every_readme_block_names_its_language():
-    unlabelled = [b.label for b in code_blocks(README.read_text(encoding="utf-8")) if not b.lang]
+    unlabelled = [b.where for b in code_blocks(README.read_text(encoding="utf-8")) if not b.lang]
     assert unlabelled == []
 
 
@@ -138,9 +98,9 @@ def run_block(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         out = io.StringIO()
         try:
             with contextlib.redirect_stdout(out):
-                exec(compile(code, block.label, "exec"), {"__name__": "__readme__"})  # noqa: S102
+                exec(compile(code, block.where, "exec"), {"__name__": "__readme__"})  # noqa: S102
         except Exception as error:  # pragma: no cover - the message is the point
-            pytest.fail(f"{block.label} failed on its own: {error!r}\n{block.code}")
+            pytest.fail(f"{block.where} failed on its own: {error!r}\n{block.code}")
     return out.getvalue()
 
 

@@ -18,7 +18,8 @@ from _shared import ADDITIONS, LEGACY_ADDITIONS
 
 import flame_hub
 from flame_hub.auth import PasswordAuth, StaticAuth, check_bearer
-from flame_hub.errors import BadRequest, MalformedToken, ServerError, Unauthorized, is_token_refusal
+from flame_hub._responses import error_from_response, is_token_refusal
+from flame_hub.errors import BadRequest, MalformedToken, ServerError, Unauthorized
 from flame_hub.testing import FakeHub
 
 
@@ -334,7 +335,7 @@ def _answer(status: int, body: dict, *, bearer: bool = True) -> httpx.Response:
 def test_token_refusals_are_recognised_by_code_and_message(status, body, refused):
     response = _answer(status, body)
     assert is_token_refusal(response) is refused
-    error = flame_hub.errors.error_from_response(response)
+    error = error_from_response(response)
     expected = Unauthorized if refused else (ServerError if status >= 500 else BadRequest)
     assert type(error) is expected and error.status_code == status
 
@@ -343,7 +344,7 @@ def test_without_a_bearer_a_500_stays_a_server_error():
     body = {"statusCode": 500, "code": "internal_error", "message": "The JWT has expired."}
     response = _answer(500, body, bearer=False)
     assert not is_token_refusal(response)
-    assert type(flame_hub.errors.error_from_response(response)) is ServerError
+    assert type(error_from_response(response)) is ServerError
 
 
 def test_other_500s_do_not_renew_the_token():

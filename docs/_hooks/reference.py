@@ -17,8 +17,9 @@ types, dialects, testing) are rendered by mkdocstrings from ``::: name`` lines i
 :class:`RstRoles` turns the docstrings' reST roles (``:class:`X```) into Markdown for it.
 
 After the build, :func:`on_post_build` checks that every anchor the reference promises
-(:func:`planned_anchors`) is in the HTML, so a name that silently failed to render fails the
-build. ``tests/test_docs_reference.py`` checks that the promises cover every public name.
+(:func:`planned_anchors`) is in the HTML — each ``::: name`` and, for a class, each of its own
+public methods and properties — so a name that silently failed to render fails the build.
+``tests/test_docs_reference.py`` checks that the promises cover every public name.
 
 This module imports nothing from MkDocs at module level: the tests load it without the
 ``docs`` extra.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import enum
 import html
+import importlib
 import inspect
 import re
 import types
@@ -42,7 +44,7 @@ from flame_hub.clients import AsyncClient, SyncClient, helpers_of
 from flame_hub.clients._base import resources_of_service
 from flame_hub.clients._helpers import crud_helpers
 from flame_hub.dialects import CURRENT, LEGACY
-from flame_hub.query._compile import _names, _relation_filter_names
+from flame_hub.query._compile import name_list, relation_filter_names
 from flame_hub.resources import ERAS, Resource
 
 #: service -> (page, title, sync client, async client)
@@ -236,10 +238,10 @@ def _allow_list_table(res: Resource) -> list[str]:
     rows = ["| | " + " | ".join(f"Hub {d.catalog_era}" for d in dialects) + " |",
             "|---" * (len(dialects) + 1) + "|"]
     for label, names in (
-        ("filter by", lambda d: _names(d.spec(res).filters)),
-        ("filter through a relation", lambda d: _relation_filter_names(d, res)),
-        ("sort by", lambda d: _names(d.spec(res).sorts)),
-        ("include", lambda d: _names(d.spec(res).relations)),
+        ("filter by", lambda d: name_list(d.spec(res).filters)),
+        ("filter through a relation", lambda d: relation_filter_names(d, res)),
+        ("sort by", lambda d: name_list(d.spec(res).sorts)),
+        ("include", lambda d: name_list(d.spec(res).relations)),
     ):
         rows.append(f"| {label} | " + " | ".join(keys(names(d)) for d in dialects) + " |")
     return rows
@@ -401,7 +403,29 @@ def planned_anchors(docs_dir: Path) -> dict[str, str]:
         anchors = [a or b for a, b in _ANCHOR.findall(text)]
         for ident in [*_DIRECTIVE.findall(text), *anchors]:
             out.setdefault(ident, rel)
+            for member in _class_members(ident):
+                out.setdefault(f"{ident}.{member}", rel)
     return out
+
+
+#: members the mkdocstrings filters of mkdocs.yml leave out (httpx's auth-flow protocol)
+_FILTERED = {"auth_flow", "sync_auth_flow", "async_auth_flow"}
+
+
+def _class_members(ident: str) -> list[str]:
+    """The public methods and properties a ``::: flame_hub...Class`` directive renders (its own,
+    not inherited), so that a control added to e.g. ``FakeHub`` must show up in the HTML."""
+    module_name, _, name = ident.rpartition(".")
+    if not module_name.startswith("flame_hub"):
+        return []
+    try:
+        cls = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError):
+        return []  # tests/test_docs_reference.py names the typo
+    if not inspect.isclass(cls) or issubclass(cls, enum.Enum) or hasattr(cls, "model_fields"):
+        return []
+    return [m for m, v in vars(cls).items() if not m.startswith("_") and m not in _FILTERED
+            and (inspect.isfunction(v) or isinstance(v, (property, classmethod, staticmethod)))]
 
 
 # --- MkDocs events -------------------------------------------------------------------------------

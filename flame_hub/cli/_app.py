@@ -28,7 +28,7 @@ import click
 import flame_hub
 
 from .. import _config
-from .._http import parse_json
+from .._responses import parse_json
 from .._naming import to_snake
 from ..resources import ERAS, REGISTRY, Resource
 from ..types import AnalysisCommand
@@ -571,7 +571,8 @@ def cli(ctx: click.Context, env_file: str | None, no_env_file: bool, debug: bool
                 logger.addHandler(_DEBUG_HANDLER)
 
 
-@cli.command("whoami", context_settings=CONTEXT, short_help="Who you are logged in as, on which Hub.", epilog="\b\nExample:\n  flame-hub whoami --format json")
+@cli.command("whoami", context_settings=CONTEXT, short_help="Who you are logged in as, on which Hub.",
+             epilog="\b\nExample:\n  flame-hub whoami --format json")
 @format_option
 @click.pass_obj
 def whoami(state: State, fmt: str | None) -> None:

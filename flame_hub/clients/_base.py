@@ -25,21 +25,25 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
 import httpx
 
 from .. import _config
-from .._http import AsyncHubSession, HubSession, _warn_client_wins
+from .._http import AsyncHubSession, HubSession, warn_client_wins
 from .._httpx2 import client_settings, is_httpx2_client
 from ..dialects import CURRENT, LEGACY, Dialect, dialect_for_authup_version, dialect_for_version
-from ..errors import during_call
+from ..errors import HubConnectionError
+from ..query import AsyncQuerySet, QuerySet
 from ..resources import ERAS, REGISTRY, Resource
 from ._helpers import DownloadRequest, Helper, StreamRequest, crud_helpers, fetch_page_plan
 from ._plan import Call, Plan, run_async, run_sync
 from ._special import DownloadSink, content_length, special_helpers
 from ._wait import wait_helpers
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["SyncClient", "AsyncClient", "helpers_of", "resources_of_service"]
 
@@ -55,7 +59,7 @@ def resources_of_service(service: str) -> list[Resource]:
             if r.service == service and any(r.eras[e].available for e in ERAS)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def helpers_of(service: str) -> tuple[Helper, ...]:
     """Every helper of a service, generated from the registry (CRUD first, then special ones)."""
     out: dict[str, Helper] = {}
@@ -134,60 +138,6 @@ def detect_plan(service: str, base_url: str) -> Plan:
     return dialect_from_root(service, version), version
 
 
-@functools.lru_cache(maxsize=None)
-def detecting_querysets() -> tuple[type, type]:
-    """The QuerySet classes of the clients' managers: an evaluation first makes sure the client
-    knows its Hub's dialect (``detect_dialect()``), then compiles its first request; ``repr()``
-    and chaining stay I/O-free. They keep the names of the classes they extend (built on first
-    use: :mod:`flame_hub.query` is imported lazily)."""
-    from ..query import AsyncQuerySet, QuerySet
-
-    class SyncDetecting(QuerySet):  # type: ignore[type-arg]
-        __doc__ = QuerySet.__doc__
-
-        def _run(self, op: Any) -> Any:
-            with during_call(_query_call(self, op)):
-                self._backend.detect_dialect()
-                return super()._run(op)
-
-        def pages(self) -> Any:
-            with during_call(_query_call(self)):
-                self._backend.detect_dialect()
-                yield from super().pages()
-
-    class AsyncDetecting(AsyncQuerySet):  # type: ignore[type-arg]
-        __doc__ = AsyncQuerySet.__doc__
-
-        async def _run(self, op: Any) -> Any:
-            with during_call(_query_call(self, op)):
-                await self._backend.detect_dialect()
-                return await super()._run(op)
-
-        async def pages(self) -> Any:
-            with during_call(_query_call(self)):
-                await self._backend.detect_dialect()
-                async for page in super().pages():
-                    yield page
-
-    for cls, base in ((SyncDetecting, QuerySet), (AsyncDetecting, AsyncQuerySet)):
-        cls.__name__ = cls.__qualname__ = base.__name__
-    return SyncDetecting, AsyncDetecting
-
-
-#: evaluation steps of a QuerySet (``_op_<name>``) whose public spelling is not ``<name>()``
-_OP_CALLS = {"all": "list()", "page": "fetch_one_page()", "index": "[index]"}
-
-
-def _query_call(qs: Any, op: Any = None) -> str:
-    """How a user spelled a QuerySet evaluation (``CoreClient.nodes.count()``); without an
-    evaluation step: iterating it."""
-    where = f"{type(qs._backend).__name__}.{qs.resource.attr}"
-    if op is None:
-        return f"iterating {where}"
-    name = op.__name__.removeprefix("_op_")
-    return f"{where}.{_OP_CALLS.get(name, name + '()')}"
-
-
 class _Saving:
     """Writes a streamed download to its destination: commit on success, abort on any error."""
 
@@ -204,6 +154,12 @@ class _Saving:
             sink.abort()
             raise
         self.path = sink.commit()
+
+    def saved(self) -> Path:
+        """Where the download was saved (once :meth:`open` finished without an error)."""
+        if self.path is None:
+            raise RuntimeError("the download was not saved")
+        return self.path
 
 
 def _method(helper: Helper, shell: Any) -> Any:
@@ -247,7 +203,7 @@ class _ClientBase:
         pace: bool = True,
     ) -> None:
         if is_httpx2_client(client):  # a flame-hub-client 1.1.0 script's client: its settings win
-            _warn_client_wins(base_url, auth, timeout, transport)
+            warn_client_wins(base_url, auth, timeout, transport)
             base_url, auth, timeout = client_settings(client)
             client = None
         if client is None and base_url is None:
@@ -269,7 +225,7 @@ class _ClientBase:
         self._detect_lock = threading.Lock()
 
     def with_options(self, *, max_retries: int | None = None,
-                     timeout: httpx.Timeout | float | None = None) -> Any:
+                     timeout: httpx.Timeout | float | None = None) -> Self:
         """The same client for a few calls with other retry or timeout settings::
 
             core.with_options(max_retries=0).get_nodes()          # fail fast, this call only
@@ -318,14 +274,6 @@ class _ClientBase:
     def _detect_plan(self) -> Plan:
         return detect_plan(self.service, self.base_url)
 
-    def _check_compiled_with(self, provisional: Dialect) -> None:
-        """A page fetch found the dialect unknown: the query was compiled with ``provisional``."""
-        if self.dialect is not provisional:
-            raise RuntimeError(
-                f"this Hub speaks the {self.dialect.name} dialect, but the query was compiled before "
-                "the version was known; evaluate QuerySets of the client's managers, or call "
-                "detect_dialect() first, or pass hub_version= to the client")
-
     @classmethod
     def _shell(cls, helper: Helper) -> Any:  # pragma: no cover - defined by SyncClient/AsyncClient
         raise NotImplementedError
@@ -370,18 +318,18 @@ class SyncClient(_ClientBase):
             return cls._stream_shell(helper)
         if helper.kind == "download":
             def download(self: SyncClient, *args: Any, **kwargs: Any) -> Path:
-                with during_call(f"{type(self).__name__}.{helper.name}()"):
+                with HubConnectionError.during(f"{type(self).__name__}.{helper.name}()"):
                     self.detect_dialect()
                     request: DownloadRequest = helper.plan(self, *args, **kwargs)
                     saving = _Saving(request)
                     with self._open_stream(request.stream) as body, saving.open(body.response) as sink:
                         for chunk in body:
                             sink.write(chunk)
-                    return saving.path
+                    return saving.saved()
             return download
 
         def call(self: SyncClient, *args: Any, **kwargs: Any) -> Any:
-            with during_call(f"{type(self).__name__}.{helper.name}()"):
+            with HubConnectionError.during(f"{type(self).__name__}.{helper.name}()"):
                 self.detect_dialect()
                 return run_sync(helper.plan(self, *args, **kwargs), self._session)
         return call
@@ -395,22 +343,19 @@ class SyncClient(_ClientBase):
                     self._detected(run_sync(self._detect_plan(), self._session))
         return self.dialect
 
-    def _queryset(self, resource: Resource) -> Any:
-        return detecting_querysets()[0](resource, self)
+    def _queryset(self, resource: Resource) -> QuerySet[Any]:
+        return QuerySet(resource, self)
 
     def fetch_page(self, resource: Resource, params: list[tuple[str, str]]) -> tuple[list[Any], dict]:
-        """GET one list page (the QuerySet backend protocol): ``(models, meta)``."""
-        if self._dialect is None:  # a QuerySet that compiled without detection
-            provisional = self.dialect
-            self.detect_dialect()
-            self._check_compiled_with(provisional)
+        """GET one list page (the QuerySet backend protocol): ``(models, meta)``. A QuerySet
+        detects the dialect before it compiles the query (``detect_dialect()``)."""
         return run_sync(fetch_page_plan(self, resource, params), self._session)
 
     def close(self) -> None:
         """Close the HTTP connections (a ``client=`` you passed in stays open)."""
         self._session.close()
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -447,7 +392,7 @@ class AsyncClient(_ClientBase):
             return cls._stream_shell(helper)
         if helper.kind == "download":
             async def download(self: AsyncClient, *args: Any, **kwargs: Any) -> Path:
-                with during_call(f"{type(self).__name__}.{helper.name}()"):
+                with HubConnectionError.during(f"{type(self).__name__}.{helper.name}()"):
                     await self.detect_dialect()
                     request: DownloadRequest = helper.plan(self, *args, **kwargs)
                     saving = _Saving(request)
@@ -455,11 +400,11 @@ class AsyncClient(_ClientBase):
                         with saving.open(body.response) as sink:
                             async for chunk in body:
                                 sink.write(chunk)
-                    return saving.path
+                    return saving.saved()
             return download
 
         async def call(self: AsyncClient, *args: Any, **kwargs: Any) -> Any:
-            with during_call(f"{type(self).__name__}.{helper.name}()"):
+            with HubConnectionError.during(f"{type(self).__name__}.{helper.name}()"):
                 await self.detect_dialect()
                 return await run_async(helper.plan(self, *args, **kwargs), self._session)
         return call
@@ -475,22 +420,18 @@ class AsyncClient(_ClientBase):
                     self._detected(await run_async(self._detect_plan(), self._session))
         return self.dialect
 
-    def _queryset(self, resource: Resource) -> Any:
-        return detecting_querysets()[1](resource, self)
+    def _queryset(self, resource: Resource) -> AsyncQuerySet[Any]:
+        return AsyncQuerySet(resource, self)
 
     async def afetch_page(self, resource: Resource, params: list[tuple[str, str]]) -> tuple[list[Any], dict]:
         """GET one list page (the async QuerySet backend protocol): ``(models, meta)``."""
-        if self._dialect is None:  # a QuerySet that compiled without detection
-            provisional = self.dialect
-            await self.detect_dialect()
-            self._check_compiled_with(provisional)
         return await run_async(fetch_page_plan(self, resource, params), self._session)
 
     async def aclose(self) -> None:
         """Close the HTTP connections (a ``client=`` you passed in stays open)."""
         await self._session.aclose()
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from types import FrameType
 import threading
 import warnings
 from collections.abc import Callable
@@ -29,7 +30,8 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from .._http import DEFAULT, parse_json, unwrap_list, unwrap_record
+from .._http import DEFAULT
+from .._responses import parse_json, unwrap_list, unwrap_record
 from .._naming import to_snake, with_article
 from ..errors import InvalidArgument
 from ..dialects import Dialect
@@ -125,7 +127,7 @@ def check_id(value: Any, what: str = "id") -> str:
     raise ValueError(f"{what} must be a UUID, a UUID string or a model with an .id, not {value!r}")
 
 
-def _path(template: str, **values: str) -> str:
+def route_path(template: str, **values: str) -> str:
     """A registry path (``/nodes/{id}``) as a relative path with the values filled in."""
     path = template.split("?", 1)[0].lstrip("/")
     for key, value in values.items():
@@ -148,7 +150,7 @@ def _require(client: Any, res: Resource, operation: str) -> EraSpec:
     return spec
 
 
-def _route(client: Any, res: Resource, name: str) -> SpecialRoute:
+def special_route(client: Any, res: Resource, name: str) -> SpecialRoute:
     spec = _spec(client, res)
     route = spec.special_routes.get(name) if spec.available else None
     if route is None:
@@ -156,7 +158,7 @@ def _route(client: Any, res: Resource, name: str) -> SpecialRoute:
     return route
 
 
-def _op_path(client: Any, res: Resource, operation: str) -> str:
+def operation_path(client: Any, res: Resource, operation: str) -> str:
     spec = _require(client, res, operation)
     op = spec.operations[operation]
     return op.path or ("/" + spec.path.lstrip("/") + ("" if operation in ("list", "create") else "/{id}"))
@@ -224,7 +226,8 @@ def _compile_record_params(dialect: Dialect, res: Resource, include: Any,
 
     if include is ALL_RELATIONS:
         include = [to_snake(r) for r in dialect.spec(res).relations] or None
-    qs = queryset_from_find_kwargs(QuerySet(res, _DialectOnly(dialect)), fields=fields, include=include)
+    compile_only: QuerySet[Any] = QuerySet(res, _DialectOnly(dialect))  # type: ignore[arg-type]  # never fetches
+    qs = queryset_from_find_kwargs(compile_only, fields=fields, include=include)
     return tuple(qs.record_params())
 
 
@@ -234,7 +237,7 @@ def _cached_record_params(dialect: Dialect, name: str, include: Any,
     return _compile_record_params(dialect, get_resource(name), include, fields)
 
 
-def _parse_record(client: Any, res: Resource, response: Any) -> Any:
+def parse_record(client: Any, res: Resource, response: Any) -> Any:
     return model_for(res).model_validate(unwrap_record(response, client.dialect))
 
 
@@ -264,7 +267,7 @@ def parse_list(res: Resource, response: Any) -> tuple[list[Any], dict[str, Any]]
 
 def fetch_page_plan(client: Any, res: Resource, params: list[tuple[str, str]]):
     """GET one list page; returns ``(models, meta)`` (the QuerySet backend protocol)."""
-    response = yield Call("GET", _path(_op_path(client, res, "list")), params=list(params),
+    response = yield Call("GET", route_path(operation_path(client, res, "list")), params=list(params),
                           expected=(200,), service=res.service)
     return parse_list(res, response)
 
@@ -302,7 +305,7 @@ class _Binder:
 
     def __call__(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
         if self.plain and len(args) <= len(self.positional) and self.names.issuperset(kwargs):
-            given = dict(zip(self.positional, args))
+            given = dict(zip(self.positional, args, strict=False))  # fewer args than names
             if not any(key in kwargs for key in given):
                 given.update(kwargs)
                 out: dict[str, Any] = {}
@@ -318,12 +321,12 @@ class _Binder:
         return _bind(self.name, self.sig, args, kwargs)
 
 
-def _kw(name: str, default: Any = UNSET, annotation: Any = inspect.Parameter.empty) -> inspect.Parameter:
+def keyword_param(name: str, default: Any = UNSET, annotation: Any = inspect.Parameter.empty) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
                              annotation=annotation)
 
 
-def _pos(name: str, default: Any = inspect.Parameter.empty,
+def positional_param(name: str, default: Any = inspect.Parameter.empty,
          annotation: Any = inspect.Parameter.empty) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default,
                              annotation=annotation)
@@ -332,12 +335,12 @@ def _pos(name: str, default: Any = inspect.Parameter.empty,
 # Annotations are strings in the names of the generated stub (``clients/__init__.pyi``), so
 # ``help()`` shows the same types a type checker sees.
 ID = "UuidIdentifiable"
-AUTH_PARAM = _kw("auth", DEFAULT, "AuthArg")
-_READ_PARAMS = [_kw("fields", None, "FieldParams | None"),
-                _kw("include", ALL_RELATIONS, "IncludeParams | None"), _kw("meta", False, "bool"),
+AUTH_PARAM = keyword_param("auth", DEFAULT, "AuthArg")
+_READ_PARAMS = [keyword_param("fields", None, "FieldParams | None"),
+                keyword_param("include", ALL_RELATIONS, "IncludeParams | None"), keyword_param("meta", False, "bool"),
                 AUTH_PARAM]
-_FIND_PARAMS = [_kw("filter", None, "FilterParams | None"), _kw("page", None, "PageParams | None"),
-                _kw("sort", None, "SortParams | None"), *_READ_PARAMS]
+_FIND_PARAMS = [keyword_param("filter", None, "FilterParams | None"), keyword_param("page", None, "PageParams | None"),
+                keyword_param("sort", None, "SortParams | None"), *_READ_PARAMS]
 
 
 def arg_type(res: Resource, kind: str, attr: str | None) -> str:
@@ -363,25 +366,25 @@ def arg_type(res: Resource, kind: str, attr: str | None) -> str:
 def _list_helpers(res: Resource) -> list[Helper]:
     """``find_<xs>`` and, unless the list needs scope filters, ``get_<xs>``: one list request."""
     listings = [(f"find_{res.attr}", _FIND_PARAMS,
-                 f"Find {res.name}: ``filter``/``page``/``sort`` as in flame-hub-client (one request; the "
+                 (f"Find {res.name}: ``filter``/``page``/``sort`` as in flame-hub-client (one request; the "
                  f"page defaults to the first 50). ``fields`` adds optional fields, ``include`` picks "
                  f"relations (default: all), ``meta=True`` also returns :class:`ResourceListMeta`. "
-                 f"For every match use the lazy ``client.{res.attr}`` QuerySet.")]
+                 f"For every match use the lazy ``client.{res.attr}`` QuerySet."))]
     if not any(res.eras[e].required_filters for e in _available_eras(res)):
         listings.append((f"get_{res.attr}", _READ_PARAMS,
                          f"The first 50 {res.name} (one request). For all of them iterate ``client.{res.attr}``."))
     returns = f"list[{model_for(res).__name__}]"
     return [Helper.binding(name, inspect.Signature(params, return_annotation=returns),
-                           lambda client, values: _find_plan(client, res, values), doc)
+                           lambda client, values: find_plan(client, res, values), doc)
             for name, params, doc in listings]
 
 
-def _find_plan(client: Any, res: Resource, values: dict[str, Any]):
+def find_plan(client: Any, res: Resource, values: dict[str, Any]):
     meta = values.pop("meta", False)
     auth = values.pop("auth", DEFAULT)
     values["include"] = _includes(client, res, values.get("include"))
     params = list(_queryset(client, res, **values).params())
-    response = yield Call("GET", _path(_op_path(client, res, "list")), params=params, auth=auth,
+    response = yield Call("GET", route_path(operation_path(client, res, "list")), params=params, auth=auth,
                           expected=(200,), service=res.service)
     items, raw_meta = parse_list(res, response)
     return (items, ResourceListMeta.model_validate(raw_meta)) if meta else items
@@ -390,12 +393,12 @@ def _find_plan(client: Any, res: Resource, values: dict[str, Any]):
 def _get_helper(res: Resource) -> Helper:
     model = model_for(res)
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name, annotation=ID), *_READ_PARAMS],
+    sig = inspect.Signature([positional_param(id_name, annotation=ID), *_READ_PARAMS],
                             return_annotation=f"{model.__name__} | None")
 
     def get_one(client: Any, values: dict[str, Any]):
         ident = check_id(values.pop(id_name), id_name)
-        return _get_plan(client, res, "get", {"id": ident}, values)
+        return get_plan(client, res, "get", {"id": ident}, values)
 
     return Helper.binding(
         f"get_{res.singular}", sig, get_one,
@@ -406,14 +409,14 @@ def _get_helper(res: Resource) -> Helper:
 
 def _get_by_name_helper(res: Resource) -> Helper:
     model = model_for(res)
-    sig = inspect.Signature([_pos("name", annotation="str"), *_READ_PARAMS],
+    sig = inspect.Signature([positional_param("name", annotation="str"), *_READ_PARAMS],
                             return_annotation=f"{model.__name__} | None")
 
     def get_by_name(client: Any, values: dict[str, Any]):
         name = values.pop("name")
         if not isinstance(name, str) or not name:
             raise ValueError(f"name must be a non-empty string, not {name!r}")
-        return _get_plan(client, res, "get_by_name", {"name": quote(name, safe="")}, values)
+        return get_plan(client, res, "get_by_name", {"name": quote(name, safe="")}, values)
 
     return Helper.binding(
         f"get_{res.singular}_by_name", sig, get_by_name,
@@ -422,18 +425,18 @@ def _get_by_name_helper(res: Resource) -> Helper:
     )
 
 
-def _get_plan(client: Any, res: Resource, operation: str, path_values: dict[str, str],
+def get_plan(client: Any, res: Resource, operation: str, path_values: dict[str, str],
               values: dict[str, Any]):
     meta = values.pop("meta", False)
     auth = values.pop("auth", DEFAULT)
     if meta and not client.dialect.record_envelope:
         raise ValueError(f"meta=True needs Hub >= 0.13: the {client.dialect.name} era sends bare records")
     params = list(_record_params(client.dialect, res, values.get("include"), values.get("fields")))
-    response = yield Call("GET", _path(_op_path(client, res, operation), **path_values),
+    response = yield Call("GET", route_path(operation_path(client, res, operation), **path_values),
                           params=params, auth=auth, expected=(200,), none_on_404=True)
     if response is None:
         return None
-    record = _parse_record(client, res, response)
+    record = parse_record(client, res, response)
     return (record, _record_meta(response)) if meta else record
 
 
@@ -464,7 +467,8 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 def _caller_level() -> int:
     """The ``stacklevel`` that points a warning at the first frame outside ``flame_hub`` (the
     script's call), however deep the sync or async shell runs the plan."""
-    frame, level = sys._getframe(1), 1
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
     return level
@@ -507,17 +511,17 @@ def _write_params(res: Resource, kind: str, names: dict[str, str]) -> list[inspe
             must = up.required and required(arg) and arg == attr and not (defaulted and up.positional)
             default = _EMPTY if must else (UNSET if up.default in (UNSET_MARK, "<required>") else up.default)
             defaulted = defaulted or (up.positional and not must)
-            make = _pos if up.positional else _kw
+            make = positional_param if up.positional else keyword_param
             params.append(make(arg, default, annotation))
         elif not upstream and required(arg) and arg == attr:
-            params.append(_pos(arg, annotation=annotation))
+            params.append(positional_param(arg, annotation=annotation))
     taken = {p.name for p in params}
     covered = {names[arg] for arg in taken}  # a renamed argument (node_type) fills its field (type)
     for arg in names:  # required fields first, then the rest, all by keyword
         if arg not in taken and required(arg) and arg == names[arg] and arg not in covered:
-            params.append(_kw(arg, _EMPTY, arg_type(res, kind, names[arg])))
+            params.append(keyword_param(arg, _EMPTY, arg_type(res, kind, names[arg])))
     taken = {p.name for p in params}
-    params += [_kw(arg, UNSET, arg_type(res, kind, names[arg] if names[arg] in fields else None))
+    params += [keyword_param(arg, UNSET, arg_type(res, kind, names[arg] if names[arg] in fields else None))
                for arg in names if arg not in taken]
     return params
 
@@ -544,9 +548,9 @@ def _create_helper(res: Resource) -> Helper:
     def create(client: Any, values: dict[str, Any], given: set[str]):
         auth = values.pop("auth")
         body = _body(client, res, "create", _as_sent(res, values, given), names, given)
-        response = yield Call("POST", _path(_op_path(client, res, "create")), json=body, auth=auth,
+        response = yield Call("POST", route_path(operation_path(client, res, "create")), json=body, auth=auth,
                               service=res.service)
-        return _parse_record(client, res, response)
+        return parse_record(client, res, response)
 
     return Helper(name, sig, _write_binding(name, sig, create),
                   f"Create {with_article(res.singular.replace('_', ' '))}. Arguments left out send what "
@@ -635,7 +639,7 @@ def _validated(res: Resource, kind: str, spec: EraSpec, given: dict[str, Any]) -
     except ValidationError as exc:
         problem = exc.errors()[0]
         loc = problem.get("loc") or ()
-        attr = str(loc[0]) if loc else None
+        attr = str(loc[0]) if loc else ""
         shown = f"argument {_shown(res, attr)!r}" if attr else "arguments"
         value = f", got {given[attr]!r}" if attr in given else ""
         raise InvalidArgument(f"{helper}: {shown}: {problem.get('msg', exc)}{value}") from None
@@ -644,7 +648,7 @@ def _validated(res: Resource, kind: str, spec: EraSpec, given: dict[str, Any]) -
 def _update_helper(res: Resource) -> Helper:
     names = _arg_names(res, "update")
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name, annotation=ID), *_write_params(res, "update", names),
+    sig = inspect.Signature([positional_param(id_name, annotation=ID), *_write_params(res, "update", names),
                              AUTH_PARAM], return_annotation=model_for(res).__name__)
     name = f"update_{res.singular}"
 
@@ -653,13 +657,13 @@ def _update_helper(res: Resource) -> Helper:
         auth = values.pop("auth")
         missing = _update_required_missing(client, res, values, names)
         if missing:  # read-modify-write: the era refuses an update without these keys
-            response = yield Call("GET", _path(_op_path(client, res, "get"), id=ident), auth=auth)
+            response = yield Call("GET", route_path(operation_path(client, res, "get"), id=ident), auth=auth)
             current = unwrap_record(response, client.dialect)
             values = {**values, **{python_attr(k): current.get(k) for k in missing}}
         body = _body(client, res, "update", values, names, given)
-        response = yield Call("POST", _path(_op_path(client, res, "update"), id=ident), json=body,
+        response = yield Call("POST", route_path(operation_path(client, res, "update"), id=ident), json=body,
                               auth=auth)
-        return _parse_record(client, res, response)
+        return parse_record(client, res, response)
 
     doc = (f"Update {with_article(res.singular.replace('_', ' '))}: only the arguments given are sent "
            f"(``None`` sends null); returns the updated record.")
@@ -674,7 +678,7 @@ def _update_helper(res: Resource) -> Helper:
 def _update_required_missing(client: Any, res: Resource, values: dict[str, Any],
                              names: dict[str, str]) -> list[str]:
     """The wire keys this era requires on every update of ``res`` that the call does not give
-    (``EraSpec.update_required``; hub-spec-legacy additions 333)."""
+    (``EraSpec.update_required``; tests/hub-recordings/0.8.5 additions 333)."""
     spec = _require(client, res, "update")
     given = {names.get(arg, arg) for arg, value in values.items() if value is not UNSET}
     return [k for k in spec.update_required if python_attr(k) not in given]
@@ -682,11 +686,11 @@ def _update_required_missing(client: Any, res: Resource, values: dict[str, Any],
 
 def _delete_helper(res: Resource) -> Helper:
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name, annotation=ID), AUTH_PARAM], return_annotation="None")
+    sig = inspect.Signature([positional_param(id_name, annotation=ID), AUTH_PARAM], return_annotation="None")
 
     def delete(client: Any, values: dict[str, Any]):
         ident = check_id(values[id_name], id_name)
-        yield Call("DELETE", _path(_op_path(client, res, "delete"), id=ident), auth=values["auth"])
+        yield Call("DELETE", route_path(operation_path(client, res, "delete"), id=ident), auth=values["auth"])
         return None
 
     return Helper.binding(f"delete_{res.singular}", sig, delete,

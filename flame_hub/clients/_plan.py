@@ -16,8 +16,10 @@ from typing import Any
 
 import anyio
 
+from .._drive import adrive, drive
 from .._http import DEFAULT, SUCCESS
-from ..errors import NotFound, redact_url, suggest_base_url
+from .._responses import suggest_base_url
+from ..errors import NotFound, redact_url
 
 __all__ = ["Call", "Sleep", "Plan", "run_sync", "run_async"]
 
@@ -47,8 +49,8 @@ class Call:
                                files=self.files, data=self.data, auth=self.auth, expected=self.expected)
 
     def not_found(self, error: NotFound) -> None:
-        """What the plan receives when the call raised ``error``: ``None`` for a ``none_on_404``
-        call; otherwise the error propagates."""
+        """Called when the call raised ``error``: returns ``None`` for a ``none_on_404`` call
+        (what the plan receives); otherwise the error propagates."""
         if not self._answered_by_api(error):
             raise error
         if self.service is not None and error.url and error.code is None:  # resources.json route_missing_404_body
@@ -59,7 +61,6 @@ class Call:
                 f"{suggest_base_url(error.url, self.service)} behind the Hub's gateway") from None
         if not self.none_on_404:
             raise error
-        return None
 
     def _answered_by_api(self, error: NotFound) -> bool:
         """Whether the 404 answers this call's own URL — not, say, the token endpoint reached
@@ -86,39 +87,27 @@ Plan = Generator["Call | Sleep", Any, Any]
 def run_sync(plan: Plan, session: Any) -> Any:
     """Execute a plan with a sync session. An error propagates to the caller; the plan is
     closed either way (so its ``finally`` blocks, e.g. closing upload files, always run)."""
-    try:
-        call = next(plan)
-        while True:
-            if isinstance(call, Sleep):
-                time.sleep(call.seconds)
-                call = plan.send(None)
-                continue
-            try:
-                response = call.send(session)
-            except NotFound as error:
-                response = call.not_found(error)
-            call = plan.send(response)
-    except StopIteration as done:
-        return done.value
-    finally:
-        plan.close()
+
+    def carry_out(step: Call | Sleep) -> Any:
+        if isinstance(step, Sleep):
+            return time.sleep(step.seconds)
+        try:
+            return step.send(session)
+        except NotFound as error:
+            return step.not_found(error)
+
+    return drive(plan, carry_out)
 
 
 async def run_async(plan: Plan, session: Any) -> Any:
     """Execute a plan with an async session (same plan, awaited I/O)."""
-    try:
-        call = next(plan)
-        while True:
-            if isinstance(call, Sleep):
-                await anyio.sleep(call.seconds)
-                call = plan.send(None)
-                continue
-            try:
-                response = await call.send(session)
-            except NotFound as error:
-                response = call.not_found(error)
-            call = plan.send(response)
-    except StopIteration as done:
-        return done.value
-    finally:
-        plan.close()
+
+    async def carry_out(step: Call | Sleep) -> Any:
+        if isinstance(step, Sleep):
+            return await anyio.sleep(step.seconds)
+        try:
+            return await step.send(session)
+        except NotFound as error:
+            return step.not_found(error)
+
+    return await adrive(plan, carry_out)

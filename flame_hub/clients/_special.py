@@ -17,11 +17,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Union
 
-from .._http import DEFAULT, SUCCESS, parse_json, unwrap_list
+from .._http import DEFAULT, SUCCESS
+from .._responses import parse_json, unwrap_list
 from .._naming import to_snake, with_article
-from ..errors import Conflict, error_from_response
+from .._responses import error_from_response
+from ..errors import Conflict
 from ..models import UNSET, list_adapter, model_for
-from ..models import (  # type: ignore[attr-defined]
+from ..models import (
     ClientCredentials,
     NodeRegistryCredentials,
     UpdateClientCredentials,
@@ -32,19 +34,19 @@ from ._helpers import (
     DownloadRequest,
     Helper,
     StreamRequest,
-    _kw,
-    _op_path,
-    _parse_record,
-    _path,
-    _pos,
-    _route,
+    keyword_param,
+    operation_path,
+    parse_record,
+    route_path,
+    positional_param,
+    special_route,
     check_id,
 )
 from ._plan import Call
 
 if TYPE_CHECKING:
     from .._http import AuthArg
-    from ..models import BucketFile  # type: ignore[attr-defined]
+    from ..models import BucketFile
     from ..types import UuidIdentifiable
 
 #: What ``upload_to_bucket`` takes per file: a path, ``(file_name, content[, content_type])``,
@@ -96,24 +98,24 @@ def _command_helper(res: Resource, route_name: str) -> Helper:
     id_name = f"{res.singular}_id"
     extra = [k for era in ERAS if res.eras[era].available and route_name in res.eras[era].special_routes
              for k in (res.eras[era].special_routes[route_name].body or {}) if k not in ("command", "id")]
-    params = [_pos(id_name, annotation="UuidIdentifiable"),
-              _pos("command", annotation=f"{res.model_name}Command | str"),
-              *[_kw(to_snake(k), UNSET, "str | None") for k in dict.fromkeys(extra)], AUTH_PARAM]
+    params = [positional_param(id_name, annotation="UuidIdentifiable"),
+              positional_param("command", annotation=f"{res.model_name}Command | str"),
+              *[keyword_param(to_snake(k), UNSET, "str | None") for k in dict.fromkeys(extra)], AUTH_PARAM]
     returns_record = any(_route_returns_record(res.eras[e].special_routes[route_name]) for e in ERAS
                          if res.eras[e].available and route_name in res.eras[e].special_routes)
     sig = inspect.Signature(params, return_annotation=model_for(res).__name__ if returns_record else "None")
     name = f"send_{res.singular}_command"
 
     def plan(client: Any, values: dict[str, Any]):
-        route = _route(client, res, route_name)
+        route = special_route(client, res, route_name)
         ident = check_id(values.pop(id_name), id_name)
         body: dict[str, Any] = {"command": _check_command(client, res, route, values.pop("command"))}
         auth = values.pop("auth")
         if "{id}" not in route.path:
             body["id"] = ident
         body.update({client.dialect.wire_key(k): v for k, v in values.items() if v is not UNSET})
-        response = yield Call(route.method, _path(route.path, id=ident), json=body, auth=auth)
-        return _parse_record(client, res, response) if _route_returns_record(route) else None
+        response = yield Call(route.method, route_path(route.path, id=ident), json=body, auth=auth)
+        return parse_record(client, res, response) if _route_returns_record(route) else None
 
     doc = (f"Send a command to {with_article(res.singular.replace('_', ' '))}; the command is checked against "
            "the values this Hub era accepts before sending."
@@ -123,11 +125,11 @@ def _command_helper(res: Resource, route_name: str) -> Helper:
 
 def _master_image_command(client: Any, command: str, master_image_id: Any, auth: Any):
     res = REGISTRY["master-images"]
-    route = _route(client, res, "command")
+    route = special_route(client, res, "command")
     body: dict[str, Any] = {"command": _check_command(client, res, route, command)}
     if master_image_id is not None:
         body["id"] = check_id(master_image_id, "master_image_id")
-    yield Call(route.method, _path(route.path), json=body, auth=auth)
+    yield Call(route.method, route_path(route.path), json=body, auth=auth)
     return None
 
 
@@ -146,20 +148,20 @@ def build_master_image(client: Any, master_image_id: UuidIdentifiable, *, auth: 
 
 def _get_credentials_helper(res: Resource, route_name: str, model: Any, what: str) -> Helper:
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name, annotation="UuidIdentifiable"),
-                             _kw("fields", None, "FieldParams | None"), _kw("meta", False, "bool"),
+    sig = inspect.Signature([positional_param(id_name, annotation="UuidIdentifiable"),
+                             keyword_param("fields", None, "FieldParams | None"), keyword_param("meta", False, "bool"),
                              AUTH_PARAM], return_annotation=model.__name__)
     name = f"get_{res.singular}_{route_name}"
 
     def plan(client: Any, values: dict[str, Any]):
-        route = _route(client, res, route_name)
+        route = special_route(client, res, route_name)
         ident = check_id(values[id_name], id_name)
         if values["meta"]:  # as in flame-hub-client 1.1.0: these answers carry no meta
             raise ValueError(f"{name}(): the Hub answers without meta (a bare record)")
         fields = values["fields"]
         fields = [fields] if isinstance(fields, str) else list(fields or ())
         params = [("fields", ",".join("+" + client.dialect.wire_key(to_snake(f)) for f in fields))] if fields else []
-        response = yield Call(route.method, _path(route.path, id=ident), params=params, auth=values["auth"])
+        response = yield Call(route.method, route_path(route.path, id=ident), params=params, auth=values["auth"])
         return model.model_validate(parse_json(response))
 
     return Helper.binding(name, sig, plan,
@@ -171,19 +173,19 @@ def _get_credentials_helper(res: Resource, route_name: str, model: Any, what: st
 def _update_credentials_helper(res: Resource) -> Helper:
     id_name = f"{res.singular}_id"
     sig = inspect.Signature(
-        [_pos(id_name, annotation="UuidIdentifiable"), _pos("secret", UNSET, "str | None"),
-         _pos("name", UNSET, "str"), _pos("display_name", UNSET, "str"),
+        [positional_param(id_name, annotation="UuidIdentifiable"), positional_param("secret", UNSET, "str | None"),
+         positional_param("name", UNSET, "str"), positional_param("display_name", UNSET, "str"),
          AUTH_PARAM],
         return_annotation="ClientCredentials",
     )
     name = f"update_{res.singular}_client_credentials"
 
     def plan(client: Any, values: dict[str, Any]):
-        route = _route(client, res, "update_client_credentials")
+        route = special_route(client, res, "update_client_credentials")
         ident = check_id(values.pop(id_name), id_name)
         auth = values.pop("auth")
         body = UpdateClientCredentials.model_validate(values).to_body(client.dialect.wire_key)
-        response = yield Call(route.method, _path(route.path, id=ident), json=body, auth=auth)
+        response = yield Call(route.method, route_path(route.path, id=ident), json=body, auth=auth)
         return ClientCredentials.model_validate(parse_json(response))
 
     return Helper.binding(name, sig, plan,
@@ -201,18 +203,18 @@ def _bulk_delete_helper(res: Resource) -> Helper:
     args = [to_snake(k) for k in keys]
     # the original client's order: analysis_id first, then node_id
     args.sort(key=lambda a: (a != "analysis_id", a))
-    sig = inspect.Signature([_pos(a, annotation="UuidIdentifiable") for a in args] + [AUTH_PARAM],
+    sig = inspect.Signature([positional_param(a, annotation="UuidIdentifiable") for a in args] + [AUTH_PARAM],
                             return_annotation="None")
     name = f"delete_{res.attr}"
 
     def plan(client: Any, values: dict[str, Any]):
-        route = _route(client, res, "bulk_delete")
+        route = special_route(client, res, "bulk_delete")
         spec = client.dialect.spec(res)
         params = [(f"filter[{client.dialect.wire_key(to_snake(k))}]",
                    check_id(values[to_snake(k)], to_snake(k))) for k in spec.required_filters]
         if not params:
             raise ValueError(f"refusing an unscoped delete of {res.name}")
-        yield Call(route.method, _path(route.path), params=params, auth=values["auth"])
+        yield Call(route.method, route_path(route.path), params=params, auth=values["auth"])
         return None
 
     return Helper.binding(name, sig, plan,
@@ -347,10 +349,12 @@ def _metered(parts: list[tuple[str, tuple[str, Any, str]]], progress: Callable[[
                 for _field, (_name, c, _type) in parts]
     meter = _UploadMeter(progress, contents)
     return [(field, (name, c if isinstance(c, io.TextIOBase) else _CountingReader(c, meter), ctype))
-            for (field, (name, _c, ctype)), c in zip(parts, contents)]  # text: httpx refuses it
+            for (field, (name, _c, ctype)), c in zip(parts, contents, strict=True)]  # text: httpx refuses it
 
 
-def upload_to_bucket(client: Any, bucket_id: UuidIdentifiable, *files: UploadSource,
+# A plan's return annotation is the result of the client method it becomes (the stubs read it),
+# not its generator type: the two plans below that are generators by themselves say so to mypy.
+def upload_to_bucket(client: Any, bucket_id: UuidIdentifiable, *files: UploadSource,  # type: ignore[misc]
                      progress: ProgressArg = None, auth: AuthArg = DEFAULT) -> list[BucketFile]:
     """Upload files into a bucket (one multipart request, streamed from disk for paths) and
     return the created :class:`~flame_hub.models.BucketFile` records. Each part keeps its own
@@ -358,7 +362,7 @@ def upload_to_bucket(client: Any, bucket_id: UuidIdentifiable, *files: UploadSou
     ``progress(bytes_done, bytes_total)`` is called as the files' bytes are sent (``bytes_total``
     is ``None`` when a file object's size cannot be known); a tqdm bar works too."""
     res = REGISTRY["buckets"]
-    route = _route(client, res, "upload")
+    route = special_route(client, res, "upload")
     ident = check_id(bucket_id, "bucket_id")
     if not files:
         raise ValueError("upload_to_bucket() needs at least one file")
@@ -368,7 +372,7 @@ def upload_to_bucket(client: Any, bucket_id: UuidIdentifiable, *files: UploadSou
         parts = [_part(item, opened) for item in files]
         if report is not None:
             parts = _metered(parts, report)
-        response = yield Call(route.method, _path(route.path, id=ident), files=parts, auth=auth)
+        response = yield Call(route.method, route_path(route.path, id=ident), files=parts, auth=auth)
     finally:
         for handle in opened:
             handle.close()
@@ -376,12 +380,12 @@ def upload_to_bucket(client: Any, bucket_id: UuidIdentifiable, *files: UploadSou
     return list_adapter(model_for("bucket-files")).validate_python(data)
 
 
-def delete_bucket(client: Any, bucket_id: UuidIdentifiable, *, force: bool = False,
+def delete_bucket(client: Any, bucket_id: UuidIdentifiable, *, force: bool = False,  # type: ignore[misc]
                   auth: AuthArg = DEFAULT) -> None:
     """Delete a bucket (raises NotFound if there is none).
 
     A bucket that still holds files cannot be deleted on Hub 0.8.5: the Hub answers 500
-    ``BucketNotEmpty`` and deletes nothing (hub-spec-legacy additions 320-322). That answer
+    ``BucketNotEmpty`` and deletes nothing (tests/hub-recordings/0.8.5 additions 320-322). That answer
     raises :class:`~flame_hub.errors.Conflict` saying so. ``force=True`` deletes the bucket's
     files first (one list request per 50 files and one delete per file), then the bucket.
     """
@@ -389,18 +393,18 @@ def delete_bucket(client: Any, bucket_id: UuidIdentifiable, *, force: bool = Fal
         raise ValueError(f"force must be True or False, not {force!r}")
     res = REGISTRY["buckets"]
     ident = check_id(bucket_id, "bucket_id")
-    path = _path(_op_path(client, res, "delete"), id=ident)
+    path = route_path(operation_path(client, res, "delete"), id=ident)
     if force:
         files = REGISTRY["bucket-files"]
         key = f"filter[{client.dialect.spec(files).wire_key('bucket_id')}]"
         while True:  # always the first page: each round deletes what it lists
-            response = yield Call("GET", _path(_op_path(client, files, "list")), auth=auth,
+            response = yield Call("GET", route_path(operation_path(client, files, "list")), auth=auth,
                                   params=[(key, ident), ("page[limit]", "50"), ("page[offset]", "0")])
             data, _meta = unwrap_list(response)
             if not data:
                 break
             for item in data:
-                yield Call("DELETE", _path(_op_path(client, files, "delete"), id=check_id(item.get("id"))),
+                yield Call("DELETE", route_path(operation_path(client, files, "delete"), id=check_id(item.get("id"))),
                            auth=auth)
     response = yield Call("DELETE", path, auth=auth, expected=(*SUCCESS, 500))
     if response.status_code == 500:
@@ -417,14 +421,14 @@ def delete_bucket(client: Any, bucket_id: UuidIdentifiable, *, force: bool = Fal
 
 def _stream_helper(res: Resource, name: str, doc: str) -> Helper:
     id_name = f"{res.singular}_id"
-    sig = inspect.Signature([_pos(id_name, annotation="UuidIdentifiable"),
-                             _pos("chunk_size", _DEFAULT_CHUNK, "int"), AUTH_PARAM],
+    sig = inspect.Signature([positional_param(id_name, annotation="UuidIdentifiable"),
+                             positional_param("chunk_size", _DEFAULT_CHUNK, "int"), AUTH_PARAM],
                             return_annotation="ByteStream")
 
     def plan(client: Any, values: dict[str, Any]) -> StreamRequest:
-        route = _route(client, res, "stream")
+        route = special_route(client, res, "stream")
         ident = check_id(values[id_name], id_name)
-        return StreamRequest(_path(route.path, id=ident), values["auth"], values["chunk_size"])
+        return StreamRequest(route_path(route.path, id=ident), values["auth"], values["chunk_size"])
 
     return Helper.binding(name, sig, plan, doc, kind="stream")
 
@@ -433,10 +437,10 @@ def _download_helper(res: Resource, name: str, stream: Helper, what: str) -> Hel
     """``download_<x>(id, path, progress=)``: a stream helper's body saved to a file."""
     id_name = f"{res.singular}_id"
     sig = inspect.Signature(
-        [_pos(id_name, annotation="UuidIdentifiable"),
-         _pos("path", annotation="str | os.PathLike[str]"),
-         _kw("progress", None, "ProgressArg"),
-         _kw("chunk_size", _DEFAULT_CHUNK, "int"), AUTH_PARAM],
+        [positional_param(id_name, annotation="UuidIdentifiable"),
+         positional_param("path", annotation="str | os.PathLike[str]"),
+         keyword_param("progress", None, "ProgressArg"),
+         keyword_param("chunk_size", _DEFAULT_CHUNK, "int"), AUTH_PARAM],
         return_annotation="Path",
     )
 

@@ -32,7 +32,7 @@ from .._http import DEFAULT
 from ..errors import WaitFailed, WaitTimeout
 from ..models import model_for
 from ..resources import REGISTRY, Resource, get_resource
-from ._helpers import Helper, _find_plan, _get_plan, _kw, _pos, check_id
+from ._helpers import Helper, find_plan, get_plan, keyword_param, positional_param, check_id
 from ._plan import Plan, Sleep
 
 __all__ = ["wait_helpers", "FAILURE_STATES"]
@@ -152,7 +152,7 @@ def wait_for(client: Any, record: Any, *, timeout: float = 600.0, interval: floa
                 return f"{attr} is {value!r}, which it does not leave by itself"
         return None
 
-    return _poll(lambda: _get_plan(client, res, "get", {"id": ident}, {"auth": auth}), done, failure,
+    return _poll(lambda: get_plan(client, res, "get", {"id": ident}, {"auth": auth}), done, failure,
                  lambda current: _state(current, wanted), what=f"{res.singular.replace('_', ' ')} {ident}",
                  expected=_shown(wanted), timeout=timeout, interval=interval, max_interval=max_interval,
                  clock=_clock)
@@ -177,11 +177,11 @@ def wait_for_records(client: Any, resource: str, *, count: int = 1, timeout: flo
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 50:
         raise ValueError(f"count must be an int in 1..50 (one page), not {count!r}")
     query = {"filter": filter, "page": {"limit": 50, "offset": 0}, "auth": auth}
-    probe = _find_plan(client, res, dict(query))
+    probe = find_plan(client, res, dict(query))
     next(probe)  # compiles the query: unknown filter keys raise here, before anything is sent
     probe.close()
     shown = ", ".join(f"{k}={v!r}" for k, v in filter.items()) or "no filter"
-    return _poll(lambda: _find_plan(client, res, dict(query)), lambda items: len(items) >= count,
+    return _poll(lambda: find_plan(client, res, dict(query)), lambda items: len(items) >= count,
                  lambda items: None, lambda items: f"{len(items)} found",
                  what=res.name, expected=f"{count} record(s) matching {shown}", timeout=timeout,
                  interval=interval, max_interval=max_interval, clock=_clock)
@@ -199,11 +199,12 @@ def wait_helpers(service: str) -> list[Helper]:
     if service == "auth":
         return []
 
-    timing = [_kw("timeout", 600.0, "float"), _kw("interval", INTERVAL, "float"),
-              _kw("max_interval", MAX_INTERVAL, "float"), _kw("auth", DEFAULT, "AuthArg")]
+    timing = [keyword_param("timeout", 600.0, "float"), keyword_param("interval", INTERVAL, "float"),
+              keyword_param("max_interval", MAX_INTERVAL, "float"), keyword_param("auth", DEFAULT, "AuthArg")]
     var_kw = inspect.Parameter("expected", inspect.Parameter.VAR_KEYWORD, annotation="Any")
     return [
-        _helper(wait_for, [_pos("record", annotation="HubModel"), *timing, var_kw], "Any"),
-        _helper(wait_for_records, [_pos("resource", annotation="str"), _kw("count", 1, "int"), *timing,
-            var_kw.replace(name="filter")], "list[Any]"),
+        _helper(wait_for, [positional_param("record", annotation="HubModel"), *timing, var_kw], "Any"),
+        _helper(wait_for_records, [positional_param("resource", annotation="str"),
+                                   keyword_param("count", 1, "int"), *timing,
+                                   var_kw.replace(name="filter")], "list[Any]"),
     ]

@@ -17,7 +17,7 @@ keys or the old Hub's snake_case keys, unknown keys are kept, and every field de
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from typing import Any
 
@@ -84,7 +84,7 @@ def model_for(resource: Resource | str) -> type[HubModel]:
     return _READ[resource.model_name]
 
 
-@lru_cache(maxsize=None)
+@cache
 def list_adapter(model: type[HubModel]) -> TypeAdapter:
     """A cached ``TypeAdapter(list[model])`` — validating a whole page in one call is the hot path."""
     return TypeAdapter(list[model])  # type: ignore[valid-type]
@@ -94,7 +94,7 @@ class _Page(BaseModel):
     model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def page_adapter(model: type[HubModel]) -> TypeAdapter:
     """A cached adapter for a whole list answer, ``{"data": [<model>, ...], "meta": ...}``.
 
@@ -108,6 +108,14 @@ def page_adapter(model: type[HubModel]) -> TypeAdapter:
         data=(list[model], ...), meta=(Any, None),  # type: ignore[valid-type]
     )
     return TypeAdapter(page)
+
+
+def model_named(name: str) -> type[HubModel]:
+    """A read or special-route response model by its class name (``"Node"``)."""
+    try:
+        return {**_READ, **_SPECIAL}[name]
+    except KeyError:
+        raise ValueError(f"flame_hub.models has no record model {name!r}") from None
 
 
 def request_model(resource: Resource | str, kind: str) -> type[RequestModel]:

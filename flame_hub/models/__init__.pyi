@@ -45,6 +45,9 @@ ENUMS: dict[str, type[Enum]]
 LITERAL_NAMES: tuple[str, ...]
 READ_MODELS: dict[str, type[HubModel]]
 REQUEST_MODELS: dict[str, type[RequestModel]]
+__all__: list[str]
+
+def model_named(name: str) -> type[HubModel]: ...
 
 
 class ProcessStatus(str, Enum):

@@ -201,6 +201,10 @@ def enum_name(res: Resource, attr: str) -> str:
     return ENUM_NAMES.get(attr) or res.model_name + _pascal(attr.rstrip("_"))
 
 
+def _enum_str(self: enum.Enum) -> str:
+    return str(self.value)
+
+
 def build_enums() -> dict[str, type[enum.Enum]]:
     """Every enum the catalog lists, as ``str`` enums (members compare equal to their value)."""
     out: dict[str, type[enum.Enum]] = {}
@@ -212,13 +216,13 @@ def build_enums() -> dict[str, type[enum.Enum]]:
                 raise RuntimeError(f"flame_hub.types.{name} lacks the catalog values {sorted(unknown)}")
             out[name] = cls
             continue
-        members = {}
+        members: dict[str, str] = {}
         for v in values:
             members.setdefault(_member_name(v), v)
-        cls = enum.Enum(name, members, type=str, module="flame_hub.models")  # type: ignore[misc]
-        cls.__str__ = lambda self: str(self.value)  # type: ignore[assignment]
-        cls.__doc__ = f"Values the Hub uses for {name} (from the resource catalog)."
-        out[name] = cls
+        made = enum.Enum(name, members, type=str, module="flame_hub.models")  # type: ignore[misc]
+        made.__str__ = _enum_str  # type: ignore[assignment]
+        made.__doc__ = f"Values the Hub uses for {name} (from the resource catalog)."
+        out[name] = made
     return out
 
 
@@ -330,9 +334,10 @@ def build_read_models(enums: dict) -> dict[str, type[HubModel]]:
             if b == base_name and child in per_resource:
                 for k, v in per_resource[child][1].items():
                     merged.setdefault(k, v)
-        models[base_name] = create_model(  # type: ignore[call-overload]
-            base_name, __base__=(HubModel, CoreBaseModel), __module__="flame_hub.models",
-            __doc__=f"A log record of the Hub (the common base of {', '.join(k for k, v in MODEL_BASES.items() if v == base_name)}).",
+        models[base_name] = create_model(
+            base_name, __base__=(HubModel, CoreBaseModel),  # type: ignore[arg-type]  # mixin (below) __module__="flame_hub.models",
+            __doc__=("A log record of the Hub (the common base of "
+                     f"{', '.join(k for k, v in MODEL_BASES.items() if v == base_name)})."),
             **merged,
         )
 
@@ -341,9 +346,12 @@ def build_read_models(enums: dict) -> dict[str, type[HubModel]]:
         _compat_fields(name, fields)
         if shared is not None:
             fields = {k: v for k, v in fields.items() if k not in shared.model_fields}
-        bases = (shared,) if shared is not None else (HubModel, SERVICE_BASES[res.service])
-        models[name] = create_model(  # type: ignore[call-overload]
-            name, __base__=bases, __module__="flame_hub.models",
+        # pydantic's stubs type __base__ as models of one kind; a HubModel with a service mixin
+        # (CoreBaseModel, ...: 1.1.0's bases) is what it builds
+        bases: tuple[type[BaseModel], ...] = (
+            (shared,) if shared is not None else (HubModel, SERVICE_BASES[res.service]))
+        models[name] = create_model(
+            name, __base__=bases, __module__="flame_hub.models",  # type: ignore[arg-type]
             __doc__=f"A record of the Hub resource ``{res.name}`` ({res.service} service).",
             **fields,
         )
@@ -355,7 +363,7 @@ def build_special_models() -> dict[str, type[HubModel]]:
     out = {}
     for name, (res_name, route) in SPECIAL_RESPONSE_MODELS.items():
         spec = REGISTRY[res_name].era(CURRENT_ERA).special_routes[route]
-        keys = next((r["keys"] for r in spec.responses if r.get("keys")), {})
+        keys: dict[str, Any] = next((r["keys"] for r in spec.responses if r.get("keys")), {})
         fields = {}
         for wire, desc in keys.items():
             kind = str(desc).split(" ")[0]

@@ -65,6 +65,9 @@ ENUMS: dict[str, type[Enum]]
 LITERAL_NAMES: tuple[str, ...]
 READ_MODELS: dict[str, type[HubModel]]
 REQUEST_MODELS: dict[str, type[RequestModel]]
+__all__: list[str]
+
+def model_named(name: str) -> type[HubModel]: ...
 '''
 
 
@@ -129,7 +132,7 @@ def _model(cls: type[BaseModel]) -> list[str]:
         lines.append(f"    {name}: {field_type(field)}{default}")
     for name, value in vars(cls).items():
         if isinstance(value, property):
-            target = value.fget(_Probe()) if value.fget else None  # type: ignore[misc]
+            target = value.fget(_Probe()) if value.fget else None
             lines.append(f"    @property\n    def {name}(self) -> {target}: ...")
     if len(lines) == 1:
         lines.append("    ...")
@@ -146,16 +149,16 @@ class _Probe:
 def render() -> str:
     """The full text of ``flame_hub/models/__init__.pyi``."""
     from . import ENUMS, LITERAL_NAMES, READ_MODELS, REQUEST_MODELS
-    from . import _SPECIAL as SPECIAL
-    from ._generate import PREDEFINED_ENUMS
+    from . import model_named
+    from ._generate import PREDEFINED_ENUMS, SPECIAL_RESPONSE_MODELS
 
     out = [HEADER]
-    for name, cls in ENUMS.items():
+    for name, enum_class in ENUMS.items():
         if name not in LITERAL_NAMES and name not in PREDEFINED_ENUMS:  # those come from types
-            out.append("\n".join(_enum(cls)))
+            out.append("\n".join(_enum(enum_class)))
     ordered = sorted(READ_MODELS.values(), key=lambda c: (c.__bases__[0].__name__ != "HubModel",
                                                           c.__name__))
-    for cls in [*ordered, *SPECIAL.values()]:
+    for cls in [*ordered, *map(model_named, SPECIAL_RESPONSE_MODELS)]:
         text = "\n".join(_model(cls))
         while "__FIELD__" in text:  # a property typed like the field it reads
             start = text.index("__FIELD__")
@@ -164,6 +167,6 @@ def render() -> str:
             annotation = field_type(cls.model_fields[field])
             text = text[:start] + annotation + text[end:]
         out.append(text)
-    for cls in REQUEST_MODELS.values():
-        out.append("\n".join(_model(cls)))
+    for request in REQUEST_MODELS.values():
+        out.append("\n".join(_model(request)))
     return "\n\n".join(out) + "\n"

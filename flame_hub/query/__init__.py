@@ -12,7 +12,7 @@ shared by :class:`QuerySet` and :class:`AsyncQuerySet`; clients supply a :class:
 the first one concurrently (``page_concurrency``, default 4; ``qs.concurrency(n)``), in order.
 """
 
-from ._bulk import BulkOperationError
+from ..errors import BulkOperationError
 from ._compile import CompiledQuery, QueryState, SortKey, allowed_fields, compile_query
 from ._find import filter_to_q, queryset_from_find_kwargs
 from ._lookups import LOOKUPS, Condition, Q

@@ -13,48 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import HubConnectionError, HubError, NotFound
+from ..errors import BulkOperationError, NotFound
 from ..resources import Resource
 from ._paging import item_id
-
-#: ids shown per list in a :class:`BulkOperationError` message (all of them are attributes)
-_SHOWN = 10
-
-
-def _some(ids: list[Any]) -> str:
-    shown = ", ".join(map(str, ids[:_SHOWN]))
-    more = len(ids) - _SHOWN
-    return f"[{shown}{f', ... {more} more' if more > 0 else ''}]"
-
-
-class BulkOperationError(HubError):
-    """A ``qs.delete()`` or ``qs.update()`` stopped part-way through.
-
-    ``done``: ids deleted/updated; ``failed``: id -> the error of the call that stopped the
-    operation (an ``update`` that failed on the connection may or may not have been applied:
-    a ``POST`` is never retried); ``not_attempted``: ids never sent; ``not_done``: ``failed``
-    plus ``not_attempted``, in the order they were resolved; ``gone``: ids the Hub no longer
-    knew (404) when their turn came. The first failure is also the ``__cause__``.
-    """
-
-    def __init__(self, operation: str, resource: str, *, done: list[Any], failed: dict[Any, BaseException],
-                 not_attempted: list[Any], gone: list[Any], ids: list[Any]) -> None:
-        self.operation = operation
-        self.resource = resource
-        self.done = done
-        self.failed = failed
-        self.not_attempted = not_attempted
-        self.gone = gone
-        order = {ident: i for i, ident in enumerate(ids)}
-        self.not_done = sorted([*failed, *not_attempted], key=order.__getitem__)
-        first, error = next(iter(failed.items()))
-        unknown = (" (its outcome is unknown: the connection failed and a POST is never retried)"
-                   if operation == "update" and isinstance(error, HubConnectionError) else "")
-        super().__init__(
-            f"{operation} of {resource} stopped after {len(done)} of {len(ids)}: {first} failed"
-            f"{unknown}: {error}. Done ({len(done)}): {_some(done)}; not done ({len(self.not_done)}): "
-            f"{_some(self.not_done)}" + (f"; already gone ({len(gone)}): {_some(gone)}" if gone else ""))
-
 
 @dataclass
 class Bulk:

@@ -3,13 +3,14 @@
 Pure functions of (:class:`~flame_hub.dialects.Dialect`, :class:`~flame_hub.resources.Resource`,
 :class:`QueryState`). Every key is validated against the resource's allow-lists from the registry
 before anything is sent: the Hub silently drops keys it does not know and answers 200, which would
-widen the result (hub-query-syntax.md §0.4, §9).
+widen the result (recordings 041, 042, 050; tests/hub-recordings/0.14.0/README.md).
 
 Filters go out in the *bracket* form (``filter[name]=lab~``) when it expresses the query exactly,
 and in the *expression* form (``filter=and(eq(name,'x'),…)``, Hub >= 0.12.3 only) when it does not:
 OR, NOT of a group, two conditions on one field, values the bracket grammar would misread
 (commas, leading ``!`` ``<`` ``>`` ``~``, trailing ``~``). When neither can carry a query exactly, a
-``ValueError`` says why — never a silently different query (§3.5, §4, §14).
+``ValueError`` says why — never a silently different query (README "Values are checked before
+sending").
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .._naming import to_snake
 from ..dialects import Dialect
 from ..errors import InvalidArgument
 from ..resources import EraSpec, FieldSpec, Resource, expected_value, value_accepted, value_kind
-from ._lookups import LIKE_OPERATORS, LOOKUPS, Condition, Q, scalar_text
+from ._lookups import LOOKUPS, OPERATOR_TABLE, Condition, Operator, Q, scalar_text
 
 # ---------------------------------------------------------------------------------------------
 # State
@@ -62,17 +63,17 @@ class QueryState:
 
 @dataclass(frozen=True)
 class _And:
-    children: tuple["_Node", ...]
+    children: tuple[_Node, ...]
 
 
 @dataclass(frozen=True)
 class _Or:
-    children: tuple["_Node", ...]
+    children: tuple[_Node, ...]
 
 
 @dataclass(frozen=True)
 class _Not:
-    child: "_Node"
+    child: _Node
 
 
 _Node = Union[Condition, _And, _Or, _Not]
@@ -110,7 +111,9 @@ def simplify(q: Q) -> _Node | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _names(keys: Any) -> str:
+def name_list(keys: Any) -> str:
+    """Snake_case names of wire keys, sorted and comma-separated (``(none)`` for none): how
+    messages and the reference list what a resource allows."""
     return ", ".join(sorted({to_snake(k) for k in keys})) or "(none)"
 
 
@@ -158,9 +161,9 @@ def resolve_filter_key(dialect: Dialect, resource: Resource, path: tuple[str, ..
             return _Key(fk, _field_type(spec, fk), None)
         raise ValueError(
             f"cannot filter {where} by {shown!r}: the Hub would silently ignore it and return "
-            f"unfiltered records. Allowed: {_names(spec.filters)}"
-            + (f"; relation filters: {_relation_filter_names(dialect, resource)}"
-               if _relation_filter_names(dialect, resource) != "(none)" else "")
+            f"unfiltered records. Allowed: {name_list(spec.filters)}"
+            + (f"; relation filters: {relation_filter_names(dialect, resource)}"
+               if relation_filter_names(dialect, resource) != "(none)" else "")
         )
     rel, fld = dialect.wire_key(path[0]), dialect.wire_key(path[1])
     if rel not in spec.relations and not any(k.startswith(rel + ".") for k in spec.relation_filters):
@@ -168,7 +171,7 @@ def resolve_filter_key(dialect: Dialect, resource: Resource, path: tuple[str, ..
             raise ValueError(f"cannot filter {where} by {shown!r}: unknown lookup {path[-1]!r}; "
                              f"known: {', '.join(sorted(LOOKUPS))}")
         raise ValueError(f"cannot filter {where} by {shown!r}: {resource.name} has no relation "
-                         f"{path[0]!r}. Allowed relation filters: {_relation_filter_names(dialect, resource)}")
+                         f"{path[0]!r}. Allowed relation filters: {relation_filter_names(dialect, resource)}")
     if len(path) > 2:
         raise ValueError(f"cannot filter {where} by {shown!r}: only one relation hop "
                          "(relation__field) is supported")
@@ -183,11 +186,12 @@ def resolve_filter_key(dialect: Dialect, resource: Resource, path: tuple[str, ..
             return _Key(dotted, _field_type(tgt[1], fld), rel)
     raise ValueError(
         f"cannot filter {where} by {shown!r}: the Hub would silently ignore it. "
-        f"Allowed relation filters: {_relation_filter_names(dialect, resource)}"
+        f"Allowed relation filters: {relation_filter_names(dialect, resource)}"
     )
 
 
-def _relation_filter_names(dialect: Dialect, resource: Resource) -> str:
+def relation_filter_names(dialect: Dialect, resource: Resource) -> str:
+    """The ``relation__field`` filters a resource accepts on a dialect, as :func:`name_list` words."""
     spec = dialect.spec(resource)
     names = {to_snake(k).replace(".", "__") for k, note in spec.relation_filters.items() if note != "no"}
     if dialect.like_grammar == "v2":
@@ -198,7 +202,7 @@ def _relation_filter_names(dialect: Dialect, resource: Resource) -> str:
     return ", ".join(sorted(names)) or "(none)"
 
 
-def _split(name: str) -> tuple[str, ...]:
+def split_path(name: str) -> tuple[str, ...]:
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"expected a non-empty field name, got {name!r}")
     parts = name.strip().replace(".", "__").split("__")
@@ -217,7 +221,7 @@ def resolve_include(dialect: Dialect, resource: Resource, path: tuple[str, ...])
             raise ValueError(
                 f"cannot include {'__'.join(path)!r} on {resource.name} (Hub {dialect.name}): "
                 f"{res.name} has no relation {seg!r}; the Hub would silently ignore it. "
-                f"Allowed: {_names(spec.relations)}"
+                f"Allowed: {name_list(spec.relations)}"
             )
         wire.append(rel)
         tgt = _target_spec(res, spec, rel)
@@ -231,7 +235,8 @@ def resolve_include(dialect: Dialect, resource: Resource, path: tuple[str, ...])
 
 
 # ---------------------------------------------------------------------------------------------
-# Values: what the server's coercion would do to them (§3.1 "Coercion", §4 "Values")
+# Values: what the server's coercion would do to them (checked against the fake Hub's rapiq,
+# flame_hub/testing/_rapiq.py, and the recordings)
 # ---------------------------------------------------------------------------------------------
 
 # what JavaScript's Number() turns into a number (rapiq's parseFilterScalar), after trimming
@@ -258,11 +263,12 @@ def check_value(resource: Resource, cond: Condition, key: _Key) -> None:
     field, the value and what is expected). The field's kind comes from the registry: ids
     (and ``*_id``) are UUIDs, booleans bools, enums members, numbers numbers, date-times
     datetimes or ISO-8601 strings. The LIKE lookups take text (checked when built)."""
-    if cond.op in LIKE_OPERATORS:
+    rule = OPERATOR_TABLE[cond.op].values
+    if rule == "text":
         return
     kind = value_kind(key.attr, key.field)
     members = key.field.enum if key.field is not None else None
-    values = cond.value if cond.op == "in" else (cond.value,)
+    values = cond.value if rule == "list" else (cond.value,)
     for value in values:
         if not value_accepted(kind, members, value):
             shown = f"{cond.name}={value!r}" if cond.op != "in" else f"{cond.name}__in (element {value!r})"
@@ -301,58 +307,51 @@ def _bracket_safe(text: str, grammar: str, *, comparison: bool = False) -> None:
         raise _NeedsExpression(f"the value {text!r} would be trimmed")
 
 
-_COMPARE_PREFIX = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
-
-
 def bracket_token(cond: Condition, key: _Key, grammar: str) -> str:
     """The ``filter[key]=<token>`` value of one condition (raises _NeedsExpression or ValueError)."""
+    op = OPERATOR_TABLE[cond.op]
     neg = "!" if cond.negated else ""
-    if cond.op == "eq":
-        if cond.value is None:
-            return neg + "null"
-        text = scalar_text(cond.value)
-        _check_exact_text(cond, key, text)
-        _bracket_safe(text, grammar)
-        return neg + text
-    if cond.op in _COMPARE_PREFIX:
-        text = scalar_text(cond.value)
-        _check_exact_text(cond, key, text)
-        if cond.negated:  # the Hub discards `!` before `<`: `!<5` means `<5` (§3.1)
-            raise _NeedsExpression(f"NOT {cond.op} ({cond.name})")
-        _bracket_safe(text, grammar, comparison=True)
-        return _COMPARE_PREFIX[cond.op] + text
-    if cond.op == "in":
-        texts = [scalar_text(v) for v in cond.value]
-        for v, text in zip(cond.value, texts):
-            _check_exact_text(Condition(cond.path, "eq", v), key, text)
-            _bracket_safe(text, grammar)
-        if grammar == "v1" and False in cond.value:  # v1 drops `false` list elements (§3.2)
-            raise _NeedsExpression("a list containing False")
-        return neg + ",".join(texts)
-    if cond.op in LIKE_OPERATORS:
-        text = cond.value
-        if grammar == "v1":
-            # rapiq 0.9: `~x` is LIKE 'x%' with `%` and `_` live, no escaping, no ends-with (§3.2)
-            if cond.op == "endswith":
-                raise _NeedsExpression(f"ends-with ({cond.name}) is not expressible on this Hub")
-            if "%" in text or "_" in text:
-                raise _NeedsExpression(f"{text!r} contains '%' or '_', which are live wildcards on this Hub")
-            if "," in text or text != text.strip():
-                raise _NeedsExpression(f"the pattern {text!r} contains a comma or would be trimmed")
-            return neg + ("~%" if cond.op == "contains" else "~") + text
-        _bracket_safe(text, grammar)
-        return neg + {"contains": "~{}~", "startswith": "{}~", "endswith": "~{}"}[cond.op].format(text)
-    raise AssertionError(cond.op)  # pragma: no cover
+    if op.values == "text":
+        return neg + _pattern_token(cond, op, grammar)
+    if cond.value is None:  # eq None: IS NULL
+        return neg + "null"
+    values = cond.value if op.values == "list" else (cond.value,)
+    texts = [scalar_text(v) for v in values]
+    for v, text in zip(values, texts, strict=True):
+        _check_exact_text(Condition(cond.path, "eq", v), key, text)
+    if cond.negated and not op.negatable:  # the Hub discards `!` before `<`: `!<5` means `<5`
+        raise _NeedsExpression(f"NOT {cond.op} ({cond.name})")
+    for text in texts:
+        _bracket_safe(text, grammar, comparison=not op.negatable)
+    if grammar == "v1" and op.values == "list" and False in values:  # v1 drops `false` elements
+        raise _NeedsExpression("a list containing False")
+    return neg + op.bracket.format(",".join(texts))
+
+
+def _pattern_token(cond: Condition, op: Operator, grammar: str) -> str:
+    """The bracket token of a LIKE operator's raw text (without the negation)."""
+    text = cond.value
+    if grammar == "v1":
+        # rapiq 0.9: `~x` is LIKE 'x%' with `%` and `_` live, no escaping, no ends-with
+        # (tests/hub-recordings/0.8.5/README.md "Filter semantics")
+        if cond.op == "endswith":
+            raise _NeedsExpression(f"ends-with ({cond.name}) is not expressible on this Hub")
+        if "%" in text or "_" in text:
+            raise _NeedsExpression(f"{text!r} contains '%' or '_', which are live wildcards on this Hub")
+        if "," in text or text != text.strip():
+            raise _NeedsExpression(f"the pattern {text!r} contains a comma or would be trimmed")
+        return ("~%" if cond.op == "contains" else "~") + text
+    _bracket_safe(text, grammar)
+    return op.bracket.format(text)
 
 
 # ---------------------------------------------------------------------------------------------
-# Expression form (rapiq v2, §4)
+# Expression form (rapiq v2: Hub >= 0.12.3, authup >= beta.54)
 # ---------------------------------------------------------------------------------------------
 
 _EXPR_KEYWORDS = {"not", "and", "or", "eq", "gt", "gte", "lt", "lte", "contains", "startsWith",
                   "endsWith", "in", "nin", "elemMatch", "size", "null"}
 _EXPR_SEGMENT = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$")
-_EXPR_LIKE = {"contains": "contains", "startswith": "startsWith", "endswith": "endsWith"}
 
 
 def _quote(text: str) -> str:
@@ -376,19 +375,20 @@ def expression(node: _Node, keys: dict[tuple[str, ...], _Key]) -> str:
         return "not(" + expression(node.child, keys) + ")"
     key = keys[node.path]
     fld = _expr_field(key.wire)
-    if node.op == "in":
+    op = OPERATOR_TABLE[node.op]
+    if op.values == "list":
         for v in node.value:
             _check_exact_text(Condition(node.path, "eq", v), key, scalar_text(v))
         return ("nin(" if node.negated else "in(") + fld + "," + ",".join(
             _quote(scalar_text(v)) for v in node.value) + ")"
-    if node.op in LIKE_OPERATORS:
-        body = f"{_EXPR_LIKE[node.op]}({fld},{_quote(node.value)})"  # raw text, no coercion
-    elif node.op == "eq" and node.value is None:
-        body = f"eq({fld},null)"
+    if op.values == "text":
+        body = f"{op.expression}({fld},{_quote(node.value)})"  # raw text, no coercion
+    elif node.value is None:  # eq None: IS NULL
+        body = f"{op.expression}({fld},null)"
     else:
         text = scalar_text(node.value)
         _check_exact_text(node, key, text)
-        body = f"{node.op}({fld},{_quote(text)})"
+        body = f"{op.expression}({fld},{_quote(text)})"
     return f"not({body})" if node.negated else body
 
 
@@ -418,27 +418,14 @@ def compile_filter(dialect: Dialect, resource: Resource, where: Q | None, *,
     for cond in _conditions(node):
         check_value(resource, cond, keys[cond.path])
     includes = [k.include for k in keys.values() if k.include]
-    top = [node] if isinstance(node, Condition) else list(node.children) if isinstance(node, _And) else None
-    reason: str | None = None
-    if top is None or not all(isinstance(c, Condition) for c in top):
-        reason = "OR" if isinstance(node, _Or) or (top and any(isinstance(c, _Or) for c in top)) else "NOT of a group"
-    else:
-        seen: set[str] = set()
-        for c in top:
-            if keys[c.path].wire in seen:
-                reason = f"two conditions on {c.name}"
-                break
-            seen.add(keys[c.path].wire)
-    if reason is None and full.required_filters:  # log lists: AND of equalities only, else 400
-        odd = next((c for c in top if c.op != "eq" or c.negated or c.value is None), None)  # type: ignore[union-attr]
-        if odd is not None:
-            raise ValueError(f"{resource.name} accepts only equality filters (the Hub answers 400), "
-                             f"not {odd.name} {'NOT ' if odd.negated else ''}{odd.op} {odd.value!r}")
-    if reason is None:
+    top, reason = _bracket_conditions(node, keys)
+    if top is not None:
+        if full.required_filters:
+            _check_equalities_only(resource, top)
         try:
             pairs = [(f"filter[{keys[c.path].wire}]", bracket_token(c, keys[c.path], dialect.like_grammar))
-                     for c in top]  # type: ignore[union-attr]
-            _check_required(resource, spec, [c for c in top if not c.negated and c.op == "eq"])  # type: ignore[union-attr]
+                     for c in top]
+            _check_required(resource, spec, [c for c in top if not c.negated and c.op == "eq"])
             return pairs, includes
         except _NeedsExpression as exc:
             reason = str(exc)
@@ -453,6 +440,31 @@ def compile_filter(dialect: Dialect, resource: Resource, where: Q | None, *,
     return [("filter", expression(node, keys))], includes
 
 
+def _bracket_conditions(node: _Node, keys: dict[tuple[str, ...], _Key]
+                        ) -> tuple[list[Condition] | None, str]:
+    """The conditions of a filter the bracket form can carry (an AND of conditions, one per
+    key), or None and the reason it needs the expression form."""
+    top = [node] if isinstance(node, Condition) else list(node.children) if isinstance(node, _And) else None
+    if top is None or not all(isinstance(c, Condition) for c in top):
+        grouped = isinstance(node, _Or) or (top and any(isinstance(c, _Or) for c in top))
+        return None, "OR" if grouped else "NOT of a group"
+    conditions = [c for c in top if isinstance(c, Condition)]
+    seen: set[str] = set()
+    for c in conditions:
+        if keys[c.path].wire in seen:
+            return None, f"two conditions on {c.name}"
+        seen.add(keys[c.path].wire)
+    return conditions, ""
+
+
+def _check_equalities_only(resource: Resource, conditions: list[Condition]) -> None:
+    """Log lists take an AND of equalities only (else the Hub answers 400)."""
+    odd = next((c for c in conditions if c.op != "eq" or c.negated or c.value is None), None)
+    if odd is not None:
+        raise ValueError(f"{resource.name} accepts only equality filters (the Hub answers 400), "
+                         f"not {odd.name} {'NOT ' if odd.negated else ''}{odd.op} {odd.value!r}")
+
+
 def _without_required(spec: EraSpec) -> EraSpec:
     return replace(spec, required_filters=()) if spec.required_filters else spec
 
@@ -463,7 +475,7 @@ def _check_required(resource: Resource, spec: EraSpec, equalities: list[Conditio
     have = {c.path for c in equalities}
     missing = [k for k in spec.required_filters if (to_snake(k),) not in have]
     if missing:
-        raise ValueError(f"listing {resource.name} requires the filter(s) {_names(missing)} "
+        raise ValueError(f"listing {resource.name} requires the filter(s) {name_list(missing)} "
                          "(the Hub answers 400 without them)")
 
 
@@ -480,7 +492,7 @@ class SortKey:
     def __str__(self) -> str:
         return ("-" if self.desc else "") + self.wire
 
-    def reversed(self) -> "SortKey":
+    def reversed(self) -> SortKey:
         return SortKey(self.wire, not self.desc)
 
 
@@ -495,48 +507,60 @@ def compile_sort(dialect: Dialect, resource: Resource, sort: tuple[str, ...] | N
     keys: list[SortKey] = []
     includes: list[str] = []
     for raw in sort or ():
-        if not isinstance(raw, str):
-            raise ValueError(f"sort keys are strings like '-created_at', not {raw!r}")
-        desc = raw.startswith("-")
-        path = _split(raw[1:] if desc else raw.lstrip("+"))
-        if not spec.sorts:
-            raise ValueError(f"{where} cannot be sorted (the Hub ignores sort= there)")
-        if len(path) == 1:
-            wire = dialect.wire_key(path[0])
-            if wire not in spec.sorts:
-                raise ValueError(f"cannot sort {where} by {raw!r}: the Hub would silently ignore it. "
-                                 f"Allowed: {_names(spec.sorts)}")
-        elif len(path) == 2 and dialect.like_grammar == "v2" and dialect.wire_key(path[0]) in spec.relations:
-            rel, fld = dialect.wire_key(path[0]), dialect.wire_key(path[1])
-            tgt = _target_spec(resource, spec, rel)
-            if tgt is None or fld not in tgt[1].sorts or spec.sorts_indexed:
-                raise ValueError(f"cannot sort {where} by {raw!r}: allowed on {rel}: "
-                                 f"{_names(tgt[1].sorts) if tgt and not spec.sorts_indexed else '(none)'}")
-            wire = f"{rel}.{fld}"
-            includes.append(rel)
-        else:
-            raise ValueError(f"cannot sort {where} by {raw!r}. Allowed: {_names(spec.sorts)}")
-        if any(k.wire == wire for k in keys):
+        key, include = _sort_key(dialect, resource, spec, where, raw)
+        if any(k.wire == key.wire for k in keys):
             raise ValueError(f"sort key {raw!r} given twice")
-        keys.append(SortKey(wire, desc))
+        keys.append(key)
+        includes.extend(include)
     if keys and spec.sorts_indexed and not _index_prefix_ok(spec, [k.wire for k in keys]):
         raise ValueError(
             f"cannot sort {where} by {', '.join(map(str, keys))}: authup only sorts by a left-most "
             "prefix of one index and silently drops any other sort. Indexes: "
             + "; ".join(",".join(map(to_snake, i)) for i in spec.indexes)
         )
+    return _stable_order(dialect, spec, keys), includes
+
+
+def _sort_key(dialect: Dialect, resource: Resource, spec: EraSpec, where: str,
+              raw: Any) -> tuple[SortKey, list[str]]:
+    """One ``"-created_at"`` or ``"realm__name"`` as a sort key, and the include it needs."""
+    if not isinstance(raw, str):
+        raise ValueError(f"sort keys are strings like '-created_at', not {raw!r}")
+    desc = raw.startswith("-")
+    path = split_path(raw[1:] if desc else raw.lstrip("+"))
+    if not spec.sorts:
+        raise ValueError(f"{where} cannot be sorted (the Hub ignores sort= there)")
+    if len(path) == 1:
+        wire = dialect.wire_key(path[0])
+        if wire not in spec.sorts:
+            raise ValueError(f"cannot sort {where} by {raw!r}: the Hub would silently ignore it. "
+                             f"Allowed: {name_list(spec.sorts)}")
+        return SortKey(wire, desc), []
+    if len(path) == 2 and dialect.like_grammar == "v2" and dialect.wire_key(path[0]) in spec.relations:
+        rel, fld = dialect.wire_key(path[0]), dialect.wire_key(path[1])
+        tgt = _target_spec(resource, spec, rel)
+        if tgt is None or fld not in tgt[1].sorts or spec.sorts_indexed:
+            raise ValueError(f"cannot sort {where} by {raw!r}: allowed on {rel}: "
+                             f"{name_list(tgt[1].sorts) if tgt and not spec.sorts_indexed else '(none)'}")
+        return SortKey(f"{rel}.{fld}", desc), [rel]
+    raise ValueError(f"cannot sort {where} by {raw!r}. Allowed: {name_list(spec.sorts)}")
+
+
+def _stable_order(dialect: Dialect, spec: EraSpec, keys: list[SortKey]) -> list[SortKey]:
+    """A stable order while paging: the keys with an ``id`` tie-break wherever the Hub can sort
+    by it; without keys, ``id`` (or else ``created_at``)."""
     ident = dialect.wire_key("id")
     if keys:
-        # a stable order while paging: tie-break by id wherever the Hub can sort by it
         if ident in spec.sorts and all(k.wire != ident for k in keys):
             candidate = [k.wire for k in keys] + [ident]
             if not spec.sorts_indexed or _index_prefix_ok(spec, candidate):
-                keys.append(SortKey(ident))
-    elif ident in spec.sorts:
-        keys = [SortKey(ident)]
-    elif dialect.wire_key("created_at") in spec.sorts:
-        keys = [SortKey(dialect.wire_key("created_at"))]
-    return keys, includes
+                return [*keys, SortKey(ident)]
+        return keys
+    if ident in spec.sorts:
+        return [SortKey(ident)]
+    if dialect.wire_key("created_at") in spec.sorts:
+        return [SortKey(dialect.wire_key("created_at"))]
+    return keys
 
 
 # ---------------------------------------------------------------------------------------------
@@ -566,13 +590,13 @@ def compile_fields(dialect: Dialect, resource: Resource, state: QueryState) -> s
                          "every default field)")
 
     def wire(name: str) -> str:
-        path = _split(name)
+        path = split_path(name)
         if len(path) != 1:
             raise ValueError(f"fields of related records ({name!r}) are not supported")
         w = dialect.wire_key(path[0])
         if w not in allowed:
             raise ValueError(f"{resource.name} has no field {name!r} on Hub {dialect.name} (the Hub would "
-                             f"silently ignore it). Allowed: {_names(allowed)}")
+                             f"silently ignore it). Allowed: {name_list(allowed)}")
         return w
 
     add = [wire(n) for n in state.fields_add]
@@ -624,6 +648,26 @@ class CompiledQuery:
         return out
 
 
+def check_part(dialect: Dialect, resource: Resource, state: QueryState, part: str) -> None:
+    """Validate one part of a query as a chaining call changes it (``"where"``, ``"sort"``,
+    ``"fields"`` or ``"include"``): a bad key fails on the line that wrote it, and the whole
+    query is compiled once, when it runs (:func:`compile_query`)."""
+    spec = dialect.spec(resource)
+    if not spec.available or not spec.supports("list"):
+        raise ValueError(f"{resource.name} cannot be listed on Hub {dialect.name}")
+    if part == "where":
+        compile_filter(dialect, resource, state.where, check_required=False)
+    elif part == "sort":
+        compile_sort(dialect, resource, state.sort)
+    elif part == "fields":
+        compile_fields(dialect, resource, state)
+    elif part == "include":
+        for path in state.include:
+            resolve_include(dialect, resource, path)
+    else:  # pragma: no cover - a programming error
+        raise AssertionError(part)
+
+
 def compile_query(dialect: Dialect, resource: Resource, state: QueryState, *,
                   check_required: bool = True) -> CompiledQuery:
     """Validate and compile a QuerySet's state (ValueError before any request on a bad key)."""
@@ -642,7 +686,7 @@ def compile_query(dialect: Dialect, resource: Resource, state: QueryState, *,
         base.append(("fields", fields))
     size = len(urlencode(base + list(state.raw)))
     if size > MAX_QUERY_BYTES:
-        # Node answers 431 when the request head exceeds 16 KiB (hub-query-syntax.md §2)
+        # Node answers 431 when the request head exceeds 16 KiB (Node.js's default header limit)
         raise ValueError(f"the query string of this {resource.name} query would be {size} bytes; the Hub "
                          f"refuses request heads over 16 KiB. Split long 'in' lists (e.g. 100 ids per query)")
     return CompiledQuery(method="GET", path=spec.path, base=tuple(base), sort=tuple(sort),

@@ -6,7 +6,7 @@
 are the same query: ``find_*`` helpers build it with :func:`queryset_from_find_kwargs`, so both
 share one code path (validation included).
 
-Meanings kept from flame-hub-client (upstream-client.md §4):
+Meanings kept from flame-hub-client 1.1.0 (its ``find_*`` arguments; tests/test_compat_scripts.py):
 
 - a filter value is either a plain value (equality; a list means "one of") or an
   ``(operator, value)`` 2-tuple, with the

@@ -19,8 +19,9 @@ from typing import Any, Union
 
 from .._naming import to_snake
 
-#: Lookup name -> canonical operator. The Hub compares strings case-insensitively (rapiq v2,
-#: hub-query-syntax.md §3.1), so the ``i``-variants compile to the same operator.
+#: Lookup name -> canonical operator. The Hub compares strings case-insensitively (rapiq v2 and
+#: the old Hub's MariaDB collation, tests/hub-recordings/0.8.5/README.md "Filter semantics"), so
+#: the ``i``-variants compile to the same operator.
 LOOKUPS: dict[str, str] = {
     "exact": "eq",
     "iexact": "eq",
@@ -40,9 +41,39 @@ LOOKUPS: dict[str, str] = {
     "range": "range",
 }
 
-#: canonical operators a :class:`Condition` can carry
-OPERATORS = ("eq", "in", "lt", "lte", "gt", "gte", "contains", "startswith", "endswith")
-LIKE_OPERATORS = ("contains", "startswith", "endswith")
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One canonical operator of a :class:`Condition`, in every spelling the Hub takes.
+
+    ``bracket``: the rapiq v2 bracket token, ``{}`` standing for the value text; ``negatable``:
+    whether a leading ``!`` negates it there (the Hub drops ``!`` before ``<``, so ``!<5`` means
+    ``<5``); ``expression``: the expression form's function; ``values``: what it compares with
+    (``"scalar"`` one coerced value, ``"list"`` several, ``"text"`` a raw pattern)."""
+
+    name: str
+    bracket: str
+    negatable: bool
+    expression: str
+    values: str
+
+
+#: every canonical operator a :class:`Condition` can carry, by name
+OPERATOR_TABLE: dict[str, Operator] = {op.name: op for op in (
+    Operator("eq", "{}", True, "eq", "scalar"),
+    Operator("in", "{}", True, "in", "list"),
+    Operator("lt", "<{}", False, "lt", "scalar"),
+    Operator("lte", "<={}", False, "lte", "scalar"),
+    Operator("gt", ">{}", False, "gt", "scalar"),
+    Operator("gte", ">={}", False, "gte", "scalar"),
+    Operator("contains", "~{}~", True, "contains", "text"),
+    Operator("startswith", "{}~", True, "startsWith", "text"),
+    Operator("endswith", "~{}", True, "endsWith", "text"),
+)}
+OPERATORS = tuple(OPERATOR_TABLE)
+LIKE_OPERATORS = tuple(name for name, op in OPERATOR_TABLE.items() if op.values == "text")
+COMPARISONS = tuple(name for name, op in OPERATOR_TABLE.items() if op.bracket.startswith(("<", ">")))
 
 Scalar = Union[str, int, float, bool, None, _dt.datetime, _dt.date, decimal.Decimal]
 
@@ -60,7 +91,7 @@ class Condition:
     value: Any
     negated: bool = False
 
-    def negate(self) -> "Condition":
+    def negate(self) -> Condition:
         return replace(self, negated=not self.negated)
 
     @property
@@ -80,7 +111,7 @@ class Q:
 
     __slots__ = ("children", "connector", "negated")
 
-    def __init__(self, *args: "Q", **lookups: Any) -> None:
+    def __init__(self, *args: Q, **lookups: Any) -> None:
         children: list[Q | Condition] = []
         for arg in args:
             if not isinstance(arg, Q):
@@ -93,25 +124,25 @@ class Q:
         self.negated = False
 
     @classmethod
-    def _make(cls, children: Iterable["Q | Condition"], connector: str, negated: bool = False) -> "Q":
+    def _make(cls, children: Iterable[Q | Condition], connector: str, negated: bool = False) -> Q:
         q = cls.__new__(cls)
         q.children = tuple(children)
         q.connector = connector
         q.negated = negated
         return q
 
-    def _combine(self, other: object, connector: str) -> "Q":
+    def _combine(self, other: object, connector: str) -> Q:
         if not isinstance(other, Q):
             return NotImplemented
         return Q._make((self, other), connector)
 
-    def __and__(self, other: object) -> "Q":
+    def __and__(self, other: object) -> Q:
         return self._combine(other, Q.AND)
 
-    def __or__(self, other: object) -> "Q":
+    def __or__(self, other: object) -> Q:
         return self._combine(other, Q.OR)
 
-    def __invert__(self) -> "Q":
+    def __invert__(self) -> Q:
         return Q._make(self.children, self.connector, not self.negated)
 
     def __bool__(self) -> bool:
@@ -140,7 +171,7 @@ def parse_lookup_key(key: str) -> tuple[tuple[str, ...], str]:
     """
     if not isinstance(key, str) or not key.strip():
         raise ValueError(f"a filter lookup must be a non-empty string, got {key!r}")
-    parts = [p for p in key.replace(".", "__").split("__")]
+    parts = key.replace(".", "__").split("__")
     if any(not p for p in parts):
         raise ValueError(f"malformed filter lookup {key!r}")
     lookup = "exact"
@@ -149,12 +180,12 @@ def parse_lookup_key(key: str) -> tuple[tuple[str, ...], str]:
     return tuple(to_snake(p) for p in parts), lookup
 
 
-def _condition_from_lookup(key: str, value: Any) -> "Q | Condition":
+def _condition_from_lookup(key: str, value: Any) -> Q | Condition:
     path, lookup = parse_lookup_key(key)
     return make_condition(path, lookup, value, key=key)
 
 
-def make_condition(path: tuple[str, ...], lookup: str, value: Any, *, key: str | None = None) -> "Q | Condition":
+def make_condition(path: tuple[str, ...], lookup: str, value: Any, *, key: str | None = None) -> Q | Condition:
     """Build the condition (or, for ``range``, the AND of two) of one lookup."""
     key = key or "__".join((*path, lookup))
     if lookup not in LOOKUPS:
@@ -185,7 +216,7 @@ def make_condition(path: tuple[str, ...], lookup: str, value: Any, *, key: str |
             values = tuple(sorted(values, key=lambda v: (type(v).__name__, str(v))))
         return Condition(path, "in", values, negated=lookup == "ne")
     norm = normalize_value(value, key)
-    if op in ("lt", "lte", "gt", "gte") and norm is None:
+    if op in COMPARISONS and norm is None:
         raise ValueError(f"{key}: cannot compare with None; use __isnull")
     if op in LIKE_OPERATORS:
         if norm is None or isinstance(norm, bool):

@@ -1,7 +1,7 @@
 """The sans-IO pagination planner: which page to request next, what to yield, when to stop.
 
 The Hub caps every page at 50 records and counts ``meta.total`` before paging. The loop that the
-Hub's own kits use (hub-query-syntax.md §5): advance the offset by the number of records
+Hub's own kits use (the 50-record cap: recording 049): advance the offset by the number of records
 *received* (not requested), stop on an empty page or when ``offset >= total``. On top of that
 the planner honours a cap on the records yielded (slicing, ``limit()``) and never yields the
 same ``id`` twice — offset paging is not snapshot-stable, and a record created or moved during
@@ -18,7 +18,8 @@ memory at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterator, Sequence
 
 T = TypeVar("T")
 Params = list[tuple[str, str]]
@@ -264,7 +265,7 @@ class Walk:
         """The pages of the last batch's answers (``(items, meta)`` or an exception each)."""
         if len(results) != len(self._sent):
             raise ValueError(f"expected {len(self._sent)} results, got {len(results)}")
-        for request, result in zip(self._sent, results):
+        for request, result in zip(self._sent, results, strict=True):
             if isinstance(result, BaseException):
                 raise result
             items, meta = result

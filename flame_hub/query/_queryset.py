@@ -3,31 +3,40 @@
 ``QuerySet`` and ``AsyncQuerySet`` share everything in :class:`BaseQuerySet`: chaining, the
 compiler (:mod:`._compile`), the pagination planner (:mod:`._paging`: :class:`Pager`, :class:`Walk`)
 and every evaluation (``count``, ``first``, ``get``, ``list``...) written once as a small generator
-that *yields* a batch of query pairs it needs fetched and *receives* their answers. The two classes
-only fetch batches: one calls ``backend.fetch_page`` for each request in turn, the other awaits
-``backend.afetch_page`` for all of them concurrently (once the first page gave the total, up to
-``page_concurrency`` pages at a time, yielded in order).
+that *yields* a batch of query pairs it needs fetched and *receives* their answers
+(:class:`_Evaluation`), run by the package's one driver (:mod:`flame_hub._drive`). The two
+classes only fetch batches: one calls ``backend.fetch_page`` for each request in turn, the other
+awaits ``backend.afetch_page`` for all of them concurrently (once the first page gave the total,
+up to ``page_concurrency`` pages at a time, yielded in order).
+
+The Hub's dialect is resolved when a query runs, not when it is built: an evaluation first lets
+the backend find out which Hub it talks to (``detect_dialect()``, when it has one), then compiles
+the request once, for that dialect. Chaining only validates what it adds.
 """
 
 from __future__ import annotations
 
 import builtins
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import (Any, AsyncIterator, Generator, Generic, Iterator, Protocol, TypeVar,
-                    overload, runtime_checkable)
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload, runtime_checkable
 
 import anyio
 
+from .._drive import adrive, drive
 from ..dialects import Dialect
-from ..errors import MultipleObjectsReturned, NotFound
+from ..errors import HubConnectionError, MultipleObjectsReturned, NotFound
 from ..resources import Resource
-from ._compile import CompiledQuery, QueryState, _split, compile_query
+from ._compile import CompiledQuery, QueryState, check_part, compile_query, split_path
 from ._bulk import Bulk, bulk_method, check_ready, record_id
 from ._lookups import Condition, Q
 from ._paging import DEFAULT_PAGE_CONCURRENCY, Page, PageRequest, Pager, Params, Walk, check_concurrency
 from ._values import AsyncRows, Rows
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 T = TypeVar("T")
 _Result = tuple[list[Any], dict]
@@ -35,9 +44,12 @@ _Result = tuple[list[Any], dict]
 
 @runtime_checkable
 class PageBackend(Protocol):
-    """What a sync QuerySet needs from a client: its dialect, and one list request."""
+    """What a sync QuerySet needs from a client: its dialect, and one list request. A backend
+    that can find out its Hub's dialect has a ``detect_dialect()`` too: an evaluation calls it
+    before compiling."""
 
-    dialect: Dialect
+    @property
+    def dialect(self) -> Dialect: ...
 
     def fetch_page(self, resource: Resource, params: Params) -> _Result:
         """GET the resource's list path with these query pairs; return (validated models of
@@ -49,9 +61,11 @@ class PageBackend(Protocol):
 class AsyncPageBackend(Protocol):
     """What an async QuerySet needs from a client. An optional ``page_concurrency`` attribute
     (an int >= 1; default :data:`DEFAULT_PAGE_CONCURRENCY`) sets how many list pages an
-    iteration fetches at once."""
+    iteration fetches at once. An ``async detect_dialect()``, when there is one, is awaited
+    before an evaluation compiles."""
 
-    dialect: Dialect
+    @property
+    def dialect(self) -> Dialect: ...
 
     async def afetch_page(self, resource: Resource, params: Params) -> _Result:
         """Awaitable twin of :meth:`PageBackend.fetch_page`."""
@@ -66,20 +80,7 @@ class _Fetch:
     batch: tuple[Params, ...]
 
 
-@dataclass(frozen=True)
-class _Done:
-    value: Any
-
-
 _Op = Generator[_Fetch, list[Any], Any]
-
-
-def _advance(op: _Op, results: list[Any] | None = None) -> _Fetch | _Done:
-    """Send the answers of the last batch into an evaluation; its next batch, or its result."""
-    try:
-        return next(op) if results is None else op.send(results)
-    except StopIteration as stop:
-        return _Done(stop.value)
 
 
 def _ok(result: Any) -> _Result:
@@ -89,15 +90,14 @@ def _ok(result: Any) -> _Result:
 
 
 class BaseQuerySet(Generic[T]):
-    """Chaining, compilation and evaluation logic shared by :class:`QuerySet` and
-    :class:`AsyncQuerySet`. Nothing here sends a request."""
+    """Chaining and introspection shared by :class:`QuerySet` and :class:`AsyncQuerySet`.
+    Nothing here sends a request; evaluations are :class:`_Evaluation` steps."""
 
     def __init__(self, resource: Resource, backend: Any, *, state: QueryState | None = None) -> None:
         self._resource = resource
         self._backend = backend
         self._state = state or QueryState()
         self._result_cache: list[T] | None = None
-        self._compiled: tuple[Dialect, CompiledQuery] | None = None
 
     # -- introspection ---------------------------------------------------------------------
 
@@ -108,7 +108,7 @@ class BaseQuerySet(Generic[T]):
 
     @property
     def dialect(self) -> Dialect:
-        """The wire dialect of the Hub this QuerySet talks to."""
+        """The wire dialect of the Hub this QuerySet talks to (as the backend knows it now)."""
         return self._backend.dialect
 
     @property
@@ -117,12 +117,9 @@ class BaseQuerySet(Generic[T]):
         return self._state
 
     def compiled(self) -> CompiledQuery:
-        """The validated request (raises ValueError on anything the Hub would silently ignore or
-        refuse, such as a missing required filter)."""
-        dialect = self.dialect
-        if self._compiled is None or self._compiled[0] is not dialect:
-            self._compiled = (dialect, compile_query(dialect, self._resource, self._state))
-        return self._compiled[1]
+        """The validated request for the backend's current dialect (raises ValueError on
+        anything the Hub would silently ignore or refuse, such as a missing required filter)."""
+        return compile_query(self.dialect, self._resource, self._state)
 
     @property
     def method(self) -> str:
@@ -133,17 +130,9 @@ class BaseQuerySet(Generic[T]):
         """The list path relative to the service (``/nodes``)."""
         return self.dialect.spec(self._resource).path
 
-    def _page_size(self) -> int:
-        return self._state.page_size or self.compiled().max_limit
-
-    def _first_request(self) -> PageRequest:
-        limit = self._page_size() if self._state.cap is None else max(1, min(self._page_size(), self._state.cap))
-        return PageRequest(self._state.offset, limit)
-
     def params(self, *, page: bool = True) -> Params:
         """The query pairs of the first request (``page=False``: without ``page[...]``)."""
-        req = self._first_request()
-        return self.compiled().pairs(req.offset, req.limit) if page else self.compiled().pairs()
+        return _Evaluation(self).params(page=page)
 
     def record_params(self) -> Params:
         """Only the ``include`` and ``fields`` pairs: what ``GET /x/:id`` understands."""
@@ -163,48 +152,50 @@ class BaseQuerySet(Generic[T]):
 
     # -- chaining --------------------------------------------------------------------------
 
-    def _chain(self, *, validate: bool = True, **changes: Any) -> "Any":
+    def _chain(self, *, validate: str | None = None, **changes: Any) -> Self:
+        """A copy with ``changes`` to the state; ``validate`` names the part they touch, checked
+        now (a bad key fails on the line that wrote it; the whole query compiles when it runs)."""
         clone = type(self)(self._resource, self._backend, state=replace(self._state, **changes))
-        if validate:  # a bad key fails here, on the line that wrote it
-            compile_query(clone.dialect, clone._resource, clone._state, check_required=False)
+        if validate is not None:
+            check_part(clone.dialect, clone._resource, clone._state, validate)
         return clone
 
     def _not_sliced(self, what: str) -> None:
         if self._state.sliced:
             raise TypeError(f"cannot {what} once a slice or limit() has been taken")
 
-    def all(self) -> "Any":
+    def all(self) -> Self:
         """A fresh copy (with an empty cache: evaluating it asks the Hub again)."""
-        return self._chain(validate=False)
+        return self._chain()
 
-    def filter(self, *args: Q, **lookups: Any) -> "Any":
+    def filter(self, *args: Q, **lookups: Any) -> Self:
         """Records matching all lookups (``name__startswith="lab"``, ``realm__name="master"``)
         and ``Q`` objects."""
         self._not_sliced("filter")
         q = Q(*args, **lookups)
         if not q:
-            return self._chain(validate=False)
+            return self._chain()
         where = q if self._state.where is None else self._state.where & q
-        return self._chain(where=where)
+        return self._chain(validate="where", where=where)
 
-    def exclude(self, *args: Q, **lookups: Any) -> "Any":
+    def exclude(self, *args: Q, **lookups: Any) -> Self:
         """Records NOT matching all of the lookups (``exclude(a=1, b=2)`` is NOT (a AND b))."""
         self._not_sliced("exclude")
         q = Q(*args, **lookups)
         if not q:
-            return self._chain(validate=False)
+            return self._chain()
         where = ~q if self._state.where is None else self._state.where & ~q
-        return self._chain(where=where)
+        return self._chain(validate="where", where=where)
 
-    def sort(self, *keys: str) -> "Any":
+    def sort(self, *keys: str) -> Self:
         """Order by these keys (``"-created_at"`` descending, ``"name"``); replaces an earlier
         sort. An ``id`` tie-break is added where the resource can sort by id."""
         self._not_sliced("sort")
-        return self._chain(sort=tuple(keys) if keys else None)
+        return self._chain(validate="sort", sort=tuple(keys) if keys else None)
 
     order_by = sort
 
-    def fields(self, *names: str) -> "Any":
+    def fields(self, *names: str) -> Self:
         """``fields("name")`` selects only these (plus ``id``); ``fields("+email", "-description")``
         adds hidden fields to / removes fields from the default set."""
         if not names:
@@ -214,15 +205,17 @@ class BaseQuerySet(Generic[T]):
         remove = [n[1:] for n in names if n.startswith("-")]
         st = self._state
         if plain:
-            return self._chain(fields_only=tuple(plain), fields_add=tuple(add), fields_remove=tuple(remove))
-        return self._chain(fields_add=st.fields_add + tuple(add), fields_remove=st.fields_remove + tuple(remove))
+            return self._chain(validate="fields", fields_only=tuple(plain), fields_add=tuple(add),
+                               fields_remove=tuple(remove))
+        return self._chain(validate="fields", fields_add=st.fields_add + tuple(add),
+                           fields_remove=st.fields_remove + tuple(remove))
 
-    def include(self, *relations: str) -> "Any":
+    def include(self, *relations: str) -> Self:
         """Embed related records: ``include("realm")``, nested ``include("analysis.project")``."""
-        paths = tuple(_split(r) for r in relations)
-        return self._chain(include=tuple(dict.fromkeys(self._state.include + paths)))
+        paths = tuple(split_path(r) for r in relations)
+        return self._chain(validate="include", include=tuple(dict.fromkeys(self._state.include + paths)))
 
-    def page(self, limit: int | None = None, offset: int | None = None) -> "Any":
+    def page(self, limit: int | None = None, offset: int | None = None) -> Self:
         """Records per request (``limit``, at most the Hub's 50) and the first record (``offset``).
         Iteration still walks every following page; use slicing or :meth:`limit` for a cap."""
         self._not_sliced("page")
@@ -240,16 +233,16 @@ class BaseQuerySet(Generic[T]):
             if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
                 raise ValueError(f"page offset must be an int >= 0, not {offset!r}")
             changes["offset"] = offset
-        return self._chain(validate=False, **changes)
+        return self._chain(**changes)
 
-    def limit(self, n: int) -> "Any":
+    def limit(self, n: int) -> Self:
         """Yield at most ``n`` records in total (distinct from the page size)."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ValueError(f"limit() takes an int >= 0, not {n!r}")
         cap = n if self._state.cap is None else min(n, self._state.cap)
-        return self._chain(validate=False, cap=cap, sliced=True)
+        return self._chain(cap=cap, sliced=True)
 
-    def raw(self, params: Mapping[str, str] | Iterable[tuple[str, str]]) -> "Any":
+    def raw(self, params: Mapping[str, str] | Iterable[tuple[str, str]]) -> Self:
         """Escape hatch: send these query pairs as given (not validated), replacing compiled
         pairs with the same key. Pagination stays the QuerySet's (``page[...]`` is refused)."""
         pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
@@ -261,9 +254,9 @@ class BaseQuerySet(Generic[T]):
             if key.startswith("page"):
                 raise ValueError("raw() cannot set page[...]: use page(), slicing or limit()")
             out.append((key, str(value)))
-        return self._chain(validate=False, raw=self._state.raw + tuple(out))
+        return self._chain(raw=self._state.raw + tuple(out))
 
-    def _slice(self, key: slice) -> "Any":
+    def _slice(self, key: slice) -> Self:
         start, stop = key.start or 0, key.stop
         for v in (start, stop):
             if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
@@ -275,136 +268,19 @@ class BaseQuerySet(Generic[T]):
         if st.cap is not None:
             left = max(0, st.cap - start)
             cap = left if cap is None else min(cap, left)
-        return self._chain(validate=False, offset=st.offset + start, cap=cap, sliced=True)
+        return self._chain(offset=st.offset + start, cap=cap, sliced=True)
 
-    # -- evaluation steps (sans-IO, shared) -----------------------------------------------
-
-    def _pairs(self, req: PageRequest) -> Params:
-        if req.after is not None:
-            return self._after(req.after).pairs(req.offset, req.limit)
-        return self.compiled().pairs(req.offset, req.limit)
-
-    _NIL_ID = "00000000-0000-0000-0000-000000000000"
-
-    def _after(self, ident: Any) -> CompiledQuery:
-        """This query narrowed to the records after ``ident`` in its id order (keyset paging)."""
-        key = self.compiled().sort[0]
-        after = Q._make((Condition(("id",), "lt" if key.desc else "gt", ident),), Q.AND)
-        where = after if self._state.where is None else self._state.where & after
-        return compile_query(self.dialect, self._resource, replace(self._state, where=where))
-
-    def _keyset(self) -> bool:
-        """Whether pages can continue after the last id instead of at an offset: the query is
-        sorted by id alone (the default wherever the Hub sorts by id), the Hub filters by id,
-        and the query's own filter still compiles with the extra ``id`` condition (two
-        conditions on ``id`` need the expression form, which Hub 0.8.5 lacks)."""
-        sort = self.compiled().sort
-        if self._state.raw or [k.wire for k in sort] != [self.dialect.wire_key("id")]:
-            return False
-        try:
-            self._after(self._NIL_ID)
-        except ValueError:
-            return False
-        return True
-
-    def _pager(self) -> Pager:
-        return Pager(start=self._state.offset, page_size=self._page_size(), cap=self._state.cap,
-                     keyset=self._keyset())
-
-    def _walk(self, width: int = 1) -> Walk:
-        """The batches and pages of one iteration, ``width`` requests at a time."""
-        return Walk(self._pager(), self._pairs, width)
-
-    def _get(self, params: Params) -> _Op:
-        """One request; returns ``(items, meta)``."""
-        (result,) = yield _Fetch((params,))
-        return _ok(result)
-
-    def _one(self, req: PageRequest) -> _Op:
-        """One request; returns the Page."""
-        pager = Pager(start=req.offset, page_size=req.limit, cap=req.limit)
-        items, meta = yield from self._get(self._pairs(req))
-        return pager.receive(req, items, meta)
-
-    def _op_page(self) -> _Op:
-        if self._state.cap == 0:
-            return Page(items=[], total=None, limit=0, offset=self._state.offset, meta={})
-        return (yield from self._one(self._first_request()))
-
-    def _op_count(self) -> _Op:
-        if self._result_cache is not None:
-            return len(self._result_cache)
-        if self._state.cap == 0:
-            return 0
-        page = yield from self._one(PageRequest(self._state.offset, 1))
-        if page.total is None:  # no meta.total (very old Hub): count by walking
-            return len((yield from self._op_all()))
-        n = max(0, page.total - self._state.offset)
-        return n if self._state.cap is None else min(n, self._state.cap)
-
-    def _op_exists(self) -> _Op:
-        if self._result_cache is not None:
-            return bool(self._result_cache)
-        if self._state.cap == 0:
-            return False
-        page = yield from self._one(PageRequest(self._state.offset, 1))
-        return bool(page.items)
-
-    def _op_first(self) -> _Op:
-        if self._result_cache is not None:
-            return self._result_cache[0] if self._result_cache else None
-        if self._state.cap == 0:
-            return None
-        page = yield from self._one(PageRequest(self._state.offset, 1))
-        return page.items[0] if page.items else None
-
-    def _op_last(self) -> _Op:
-        if self._result_cache is not None:
-            return self._result_cache[-1] if self._result_cache else None
-        st = self._state
-        if st.offset == 0 and st.cap is None and self.compiled().sort:
-            # one request: the same query in reverse order
-            items, _ = yield from self._get(self.compiled().pairs(0, 1, reverse=True))
-            return items[0] if items else None
-        n = yield from self._op_count()  # sliced, or nothing to reverse: count, then index
-        if n == 0:
-            return None
-        page = yield from self._one(PageRequest(st.offset + n - 1, 1))
-        return page.items[0] if page.items else None
-
-    def _op_index(self, index: int) -> _Op:
-        if self._state.cap is not None and index >= self._state.cap:
-            raise IndexError("QuerySet index out of range")
-        page = yield from self._one(PageRequest(self._state.offset + index, 1))
-        if not page.items:
-            raise IndexError("QuerySet index out of range")
-        return page.items[0]
-
-    def _op_get(self) -> _Op:
-        limit = 2 if self._state.cap is None else min(2, self._state.cap)
-        if limit == 0:
-            raise NotFound(f"no {self._resource.singular} matches {self!r}")
-        page = yield from self._one(PageRequest(self._state.offset, limit))
-        if not page.items:
-            raise NotFound(f"no {self._resource.singular} matches {self!r}")
-        if len(page.items) > 1:
-            total = f"{page.total}" if page.total is not None else "more than one"
-            raise MultipleObjectsReturned(
-                f"get() matched {total} {self._resource.name} instead of one: {self!r}")
-        return page.items[0]
-
-    def _op_all(self, width: int = 1, pick: Any = None) -> _Op:
-        """Every record (``pick``: what to keep of each, e.g. its id)."""
-        out: list[Any] = []
-        walk = self._walk(width)
-        while (batch := walk.batch()) is not None:
-            results = yield _Fetch(batch)
-            for page in walk.pages(results):
-                out.extend(page.items if pick is None else map(pick, page.items))
-        return out
-
-    def _getter(self, args: tuple[Q, ...], lookups: dict[str, Any]) -> "BaseQuerySet[T]":
+    def _getter(self, args: tuple[Q, ...], lookups: dict[str, Any]) -> Self:
         return self.filter(*args, **lookups) if args or lookups else self
+
+    def _call_name(self, op: Callable[..., Any] | None = None) -> str:
+        """How a user spelled an evaluation (``CoreClient.nodes.count()``), for connection
+        errors; without ``op``: iterating it."""
+        where = f"{type(self._backend).__name__}.{self._resource.attr}"
+        if op is None:
+            return f"iterating {where}"
+        name = op.__name__.removeprefix("op_")
+        return f"{where}.{_OP_CALLS.get(name, name + '()')}"
 
     # -- rows (flame_hub.query._values) ----------------------------------------------------
 
@@ -419,6 +295,160 @@ class BaseQuerySet(Generic[T]):
     def values_list(self, *fields: str, flat: bool = False) -> Any:
         """Rows as tuples in the order of ``fields``; ``flat=True`` with one field: its values."""
         return self._rows(self, fields, "flat" if flat else "tuple")
+
+
+#: evaluation steps (``op_<name>``) whose public spelling is not ``<name>()``
+_OP_CALLS = {"all": "list()", "page": "fetch_one_page()", "index": "[index]"}
+_NIL_ID = "00000000-0000-0000-0000-000000000000"
+
+
+class _Evaluation:
+    """One evaluation of a QuerySet: its request compiled once (for the dialect the backend
+    knows when the evaluation starts), and every evaluation written once as a generator that
+    yields :class:`_Fetch` batches (``op_count``, ``op_first``, ...)."""
+
+    def __init__(self, qs: BaseQuerySet[Any]) -> None:
+        self.qs = qs
+        self.state = qs.state
+        self.resource = qs.resource
+        self.dialect = qs.dialect
+        self.cache = qs._result_cache
+
+    @cached_property
+    def compiled(self) -> CompiledQuery:
+        return compile_query(self.dialect, self.resource, self.state)
+
+    def page_size(self) -> int:
+        return self.state.page_size or self.compiled.max_limit
+
+    def first_request(self) -> PageRequest:
+        size = self.page_size()
+        limit = size if self.state.cap is None else max(1, min(size, self.state.cap))
+        return PageRequest(self.state.offset, limit)
+
+    def params(self, *, page: bool = True) -> Params:
+        req = self.first_request()
+        return self.compiled.pairs(req.offset, req.limit) if page else self.compiled.pairs()
+
+    def pairs(self, req: PageRequest) -> Params:
+        if req.after is not None:
+            return self.after(req.after).pairs(req.offset, req.limit)
+        return self.compiled.pairs(req.offset, req.limit)
+
+    def after(self, ident: Any) -> CompiledQuery:
+        """This query narrowed to the records after ``ident`` in its id order (keyset paging)."""
+        key = self.compiled.sort[0]
+        after = Q._make((Condition(("id",), "lt" if key.desc else "gt", ident),), Q.AND)
+        where = after if self.state.where is None else self.state.where & after
+        return compile_query(self.dialect, self.resource, replace(self.state, where=where))
+
+    def keyset(self) -> bool:
+        """Whether pages can continue after the last id instead of at an offset: the query is
+        sorted by id alone (the default wherever the Hub sorts by id), the Hub filters by id,
+        and the query's own filter still compiles with the extra ``id`` condition (two
+        conditions on ``id`` need the expression form, which Hub 0.8.5 lacks)."""
+        sort = self.compiled.sort
+        if self.state.raw or [k.wire for k in sort] != [self.dialect.wire_key("id")]:
+            return False
+        try:
+            self.after(_NIL_ID)
+        except ValueError:
+            return False
+        return True
+
+    def walk(self, width: int = 1) -> Walk:
+        """The batches and pages of one iteration, ``width`` requests at a time."""
+        pager = Pager(start=self.state.offset, page_size=self.page_size(), cap=self.state.cap,
+                      keyset=self.keyset())
+        return Walk(pager, self.pairs, width)
+
+    def get(self, params: Params) -> _Op:
+        """One request; returns ``(items, meta)``."""
+        (result,) = yield _Fetch((params,))
+        return _ok(result)
+
+    def one(self, req: PageRequest) -> _Op:
+        """One request; returns the Page."""
+        pager = Pager(start=req.offset, page_size=req.limit, cap=req.limit)
+        items, meta = yield from self.get(self.pairs(req))
+        return pager.receive(req, items, meta)
+
+    def op_page(self) -> _Op:
+        if self.state.cap == 0:
+            return Page(items=[], total=None, limit=0, offset=self.state.offset, meta={})
+        return (yield from self.one(self.first_request()))
+
+    def op_count(self) -> _Op:
+        if self.cache is not None:
+            return len(self.cache)
+        if self.state.cap == 0:
+            return 0
+        page = yield from self.one(PageRequest(self.state.offset, 1))
+        if page.total is None:  # no meta.total (very old Hub): count by walking
+            return len((yield from self.op_all()))
+        n = max(0, page.total - self.state.offset)
+        return n if self.state.cap is None else min(n, self.state.cap)
+
+    def op_exists(self) -> _Op:
+        if self.cache is not None:
+            return bool(self.cache)
+        if self.state.cap == 0:
+            return False
+        page = yield from self.one(PageRequest(self.state.offset, 1))
+        return bool(page.items)
+
+    def op_first(self) -> _Op:
+        if self.cache is not None:
+            return self.cache[0] if self.cache else None
+        if self.state.cap == 0:
+            return None
+        page = yield from self.one(PageRequest(self.state.offset, 1))
+        return page.items[0] if page.items else None
+
+    def op_last(self) -> _Op:
+        if self.cache is not None:
+            return self.cache[-1] if self.cache else None
+        st = self.state
+        if st.offset == 0 and st.cap is None and self.compiled.sort:
+            # one request: the same query in reverse order
+            items, _ = yield from self.get(self.compiled.pairs(0, 1, reverse=True))
+            return items[0] if items else None
+        n = yield from self.op_count()  # sliced, or nothing to reverse: count, then index
+        if n == 0:
+            return None
+        page = yield from self.one(PageRequest(st.offset + n - 1, 1))
+        return page.items[0] if page.items else None
+
+    def op_index(self, index: int) -> _Op:
+        if self.state.cap is not None and index >= self.state.cap:
+            raise IndexError("QuerySet index out of range")
+        page = yield from self.one(PageRequest(self.state.offset + index, 1))
+        if not page.items:
+            raise IndexError("QuerySet index out of range")
+        return page.items[0]
+
+    def op_get(self) -> _Op:
+        limit = 2 if self.state.cap is None else min(2, self.state.cap)
+        if limit == 0:
+            raise NotFound(f"no {self.resource.singular} matches {self.qs!r}")
+        page = yield from self.one(PageRequest(self.state.offset, limit))
+        if not page.items:
+            raise NotFound(f"no {self.resource.singular} matches {self.qs!r}")
+        if len(page.items) > 1:
+            total = f"{page.total}" if page.total is not None else "more than one"
+            raise MultipleObjectsReturned(
+                f"get() matched {total} {self.resource.name} instead of one: {self.qs!r}")
+        return page.items[0]
+
+    def op_all(self, width: int = 1, pick: Any = None) -> _Op:
+        """Every record (``pick``: what to keep of each, e.g. its id)."""
+        out: list[Any] = []
+        walk = self.walk(width)
+        while (batch := walk.batch()) is not None:
+            results = yield _Fetch(batch)
+            for page in walk.pages(results):
+                out.extend(page.items if pick is None else map(pick, page.items))
+        return out
 
 
 async def _gather(backend: AsyncPageBackend, resource: Resource, batch: tuple[Params, ...]) -> list[Any]:
@@ -475,20 +505,26 @@ class QuerySet(BaseQuerySet[T]):
         """Every record as a ``polars.DataFrame``; needs the ``polars`` extra."""
         return self.values(*fields).to_frame("polars")
 
-    def _fetch(self, batch: tuple[Params, ...]) -> list[Any]:
-        return [self._backend.fetch_page(self._resource, params) for params in batch]
+    def _fetch(self, step: _Fetch) -> list[Any]:
+        return [self._backend.fetch_page(self._resource, params) for params in step.batch]
 
-    def _run(self, op: _Op) -> Any:
-        step = _advance(op)
-        while isinstance(step, _Fetch):
-            step = _advance(op, self._fetch(step.batch))
-        return step.value
+    def _evaluation(self) -> _Evaluation:
+        """Resolve the dialect (the backend detects it if it can), then start an evaluation."""
+        detect = getattr(self._backend, "detect_dialect", None)
+        if detect is not None:
+            detect()
+        return _Evaluation(self)
+
+    def _run(self, op: Callable[..., _Op], *args: Any) -> Any:
+        with HubConnectionError.during(self._call_name(op)):
+            return drive(op(self._evaluation(), *args), self._fetch)
 
     def pages(self) -> Iterator[Page[T]]:
         """Yield one :class:`Page` per request, fetching lazily (one request at a time)."""
-        walk = self._walk()
-        while (batch := walk.batch()) is not None:
-            yield from walk.pages(self._fetch(batch))
+        with HubConnectionError.during(self._call_name()):
+            walk = self._evaluation().walk()
+            while (batch := walk.batch()) is not None:
+                yield from walk.pages(self._fetch(_Fetch(batch)))
 
     def iterator(self) -> Iterator[T]:
         """Stream every record without touching the cache."""
@@ -505,7 +541,7 @@ class QuerySet(BaseQuerySet[T]):
 
     def _fetch_all(self) -> builtins.list[T]:
         if self._result_cache is None:
-            self._result_cache = self._run(self._op_all())
+            self._result_cache = self._run(_Evaluation.op_all)
         return self._result_cache
 
     def list(self) -> builtins.list[T]:
@@ -522,7 +558,7 @@ class QuerySet(BaseQuerySet[T]):
     def __getitem__(self, key: int) -> T: ...
 
     @overload
-    def __getitem__(self, key: slice) -> "QuerySet[T] | builtins.list[T]": ...
+    def __getitem__(self, key: slice) -> Self | builtins.list[T]: ...
 
     def __getitem__(self, key: int | slice) -> Any:
         """``qs[10:60]`` -> a new QuerySet (offset 10, at most 50, no request); ``qs[5]`` -> one
@@ -539,32 +575,32 @@ class QuerySet(BaseQuerySet[T]):
             raise ValueError("Negative indexing is not supported.")
         if self._result_cache is not None:
             return self._result_cache[key]
-        return self._run(self._op_index(key))
+        return self._run(_Evaluation.op_index, key)
 
     def fetch_one_page(self) -> Page[T]:
         """The first page only (one request): for ``find_*``/``get_*`` style helpers."""
-        return self._run(self._op_page())
+        return self._run(_Evaluation.op_page)
 
     def count(self) -> int:
         """How many records match (one request with ``page[limit]=1``, reading ``meta.total``)."""
-        return self._run(self._op_count())
+        return self._run(_Evaluation.op_count)
 
     def exists(self) -> bool:
         """Whether any record matches (one request)."""
-        return self._run(self._op_exists())
+        return self._run(_Evaluation.op_exists)
 
     def first(self) -> T | None:
         """The first record in this order, or None (one request)."""
-        return self._run(self._op_first())
+        return self._run(_Evaluation.op_first)
 
     def last(self) -> T | None:
         """The last record in this order, or None (one request with the sort reversed)."""
-        return self._run(self._op_last())
+        return self._run(_Evaluation.op_last)
 
     def get(self, *args: Q, **lookups: Any) -> T:
         """The only record matching; raises NotFound or MultipleObjectsReturned (one request)."""
         qs = self._getter(args, lookups)
-        return qs._run(qs._op_get())
+        return qs._run(_Evaluation.op_get)
 
     def delete(self, *, unfiltered: bool = False) -> int:
         """Delete every matching record; returns how many were deleted.
@@ -593,7 +629,7 @@ class QuerySet(BaseQuerySet[T]):
         if detect is not None:
             detect()
         check_ready(self, operation, method, changes)
-        bulk = Bulk(operation, self._resource, self._run(self._op_all(pick=record_id)))
+        bulk = Bulk(operation, self._resource, self._run(_Evaluation.op_all, 1, record_id))
         self._result_cache = None
         for ident in bulk.ids:
             if bulk.stopped:
@@ -627,11 +663,11 @@ class AsyncQuerySet(BaseQuerySet[T]):
         """Every record as a ``polars.DataFrame`` (see :meth:`QuerySet.to_polars`)."""
         return await self.values(*fields).to_frame("polars")
 
-    def concurrency(self, n: int) -> "AsyncQuerySet[T]":
+    def concurrency(self, n: int) -> Self:
         """Fetch up to ``n`` list pages at once while iterating (``1``: one after the other).
         Default: the client's ``page_concurrency`` (4). Pages are still yielded in order, each
         record once; at most ``n`` pages are held in memory."""
-        return self._chain(validate=False, concurrency=check_concurrency(n))
+        return self._chain(concurrency=check_concurrency(n))
 
     @property
     def page_concurrency(self) -> int:
@@ -640,22 +676,28 @@ class AsyncQuerySet(BaseQuerySet[T]):
             return self._state.concurrency
         return check_concurrency(getattr(self._backend, "page_concurrency", DEFAULT_PAGE_CONCURRENCY))
 
-    async def _fetch(self, batch: tuple[Params, ...]) -> list[Any]:
-        return await _gather(self._backend, self._resource, batch)
+    async def _fetch(self, step: _Fetch) -> list[Any]:
+        return await _gather(self._backend, self._resource, step.batch)
 
-    async def _run(self, op: _Op) -> Any:
-        step = _advance(op)
-        while isinstance(step, _Fetch):
-            step = _advance(op, await self._fetch(step.batch))
-        return step.value
+    async def _evaluation(self) -> _Evaluation:
+        """Resolve the dialect (the backend detects it if it can), then start an evaluation."""
+        detect = getattr(self._backend, "detect_dialect", None)
+        if detect is not None:
+            await detect()
+        return _Evaluation(self)
+
+    async def _run(self, op: Callable[..., _Op], *args: Any) -> Any:
+        with HubConnectionError.during(self._call_name(op)):
+            return await adrive(op(await self._evaluation(), *args), self._fetch)
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Yield one :class:`Page` per request, in order. The first request gives the total;
         then up to :attr:`page_concurrency` pages are fetched at once."""
-        walk = self._walk(self.page_concurrency)
-        while (batch := walk.batch()) is not None:
-            for page in walk.pages(await self._fetch(batch)):
-                yield page
+        with HubConnectionError.during(self._call_name()):
+            walk = (await self._evaluation()).walk(self.page_concurrency)
+            while (batch := walk.batch()) is not None:
+                for page in walk.pages(await self._fetch(_Fetch(batch))):
+                    yield page
 
     async def iterator(self) -> AsyncIterator[T]:
         """Stream every record without touching the cache."""
@@ -676,7 +718,7 @@ class AsyncQuerySet(BaseQuerySet[T]):
     async def list(self) -> builtins.list[T]:
         """Every record (evaluates once, then cached)."""
         if self._result_cache is None:
-            self._result_cache = await self._run(self._op_all(self.page_concurrency))
+            self._result_cache = await self._run(_Evaluation.op_all, self.page_concurrency)
         return builtins.list(self._result_cache)
 
     _INSTEAD = {"len()": "await qs.count() or len(await qs.list())", "bool()": "await qs.exists()",
@@ -694,7 +736,7 @@ class AsyncQuerySet(BaseQuerySet[T]):
     def __iter__(self) -> Iterator[T]:
         raise self._sync_only("iteration")
 
-    def __getitem__(self, key: slice) -> "AsyncQuerySet[T]":
+    def __getitem__(self, key: slice) -> Self:
         """``qs[10:60]`` -> a new AsyncQuerySet (no request). Integer indexing would block:
         use ``await qs[i:i + 1].first()``."""
         if not isinstance(key, slice):
@@ -705,28 +747,28 @@ class AsyncQuerySet(BaseQuerySet[T]):
 
     async def fetch_one_page(self) -> Page[T]:
         """The first page only (one request)."""
-        return await self._run(self._op_page())
+        return await self._run(_Evaluation.op_page)
 
     async def count(self) -> int:
         """How many records match (one request)."""
-        return await self._run(self._op_count())
+        return await self._run(_Evaluation.op_count)
 
     async def exists(self) -> bool:
         """Whether any record matches (one request)."""
-        return await self._run(self._op_exists())
+        return await self._run(_Evaluation.op_exists)
 
     async def first(self) -> T | None:
         """The first record in this order, or None (one request)."""
-        return await self._run(self._op_first())
+        return await self._run(_Evaluation.op_first)
 
     async def last(self) -> T | None:
         """The last record in this order, or None (one request with the sort reversed)."""
-        return await self._run(self._op_last())
+        return await self._run(_Evaluation.op_last)
 
     async def get(self, *args: Q, **lookups: Any) -> T:
         """The only record matching; raises NotFound or MultipleObjectsReturned (one request)."""
         qs = self._getter(args, lookups)
-        return await qs._run(qs._op_get())
+        return await qs._run(_Evaluation.op_get)
 
     async def delete(self, *, unfiltered: bool = False) -> int:
         """Awaitable twin of :meth:`QuerySet.delete`; up to :attr:`page_concurrency` deletes at
@@ -745,7 +787,7 @@ class AsyncQuerySet(BaseQuerySet[T]):
             await detect()
         check_ready(self, operation, method, changes)
         bulk = Bulk(operation, self._resource,
-                    await self._run(self._op_all(self.page_concurrency, pick=record_id)))
+                    await self._run(_Evaluation.op_all, self.page_concurrency, record_id))
         self._result_cache = None
         todo = iter(bulk.ids)
 

@@ -89,7 +89,7 @@ def row(plan: RowPlan, record: BaseModel) -> Any:
     become dicts."""
     values = [_plain(getattr(record, name, None)) for name in plan.columns]
     if plan.shape == "dict":
-        return dict(zip(plan.columns, values))
+        return dict(zip(plan.columns, values, strict=True))
     return tuple(values) if plan.shape == "tuple" else values[0]
 
 

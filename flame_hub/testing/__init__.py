@@ -46,7 +46,8 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import httpx
 
@@ -74,7 +75,7 @@ class RecordedRequest:
     json: Any = field(default=None, compare=False)
 
     @classmethod
-    def from_request(cls, req: FakeRequest) -> "RecordedRequest":
+    def from_request(cls, req: FakeRequest) -> RecordedRequest:
         return cls(req.method, req.path, list(req.params), httpx.Headers(req.headers), req.body,
                    req.json())
 
@@ -119,7 +120,7 @@ class FakeHub:
         self._latency = 0.0
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "FakeHub":
+    def start(self) -> FakeHub:
         """Start the HTTP server (idempotent). Returns the hub."""
         if self._server is None:
             app = make_wsgi_app(self._core, lambda: self._latency)
@@ -133,7 +134,7 @@ class FakeHub:
             self._server.stop()
             self._server = None
 
-    def serve_forever(self, ready: Callable[["FakeHub"], None] | None = None) -> None:
+    def serve_forever(self, ready: Callable[[FakeHub], None] | None = None) -> None:
         """Serve in the foreground until interrupted (``python -m flame_hub.testing serve``);
         ``ready(hub)`` is called once the port is bound."""
         app = make_wsgi_app(self._core, lambda: self._latency)
@@ -146,7 +147,7 @@ class FakeHub:
             self._server.server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeHub":
+    def __enter__(self) -> FakeHub:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -18,11 +18,12 @@ approve through the progression instead.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._naming import to_snake
 from . import _seed
 from ._progress import Job, build_stages, min_process_status, status_job
+from ._parts import BehaviourParts
 from ._wire import FakeError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,7 +36,7 @@ _RESTARTABLE = (None, "failed", "stopped")
 _UNLOCKABLE = (None, "failed", "stopped", "stopping")
 
 
-class AnalysisMachine:
+class AnalysisMachine(BehaviourParts):
     """Mixin of :class:`._behaviour.Behaviour`: analysis commands, recalculation, queued work."""
 
     # ------------------------------------------------------------------ commands
@@ -50,12 +51,12 @@ class AnalysisMachine:
         return record.get(self.w(attr))
 
     @staticmethod
-    def _refuse(message: str, code: str = "ANALYSIS_ERROR") -> None:
+    def _refuse(message: str, code: str = "ANALYSIS_ERROR") -> NoReturn:
         raise FakeError(400, code, message)
 
     # Hub 0.14 -----------------------------------------------------------------------------
     def _cmd_configurationLock(self, ctx: Ctx, a: dict) -> None:
-        self._recount()
+        self.recount()
         g = lambda attr: self._g(a, attr)  # noqa: E731
         if g("configuration_locked"):
             self._refuse("The analysis configuration is locked.")
@@ -69,27 +70,27 @@ class AnalysisMachine:
             self._refuse("An entrypoint must be selected.")
         if not g("configuration_image_valid"):
             self._refuse("A master image must be assigned to the analysis.")
-        self._set(a, "configuration_locked", True)
+        self.set_attr(a, "configuration_locked", True)
 
     def _cmd_configurationUnlock(self, ctx: Ctx, a: dict) -> None:
         if not self._g(a, "configuration_locked"):
             self._refuse("The analysis configuration is already unlocked.")
         if self._g(a, "build_status") not in _UNLOCKABLE:
             self._refuse("The analysis configuration can not be unlocked.")
-        self._set(a, "configuration_locked", False)
-        self._set(a, "build_status", None)
+        self.set_attr(a, "configuration_locked", False)
+        self.set_attr(a, "build_status", None)
         self._withdraw_approvals(a)
 
     def _cmd_buildStart(self, ctx: Ctx, a: dict) -> None:
-        self._recount()
+        self.recount()
         if not self._g(a, "configuration_locked"):
             self._refuse("The analysis configuration is not locked.")
         if not self._g(a, "build_nodes_valid"):
             self._refuse("All assigned nodes have to approve the analysis.")
         if self._g(a, "build_status") not in _RESTARTABLE:
             self._refuse("The analysis build can not be started.")
-        self._set(a, "build_status", "starting")
-        self._set(a, "build_progress", None)
+        self.set_attr(a, "build_status", "starting")
+        self.set_attr(a, "build_progress", None)
         self._queue_build(a, "executed")
 
     def _cmd_buildCheck(self, ctx: Ctx, a: dict) -> None:
@@ -100,7 +101,7 @@ class AnalysisMachine:
         # the worker's check finds what the fake's build recorded: nothing changes
 
     def _cmd_distributionStart(self, ctx: Ctx, a: dict) -> None:
-        self._recount()
+        self.recount()
         if self._g(a, "build_status") != "executed":
             self._refuse("The analysis is not built yet.")
         status = self._g(a, "distribution_status")
@@ -114,8 +115,8 @@ class AnalysisMachine:
             if not self._g(node, "registry_id"):
                 self._refuse(f"The node {node.get('name')} is not assigned to a registry yet.",
                              "bad_request")
-        self._set(a, "registry_id", registry_id)
-        self._set(a, "distribution_status", "starting")
+        self.set_attr(a, "registry_id", registry_id)
+        self.set_attr(a, "distribution_status", "starting")
         self.progression.queue(status_job(
             self, "distribution", "analyses", a,
             [{"distribution_status": "started", "distribution_progress": 0},
@@ -156,13 +157,13 @@ class AnalysisMachine:
             refuse("Only one aggregator node can be part of the analysis.")
         if aggregators == 0:
             refuse("At least one aggregator node has to be part of the analysis.")
-        self._set(a, "configuration_locked", True)
+        self.set_attr(a, "configuration_locked", True)
 
     def _legacy_configurationUnlock(self, ctx: Ctx, a: dict) -> None:
         if not self._g(a, "configuration_locked") or self.skip_analysis_approval:
             return  # the 0.8.5 Hub returns the analysis unchanged when it skips approval
         self._withdraw_approvals(a)
-        self._set(a, "configuration_locked", False)
+        self.set_attr(a, "configuration_locked", False)
 
     def _legacy_buildStart(self, ctx: Ctx, a: dict) -> None:
         refuse = lambda message: self._refuse(message, "BAD_REQUEST")  # noqa: E731
@@ -170,7 +171,7 @@ class AnalysisMachine:
             refuse("The configuration must be locked, to build the analysis.")
         if self._g(a, "run_status"):
             refuse("The analysis can not longer be build.")
-        for link, node in zip(self._analysis_links(a), self._analysis_nodes(a)):
+        for link, node in zip(self._analysis_links(a), self._analysis_nodes(a), strict=True):
             if self._g(link, "approval_status") != "approved":
                 refuse("Not all nodes have approved the analysis yet.")
             if node and not self._g(node, "registry_id"):
@@ -179,8 +180,8 @@ class AnalysisMachine:
             registry = next(iter(self.store.iter("registries")), None)
             if registry is None:
                 refuse("No registry is registered.")
-            self._set(a, "registry_id", registry["id"])
-        self._set(a, "build_status", "starting")
+            self.set_attr(a, "registry_id", registry["id"])
+        self.set_attr(a, "build_status", "starting")
         self._queue_build(a, "finished")
 
     def _legacy_buildStop(self, ctx: Ctx, a: dict) -> None:
@@ -189,7 +190,7 @@ class AnalysisMachine:
         stopping = self._g(a, "build_status") == "stopping"
         self.progression.jobs = [j for j in self.progression.jobs
                                  if not (j.kind == "build" and j.record_id == a["id"])]
-        self._set(a, "build_status", "stopped" if stopping else "stopping")
+        self.set_attr(a, "build_status", "stopped" if stopping else "stopping")
 
     # ------------------------------------------------------------------ queued work
     def _queue_build(self, a: dict, finished: str) -> None:
@@ -219,11 +220,11 @@ class AnalysisMachine:
         approval); they are asked again."""
         if self.skip_analysis_approval:
             return
-        for link, node in zip(self._analysis_links(a), self._analysis_nodes(a)):
+        for link, node in zip(self._analysis_links(a), self._analysis_nodes(a), strict=True):
             if node.get("type") != "aggregator":
-                self._set(link, "approval_status", None)
+                self.set_attr(link, "approval_status", None)
                 self.queue_approval(link)
-        self._recount()
+        self.recount()
 
     def queue_analysis_buckets(self, a: dict) -> None:
         """storage creates the missing CODE/RESULT/TEMP buckets; core links them (broker)."""
@@ -273,7 +274,7 @@ class AnalysisMachine:
                                    analysis_id=self._g(link, "analysis_id"), broker=True))
 
     def queue_master_image_build(self, image: dict) -> None:
-        self._set(image, "build_status", "starting")
+        self.set_attr(image, "build_status", "starting")
         self.progression.queue(status_job(
             self, "master-image build", "master-images", image,
             [{"build_status": "started", "build_progress": 0},
@@ -306,22 +307,22 @@ class AnalysisMachine:
         approved = sum(1 for an in links if self._g(an, "approval_status") == "approved")
         default_ok = any(n.get("type") == "default" for n in nodes)
         aggregator_ok = any(n.get("type") == "aggregator" for n in nodes)
-        self._set(a, "nodes", len(links))
-        self._set(a, "nodes_approved", approved)
-        self._set(a, "configuration_node_default_valid", default_ok)
-        self._set(a, "configuration_node_aggregator_valid", aggregator_ok)
-        self._set(a, "configuration_nodes_valid", default_ok and aggregator_ok)
-        self._set(a, "build_nodes_valid",
+        self.set_attr(a, "nodes", len(links))
+        self.set_attr(a, "nodes_approved", approved)
+        self.set_attr(a, "configuration_node_default_valid", default_ok)
+        self.set_attr(a, "configuration_node_aggregator_valid", aggregator_ok)
+        self.set_attr(a, "configuration_nodes_valid", default_ok and aggregator_ok)
+        self.set_attr(a, "build_nodes_valid",
                   bool(links) and (self.skip_analysis_approval or approved == len(links)))
-        self._set(a, "configuration_image_valid", bool(self._g(a, "master_image_id")))
-        self._set(a, "configuration_entrypoint_valid", entrypoint)
+        self.set_attr(a, "configuration_image_valid", bool(self._g(a, "master_image_id")))
+        self.set_attr(a, "configuration_entrypoint_valid", entrypoint)
         if links:
             progress = sum(self._g(an, "execution_progress") or 0 for an in links)
-            self._set(a, "execution_progress", math.floor(progress / len(links)))
-            self._set(a, "execution_status",
+            self.set_attr(a, "execution_progress", math.floor(progress / len(links)))
+            self.set_attr(a, "execution_status",
                       min_process_status([self._g(an, "execution_status") for an in links]))
         elif self._g(a, "execution_progress") is None:  # recalculated after the create (236, 240)
-            self._set(a, "execution_progress", 0)
+            self.set_attr(a, "execution_progress", 0)
 
     def analyses_with_entrypoint(self) -> set[str]:
         """``findRootCodeFile``: the analyses with a root analysis-bucket-file in their CODE bucket."""

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 from ..auth import jwt_header
 from . import _seed
 from ._tokens import Actor, Token
+from ._parts import BehaviourParts
 from ._wire import FakeError, FakeResponse, oauth2_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._core import Ctx
 
 
-class AuthupRoutes:
+class AuthupRoutes(BehaviourParts):
     """Mixin of :class:`._behaviour.Behaviour`: service roots and authup's token endpoints."""
 
     def root(self, ctx: Ctx) -> FakeResponse:
@@ -37,7 +38,7 @@ class AuthupRoutes:
     def token(self, ctx: Ctx) -> FakeResponse:
         """``POST /token``: password, client_credentials and refresh_token grants (001–006,
         096, 097); JSON or form bodies."""
-        body = self._body(ctx)
+        body = self.body(ctx)
         grant = body.get("grant_type")
         if grant is None and "username" in body:
             grant = "password"  # authup guesses the grant from the fields (legacy 004)
@@ -80,7 +81,7 @@ class AuthupRoutes:
         username = str(body.get("username") or "").lower()
         user = next((u for u in self.store.iter("users") if u.get("name") == username
                      and realm is not None and u.get(self.w("realm_id")) == realm["id"]), None)
-        if user is None or not user.get("active", True) or \
+        if user is None or realm is None or not user.get("active", True) or \
                 self.store.passwords.get(user["id"]) != body.get("password"):
             raise FakeError(400, "invalid_credentials", "The user credentials are invalid.",
                             name="EntityCredentialsInvalidError")  # 003
@@ -95,7 +96,7 @@ class AuthupRoutes:
             # beta.62: an unknown client and a wrong secret alike (additions 284, 285)
             raise oauth2_error("OAuth2ClientError", "Client authentication failed", "invalid_client",
                                "invalid_client", status=401)
-        realm = self.store.get("realms", client.get(self.w("realm_id"))) or self.realm()
+        realm = self.store.get("realms", client.get(self.w("realm_id"))) or self.master_realm()
         return Actor("client", client["id"], client["name"], realm["id"], realm["name"])
 
     def _check_robot(self, body: dict) -> Actor:
@@ -104,7 +105,7 @@ class AuthupRoutes:
         if robot is None or not robot.get("active", True) or not body.get("secret") \
                 or robot.get("secret") != body.get("secret"):
             raise FakeError(400, "invalid_credentials", "The robot credentials are invalid.")
-        realm = self.store.get("realms", robot.get(self.w("realm_id"))) or self.realm()
+        realm = self.store.get("realms", robot.get(self.w("realm_id"))) or self.master_realm()
         return Actor("robot", robot["id"], robot["name"], realm["id"], realm["name"])
 
     def _refresh(self, value: Any) -> tuple[Token, Token | None]:
@@ -183,7 +184,7 @@ class AuthupRoutes:
     def introspect(self, ctx: Ctx) -> FakeResponse:
         """``POST /token/introspect``: the claims of an active token with the permissions of its
         subject (007), or ``{"active": false}``."""
-        body = self._body(ctx)
+        body = self.body(ctx)
         value = body.get("token")
         if not isinstance(value, str) or not 16 <= len(value) <= 2048:
             # a body token that fails validation (16-2048 characters) is dropped and the bearer of
@@ -262,7 +263,7 @@ class AuthupRoutes:
         if (actor.kind == "user" and actor.name == _seed.ADMIN_USERNAME) or \
                 (actor.kind in ("client", "robot") and actor.name == _seed.SYSTEM_CLIENT):
             return [p["name"] for p in self.store.iter("permissions")]
-        ids: list[str] = []
+        ids: list[Any] = []
         own = {"user": "user-permissions", "client": "client-permissions",
                "robot": "robot-permissions"}.get(actor.kind)
         key = self.w(f"{actor.kind}_id")

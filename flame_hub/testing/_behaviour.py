@@ -23,10 +23,10 @@ Permissions beyond "a valid token may do everything" are not modelled.
 
 from __future__ import annotations
 
+import builtins
 import random
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from .._naming import to_snake
 from ..resources import FieldSpec, Resource, get_resource, resources_of
@@ -50,9 +50,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
 
     def __init__(self, core: HubCore) -> None:
         self.core = core
-        #: the worker's, broker's and nodes' pending work (:mod:`._progress`)
         self.progression = Progression(self)
-        #: the Hub's ``SKIP_ANALYSIS_APPROVAL`` (on in both recorded deployments, 240)
         self.skip_analysis_approval = True
         self._before_create: dict[str, Callable[[Ctx, dict], None]] = {
             "projects": self._generate_name, "analyses": self._analysis_defaults,
@@ -62,7 +60,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
         }
         self._after_write: dict[str, Callable[[Ctx | None, dict, str, dict], None]] = {
             "nodes": self._node_created, "analyses": self._analysis_created,
-            "project-nodes": self._recount, "analysis-nodes": self._analysis_node_written,
+            "project-nodes": self.recount, "analysis-nodes": self._analysis_node_written,
             "analysis-bucket-files": self._bucket_file_written, "users": self._user_written,
             "clients": self._principal_written,
         }
@@ -90,38 +88,8 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
         }
 
     # ------------------------------------------------------------------ shortcuts
-    @property
-    def store(self):
-        return self.core.store
-
-    def w(self, attr: str) -> str:
-        return self.core.w(attr)
-
-    def vals(self, **attrs: Any) -> dict:
-        """Wire-keyed values from snake_case names."""
-        return {self.w(k): v for k, v in attrs.items()}
-
     def special_handler(self, resource: Resource, name: str) -> Callable[[Ctx], FakeResponse] | None:
         return self._special.get((resource.name, name))
-
-    def insert(self, name: str, values: dict, actor: Actor | None = None) -> dict:
-        """Store a record built from wire-keyed values plus defaults (no validation, no effects)."""
-        res = get_resource(name)
-        record = self.core.new_record(res, values, actor)
-        return self.store.insert(res.name, record)
-
-    def _body(self, ctx: Ctx) -> dict:
-        body = ctx.body
-        if body is None and ctx.req.content_type == "application/x-www-form-urlencoded":
-            body = dict(parse_qsl(ctx.req.body.decode("utf-8", "replace"), keep_blank_values=True))
-        return body if isinstance(body, dict) else {}
-
-    def _find(self, ctx: Ctx, name: str | None = None, arg: str = "id") -> dict:
-        res = get_resource(name) if name else ctx.resource
-        record = self.store.get(res.name, ctx.args.get(arg))
-        if record is None:
-            raise not_found(self.core.singular(res))
-        return record
 
     def _stale(self, res: Resource, record: dict) -> dict:
         """The recalculated attributes (:data:`_RECALCULATED`) of a record before a write's
@@ -162,19 +130,17 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
             self.insert("robots", self.vals(name=name, secret=self.core.secret(64), realm_id=realm_id))
         self.sync_master_images()
 
-    def realm(self, name: str = "master") -> dict:
-        return self.store.find("realms", "name", name)
-
     def admin_actor(self) -> Actor:
         user = self.store.find("users", "name", _seed.ADMIN_USERNAME)
-        realm = self.realm()
+        assert user is not None, "the seeded admin user is gone"
+        realm = self.master_realm()
         return Actor("user", user["id"], user["name"], realm["id"], realm["name"])
 
     # ------------------------------------------------------------------ generic CRUD
     def list(self, ctx: Ctx) -> FakeResponse:
         from ._rapiq import ListQuery  # noqa: PLC0415
 
-        res = ctx.resource
+        res = ctx.res
         spec = self.core.spec(res)
         query = ListQuery.parse(spec, ctx.req.params, grammar=self.core.grammar)
         items, meta = query.run(self.store.all(res.name), self.core.related(res))
@@ -195,7 +161,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
     def get(self, ctx: Ctx) -> FakeResponse:
         from ._rapiq import ListQuery  # noqa: PLC0415
 
-        res = ctx.resource
+        res = ctx.res
         spec = self.core.spec(res)
         record = self.core.find_record(res, ctx.args["id"], by_name=spec.supports("get_by_name"))
         if record is None and spec.operations["get"].unknown_id_status == 500:
@@ -214,13 +180,13 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
         return FakeResponse.json(200, self.core.envelope(shaped, meta))
 
     def create(self, ctx: Ctx) -> FakeResponse:
-        res = ctx.resource
+        res = ctx.res
         spec = self.core.spec(res)
-        values = validate(self._body(ctx), spec.create_required, spec.create_optional,
+        values = validate(self.body(ctx), spec.create_required, spec.create_optional,
                           nullable=self._nullable(res), grouped=ctx.service == "auth")
         branch = None
         if spec.create_one_of:  # the second stage: one branch's keys (identity providers)
-            branch, attributes = validate_one_of(self._body(ctx), spec.create_one_of,
+            branch, attributes = validate_one_of(self.body(ctx), spec.create_one_of,
                                                  legacy=self.core.dialect_of(ctx.service).legacy_errors)
         self._check_references(res, values, {**spec.create_required, **spec.create_optional})
         sent = dict(values)  # what the body set (the answer embeds its relations)
@@ -247,7 +213,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
         return FakeResponse.json(op.status or 201, self.core.envelope(answer))
 
     def update(self, ctx: Ctx) -> FakeResponse:
-        res = ctx.resource
+        res = ctx.res
         spec = self.core.spec(res)
         by_name = ctx.service == "auth" and spec.supports("get_by_name")  # POST /realms/{name} (notes)
         record = self.core.find_record(res, ctx.args["id"], by_name=by_name)
@@ -255,7 +221,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
             raise not_found(self.core.singular(res))
         required = {k: spec.update_fields[k] for k in spec.update_required}  # in the Hub's order (333)
         optional = {k: fs for k, fs in spec.update_fields.items() if k not in required}
-        values = validate(self._body(ctx), required, optional, nullable=self._nullable(res),
+        values = validate(self.body(ctx), required, optional, nullable=self._nullable(res),
                           grouped=ctx.service == "auth")
         self._check_references(res, values, spec.update_fields)
         self._check_unique(res, {**record, **values}, record.get("id"))
@@ -269,7 +235,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
         return FakeResponse.json(spec.operations["update"].status or 202, self.core.envelope(answer))
 
     def delete(self, ctx: Ctx) -> FakeResponse:
-        res = ctx.resource
+        res = ctx.res
         record = self.store.get(res.name, ctx.args["id"])
         if record is None:
             raise not_found(self.core.singular(res))
@@ -324,7 +290,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
             return
         self._refuse_duplicate(res, values, own_id, keys)
 
-    def _refuse_duplicate(self, res: Resource, values: dict, own_id: str | None, keys: list[str]) -> None:
+    def _refuse_duplicate(self, res: Resource, values: dict, own_id: str | None, keys: builtins.list[str]) -> None:
         """409 when another record has the same values of ``keys`` (the first one not null)."""
         if any(values.get(k) is None for k in keys[:1]):
             return
@@ -340,7 +306,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
         removing = self._on_remove.get(res.name)
         if removing:
             removing(ctx, record)
-        for other in resources_of(res.service, self.core.era):  # type: ignore[arg-type]
+        for other in resources_of(res.service, self.core.era):
             for key, fs in self.core.spec(other).record_keys.items():
                 attr = to_snake(key)
                 if not attr.endswith("_id") or attr == "id" or attr.endswith("_realm_id"):
@@ -362,17 +328,9 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
     # ------------------------------------------------------------------ behaviour per resource
     def _generate_name(self, ctx: Ctx, values: dict) -> None:
         key = self.w("name")
-        if not values.get(key) and ctx.resource.name in self.core.fake_era.generated_names:
-            values[key] = f"{random.choice(_seed.ADJECTIVES)}-{random.choice(_seed.NOUNS)}-" \
-                          f"{random.getrandbits(24):06x}"
-
-    def _analysis_defaults(self, ctx: Ctx, values: dict) -> None:
-        """A generated name; on 0.14 the project's master image unless one is given (229)."""
-        self._generate_name(ctx, values)
-        key = self.w("master_image_id")
-        if self.core.fake_era.analysis_provisioning and not values.get(key):
-            project = self.store.get("projects", values.get(self.w("project_id"))) or {}
-            values[key] = project.get(key)
+        if not values.get(key) and ctx.res.name in self.core.fake_era.generated_names:
+            values[key] = (f"{random.choice(_seed.ADJECTIVES)}-{random.choice(_seed.NOUNS)}-"
+                           f"{random.getrandbits(24):06x}")
 
     def _client_secret(self, ctx: Ctx, values: dict) -> None:
         key = self.w("secret")
@@ -390,7 +348,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
         names one (additions 229)."""
         self._generate_name(ctx, values)
         key = self.w("master_image_id")
-        if key not in values and key in self.core.spec(ctx.resource).record_keys:
+        if key not in values and key in self.core.spec(ctx.res).record_keys:
             project = self.store.get("projects", values.get(self.w("project_id"))) or {}
             values[key] = project.get(key)
 
@@ -411,7 +369,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
         is ``analysisBucketId`` on 0.14, ``bucket_id`` on 0.8.5)."""
         bucket = next((self.store.get("analysis-buckets", v) for k, v in values.items()
                        if to_snake(k).endswith("_id")
-                       and self.core.target_of(ctx.resource, to_snake(k)[:-3]) is get_resource("analysis-buckets")),
+                       and self.core.target_of(ctx.res, to_snake(k)[:-3]) is get_resource("analysis-buckets")),
                       None)
         if bucket:
             values.setdefault(self.w("analysis_id"), bucket.get(self.w("analysis_id")))
@@ -451,7 +409,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
 
     def _node_created(self, ctx: Ctx | None, node: dict, event: str, values: dict) -> None:
         if event == "delete":
-            self._recount()
+            self.recount()
         if event != "create":
             return
         actor = ctx.actor if ctx else None
@@ -504,12 +462,12 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
                         client_id=client["id"], client_realm_id=realm_id,
                         permission_id=permission["id"]), actor)
             self.queue_analysis_buckets(analysis)  # storage's buckets, via the broker
-        self._recount()
+        self.recount()
 
     def _bucket_file_written(self, ctx: Ctx | None, record: dict, event: str, values: dict) -> None:
         """A root file in the CODE bucket is the entrypoint: recalculated at once (248)."""
         if event != "delete":
-            self._recount()
+            self.recount()
 
     def _analysis_node_written(self, ctx: Ctx | None, link: dict, event: str, values: dict) -> None:
         """Unless the Hub skips approval, a non-aggregator node is asked to approve (its answer
@@ -519,7 +477,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
             if node.get("type") != "aggregator":
                 link[self.w("approval_status")] = None
                 self.queue_approval(link)
-        self._recount()
+        self.recount()
 
     def _user_written(self, ctx: Ctx | None, record: dict, event: str, values: dict) -> None:
         if event in ("create", "update") and values.get("password"):
@@ -530,26 +488,20 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
         if event == "delete":
             self.core.tokens.revoke_actor(record["id"])
 
-    def _set(self, record: dict, attr: str, value: Any) -> None:
-        key = self.w(attr)
-        if key in record and record[key] != value:
-            record[key] = value
-            record[self.w("updated_at")] = self.core.now()
-
-    def _recount(self, *_: Any) -> None:
+    def recount(self, *_: Any) -> None:
         """Counters of projects and analyses, and the analyses' node and image flags (062, 064;
         additions 240: an analysis with a master image has ``configurationImageValid``)."""
         w = self.w
-        per_project_nodes: dict[str, int] = {}
+        per_project_nodes: dict[Any, int] = {}
         for pn in self.store.iter("project-nodes"):
             per_project_nodes[pn.get(w("project_id"))] = per_project_nodes.get(pn.get(w("project_id")), 0) + 1
-        per_project_analyses: dict[str, int] = {}
+        per_project_analyses: dict[Any, int] = {}
         for a in self.store.iter("analyses"):
             per_project_analyses[a.get(w("project_id"))] = per_project_analyses.get(a.get(w("project_id")), 0) + 1
         for p in self.store.iter("projects"):
-            self._set(p, "nodes", per_project_nodes.get(p["id"], 0))
-            self._set(p, "analyses", per_project_analyses.get(p["id"], 0))
-        children: dict[str, list[dict]] = {}
+            self.set_attr(p, "nodes", per_project_nodes.get(p["id"], 0))
+            self.set_attr(p, "analyses", per_project_analyses.get(p["id"], 0))
+        children: dict[Any, list[dict]] = {}
         for an in self.store.iter("analysis-nodes"):
             children.setdefault(an.get(w("analysis_id")), []).append(an)
         entrypoints = self.analyses_with_entrypoint()

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 from .._naming import to_snake
 from ..dialects import Dialect, dialect_for_authup_version, dialect_for_version
-from ..resources import _ERA_INFO, CURRENT_ERA, REGISTRY, EraSpec, Resource, get_resource, resources_of
+from ..resources import ERA_INFO, CURRENT_ERA, REGISTRY, EraSpec, Resource, get_resource, resources_of
 from ._eras import ERAS, FakeEra
 from ._ratelimit import RateLimit, RateLimiter
 from ._store import Store
@@ -66,6 +66,12 @@ class Ctx:
     def body(self) -> Any:
         return self.req.json()
 
+    @property
+    def res(self) -> Resource:
+        """The route's resource (every resource route has one)."""
+        assert self.resource is not None, "not a resource route"
+        return self.resource
+
 
 @dataclass
 class Route:
@@ -94,13 +100,13 @@ class HubCore:
         #: the Hub's (core, storage) wire dialect, and authup's (the era's authup version)
         self.dialect = dialect_for_version(version)
         self.era = self.dialect.catalog_era
-        self.authup_version = _ERA_INFO[self.era].get("authup", "")
+        self.authup_version = ERA_INFO[self.era].get("authup", "")
         self.auth_dialect = dialect_for_authup_version(self.authup_version) \
             if self.authup_version else self.dialect
         self.fake_era: FakeEra = ERAS[self.era]
         self.grammar = self.dialect.like_grammar
         # a 404 for a route that does not exist (022; legacy 016, 097: an empty body)
-        self.route_missing = _ERA_INFO[self.era].get("route_missing_404_body") or None
+        self.route_missing = ERA_INFO[self.era].get("route_missing_404_body") or None
         self.token_ttl = token_ttl if token_ttl is not None else self.fake_era.access_ttl
         self.lock = threading.RLock()
         # the most recent requests (a long-running ``serve`` must not grow without bound)

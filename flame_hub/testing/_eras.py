@@ -4,8 +4,8 @@ The wire conventions (key case, envelopes, filter grammar, error shapes) come fr
 :mod:`flame_hub.dialects`; resource facts (routes, bodies, record keys, allow-lists) from the
 catalog's era. What is left — the fresh state of a new Hub, authup's token endpoint and the
 answers to bad tokens — is one :class:`FakeEra` per recorded era, chosen once by the catalog era.
-Numbers are recordings: plain ones ``shared/hub-spec/examples``, "legacy" ones
-``shared/hub-spec-legacy/0.8.5/examples``.
+Numbers are recordings: plain ones ``tests/hub-recordings/0.14.0/examples``, "legacy" ones
+``tests/hub-recordings/0.8.5/examples``.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._behaviour import Behaviour
+    from ._parts import BehaviourParts
 
 #: ``ProcessStatusRank`` of ``@privateaim/kit``: the least advanced status of an analysis's
 #: nodes is the analysis's, ``failed`` wins over everything
@@ -180,7 +181,7 @@ def _tick(ref: Callable[[], Progression | None], stop: threading.Event, delay: f
 
 # --- the jobs of each kind (built by the behaviour, which owns the records) --------------------
 
-def status_job(behaviour: Behaviour, kind: str, resource: str, record: dict,
+def status_job(behaviour: BehaviourParts, kind: str, resource: str, record: dict,
                stages: list[dict[str, Any]], failure: dict[str, Any],
                analysis_id: str | None = None, then: Step | None = None) -> Job:
     """A job that moves snake_case fields of ``record`` through ``stages`` (one per step), or
@@ -193,8 +194,8 @@ def status_job(behaviour: Behaviour, kind: str, resource: str, record: dict,
             if current is None:  # deleted meanwhile
                 return
             for attr, value in changes.items():
-                behaviour._set(current, attr, value)
-            behaviour._recount()
+                behaviour.set_attr(current, attr, value)
+            behaviour.recount()
             if after is not None:
                 after()
         return run

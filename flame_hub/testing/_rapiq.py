@@ -5,7 +5,7 @@ The fake Hub hands every list request (and the ``fields``/``include`` of a singl
 the Hub does (``qs`` key nesting, allow-lists from the registry, what is dropped silently and what is
 a 400), and :meth:`ListQuery.run` filters, sorts, counts, pages and shapes in-memory records.
 
-Two grammars (``/work/shared/reference/hub-query-syntax.md``):
+Two grammars (the recordings' READMEs in ``tests/hub-recordings/``):
 
 - ``"v2"`` — Hub >= 0.12.3 and authup >= beta.54 (``@rapiq/*`` 2.x): bracket filters with ``x~``
   starts-with / ``~x`` ends-with / ``~x~`` contains (wildcards literal, case-insensitive), the
@@ -31,7 +31,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Union
+from typing import Any, Union
+from collections.abc import Callable, Iterable
 
 from flame_hub.resources import REGISTRY, EraSpec, FieldSpec, Resource
 
@@ -46,7 +47,7 @@ Related = Callable[[str, dict], Any]
 # PrivateAIM/hub test query-decode-guard.spec.ts): 400 on v2, merely unknown (dropped) on v1.
 _FORBIDDEN_SEGMENTS = frozenset({"__proto__", "constructor", "prototype"})
 _CODECS = ("url-expression", "url-simple")
-_ROOT_ALIAS = "$root"  # fields[$root]=... names the root group (reference §7)
+_ROOT_ALIAS = "$root"  # fields[$root]=... names the root group (rapiq v2)
 
 
 class QueryError(Exception):
@@ -63,14 +64,14 @@ class QueryError(Exception):
         self.issues: list[dict] = list(issues or [])
 
     def body(self) -> dict:
-        """The Hub's 400 body: ``{"statusCode", "code", "message", "issues"}`` (reference §11)."""
+        """The Hub's 400 body: ``{"statusCode", "code", "message", "issues"}`` (recordings 026, 037)."""
         return {"statusCode": 400, "code": "bad_request", "message": self.message,
                 "issues": self.issues}
 
     @classmethod
     def rejected(cls, code: str, message: str, parameter: str, path: Iterable[str] = (),
-                 key: str | None = None) -> "QueryError":
-        """A rapiq decode failure: the body names only the count, the issue names the key (§11)."""
+                 key: str | None = None) -> QueryError:
+        """A rapiq decode failure: the body names only the count, the issue names the key (recordings)."""
         meta: dict[str, Any] = {"parameter": parameter}
         if key is not None:
             meta["key"] = key
@@ -108,7 +109,7 @@ class _Schema:
         self.filters = frozenset(spec.filters)
         self.sorts = frozenset(spec.sorts)
 
-    def target(self, relation: str) -> "_Schema | None":
+    def target(self, relation: str) -> _Schema | None:
         """The schema a relation of this one points to (same era), if known."""
         if relation not in self.spec.relations or self.resource is None:
             return None
@@ -152,7 +153,7 @@ def _schema(spec: EraSpec) -> _Schema:
 
 
 # --------------------------------------------------------------------------------------------
-# qs: the Hub parses the query string with qs (reference §2) before rapiq sees it
+# qs: the Hub parses the query string with the ``qs`` library before rapiq sees it
 # --------------------------------------------------------------------------------------------
 
 _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
@@ -387,7 +388,7 @@ class _Cond:
 @dataclass(frozen=True)
 class _Group:
     op: str  # "and" | "or"
-    items: tuple["_Node", ...]
+    items: tuple[_Node, ...]
 
 
 _Node = Union[_Cond, _Group]
@@ -472,7 +473,7 @@ def _decode_bracket_v2(raw: Any) -> tuple[str, Any] | None:
 
 
 def _decode_bracket_v1(raw: Any) -> tuple[str, Any] | None:
-    """rapiq 0.9 + typeorm-extension 3 (reference §3.2, legacy README 063-075)."""
+    """rapiq 0.9 + typeorm-extension 3 (tests/hub-recordings/0.8.5/README.md, 063-075)."""
     if isinstance(raw, list):
         parts = [p for r in raw if isinstance(r, str) for p in r.strip().split(",")]
     elif isinstance(raw, str):
@@ -664,18 +665,18 @@ def _positive(op: str, actual: Any, expected: Any, kind: str) -> bool:
     if op in ("contains", "startsWith", "endsWith"):
         if not isinstance(actual, str) or not isinstance(expected, str):
             return False
-        a, e = actual.lower(), expected.lower()  # v2: lower(col) LIKE lower(?), wildcards escaped
+        low, sub = actual.lower(), expected.lower()  # v2: lower(col) LIKE lower(?), wildcards escaped
         if op == "contains":
-            return e in a
-        return a.startswith(e) if op == "startsWith" else a.endswith(e)
+            return sub in low
+        return low.startswith(sub) if op == "startsWith" else low.endswith(sub)
     if op == "like":
         if isinstance(actual, bool) or not isinstance(actual, (str, int, float)):
             return False
         return _like_regex(_js_string(expected) + "%").fullmatch(_js_string(actual)) is not None
-    e = _column_value(expected, kind)
+    e: Any = _column_value(expected, kind)
     if e is _NOPE or e is None:
         return False
-    a = _record_value(actual, kind)
+    a: Any = _record_value(actual, kind)
     if isinstance(a, str) and isinstance(e, str):
         if op == "eq":
             return a.lower() == e.lower()  # case-insensitive (v2 lower(); v1 MariaDB *_ci)
@@ -745,7 +746,7 @@ class ListQuery:
 
     @classmethod
     def parse(cls, spec: EraSpec, params: Iterable[tuple[str, str]], *, grammar: str = "v2",
-              record: bool = False) -> "ListQuery":
+              record: bool = False) -> ListQuery:
         """Decode query pairs (``[("filter[name]", "x~"), ("page[limit]", "10"), ...]``) as the Hub.
 
         Disallowed keys are dropped silently, exactly where the Hub drops them; a ``QueryError``
@@ -765,7 +766,7 @@ class ListQuery:
         v2 = grammar == "v2"
 
         codec = None
-        if v2 and "codec" in query:  # reference §4 dispatch: an unknown stamp fails loudly
+        if v2 and "codec" in query:  # rapiq v2 dispatch: an unknown stamp fails loudly
             codec = query["codec"]
             if not isinstance(codec, str) or codec not in _CODECS:
                 raise QueryError.rejected(
@@ -804,7 +805,7 @@ class ListQuery:
             current: _Schema | None = schema
             for part in parts:
                 if current is None or part not in current.relation_keys:
-                    break  # a path with a disallowed segment is dropped silently (§8)
+                    break  # a path with a disallowed segment is dropped silently
                 current = current.target(part)
             else:
                 node = tree
@@ -840,12 +841,13 @@ class ListQuery:
 
     def _walk_included(self, schema: _Schema, relations: tuple[str, ...]) -> _Schema | None:
         """The schema at the end of an included relation chain, or None if any link is not."""
-        node, current = self.include, schema
+        node = self.include
+        current_or_none: _Schema | None = schema
         for rel in relations:
-            if rel not in node or current is None:
+            if rel not in node or current_or_none is None:
                 return None
-            node, current = node[rel], current.target(rel)
-        return current
+            node, current_or_none = node[rel], current_or_none.target(rel)
+        return current_or_none
 
     def _resolve_key(self, schema: _Schema, parts: list[str], *, strict: bool) -> _Field | None:
         """A filter/sort key on this schema (or through an included relation), or None/400."""
@@ -874,7 +876,7 @@ class ListQuery:
                     path = ".".join(relations[:i + 1])
                     raise QueryError.rejected("keyPathInvalid", f"The key path {path} is invalid.",
                                               "filters", parts, key)
-                return None  # bracket form: relation not allowed or not included -> dropped (§3.4)
+                return None  # bracket form: relation not allowed or not included -> dropped
             current = included
         if current is None or name not in current.filters:
             if strict:
@@ -897,9 +899,8 @@ class ListQuery:
                                           "filters")
             if raw == "":
                 raise _syntax_error("Unexpected token in filter expression: EOF")
-            node = _ExpressionParser(raw, lambda parts: self._resolve_key(
+            return _ExpressionParser(raw, lambda parts: self._resolve_key(
                 schema, parts, strict=True)).parse()  # type: ignore[arg-type, return-value]
-            return node
         if isinstance(raw, dict):
             return self._bracket_filter(schema, raw)
         return None  # `filter=`, a string under codec=url-simple, or an unusable shape: no filter
@@ -932,7 +933,7 @@ class ListQuery:
                     root.append((_Field((), name, schema.kind(name)), desc))
                 continue
             target = self._walk_included(schema, tuple(relations)) if self.grammar == "v2" else None
-            if target is not None and name in target.sorts:  # relation sort needs include= (§6)
+            if target is not None and name in target.sorts:  # relation sort needs include=
                 related.append((_Field(tuple(relations), name, target.kind(name)), desc))
         if schema.spec.sorts_indexed and root:
             # authup: the keys must be a left-most prefix of a declared index, else all dropped
@@ -953,7 +954,7 @@ class ListQuery:
         if isinstance(page, dict):
             if "limit" in page:
                 value = _parse_int(page["limit"])
-                limit = value if value is not None and value > 0 else None  # bad: default (§5)
+                limit = value if value is not None and value > 0 else None  # bad: default (049)
             if "offset" in page:
                 value = _parse_int(page["offset"])
                 offset = value if value is not None and value >= 0 else None
@@ -1014,7 +1015,7 @@ class ListQuery:
         """Apply only ``fields``/``include`` to one record (``GET /x/:id?fields=...&include=...``)."""
         return self._shape(_schema(self.spec), record, (), self.include, _RelatedCache(related))
 
-    def _values(self, fld: _Field, record: dict, lookup: "_RelatedCache") -> list[Any]:
+    def _values(self, fld: _Field, record: dict, lookup: _RelatedCache) -> list[Any]:
         """Every value a key takes on a record (several through a to-many relation, [] if none)."""
         current: list[Any] = [record]
         for rel in fld.relations:
@@ -1025,7 +1026,7 @@ class ListQuery:
             current = nxt
         return [key_value(rec, fld.name) if isinstance(rec, dict) else None for rec in current]
 
-    def _matches(self, node: _Node, record: dict, lookup: "_RelatedCache") -> bool:
+    def _matches(self, node: _Node, record: dict, lookup: _RelatedCache) -> bool:
         if isinstance(node, _Group):
             if node.op == "and":
                 return all(self._matches(i, record, lookup) for i in node.items)
@@ -1037,9 +1038,9 @@ class ListQuery:
             return hit
         if self.grammar == "v1" and all(v is None for v in values) and node.value is not None:
             return False  # SQL: `col != x`, NOT IN, NOT LIKE never match NULL (MariaDB)
-        return not hit  # v2: negated operators are exact complements (NULL matches) (§3.1)
+        return not hit  # v2: negated operators are exact complements (NULL matches)
 
-    def _order(self, rows: list[dict], lookup: "_RelatedCache") -> list[dict]:
+    def _order(self, rows: list[dict], lookup: _RelatedCache) -> list[dict]:
         keys = self.sort
         if not keys:
             if self.grammar == "v1" and rows and "id" in rows[0]:
@@ -1056,7 +1057,7 @@ class ListQuery:
                     values = self._values(fld, row, lookup)
                     return values[0] if values else None
             else:  # a key of the record itself (what _values gives, without its walk)
-                value_of = operator.methodcaller("get", fld.name)
+                value_of = operator.methodcaller("get", fld.name)  # type: ignore[assignment]  # fast path
 
             def sort_key(row: dict, value_of: Callable[[dict], Any] = value_of, kind: str = kind) -> tuple:
                 value = value_of(row)
@@ -1076,11 +1077,11 @@ class ListQuery:
         chosen = list(dict.fromkeys(explicit)) or list(default)
         chosen += [n for op, n in items if op == "+"]
         if path and explicit and "id" in schema.allowed_fields:
-            chosen.append("id")  # an included relation keeps its primary key (§15)
+            chosen.append("id")  # an included relation keeps its primary key
         return frozenset(chosen) - {n for op, n in items if op == "-"}
 
     def _shape(self, schema: _Schema, record: dict, path: tuple[str, ...],
-               include: dict[str, dict], lookup: "_RelatedCache") -> dict:
+               include: dict[str, dict], lookup: _RelatedCache) -> dict:
         selected = self._selection(schema, path, record)
         embeds: dict[str, Any] = {}
         for rel, sub in include.items():
@@ -1099,9 +1100,9 @@ class ListQuery:
         for key, value in record.items():
             if key in selected and key not in embeds:
                 out[key] = value
-            rel = anchors.get(key)
-            if rel is not None:  # the Hub puts a relation right after its foreign key (035, 062)
-                out[rel] = embeds.pop(rel)
+            anchored = anchors.get(key)
+            if anchored is not None:  # the Hub puts a relation right after its foreign key (035, 062)
+                out[anchored] = embeds.pop(anchored)
         out.update(embeds)
         return out
 
@@ -1196,7 +1197,7 @@ def _sort_items(raw: Any) -> dict[str, bool]:
             if key.startswith("-"):
                 out[key[1:]] = True
             else:
-                out[key] = False  # no '+' prefix: '+name' is an unknown key and dropped (§6)
+                out[key] = False  # no '+' prefix: '+name' is an unknown key and dropped
     elif isinstance(raw, dict):
         for key, value in raw.items():
             if isinstance(value, str) and value.lower() in ("asc", "desc"):

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -164,8 +164,12 @@ class ServerThread:
                 environ = self.make_environ()
                 started: list = []
                 try:
-                    chunks = self.server.app(environ, lambda status, headers, exc_info=None:
-                                             started.append((status, headers)))
+                    def start_response(status: str, headers: list[tuple[str, str]],
+                                       exc_info: Any = None) -> Callable[[bytes], object]:
+                        started.append((status, headers))
+                        return self.wfile.write  # never called: the app returns its body
+
+                    chunks = self.server.app(environ, start_response)
                     body = b"".join(chunks)
                 except ConnectionError:
                     self.close_connection = True

@@ -17,24 +17,25 @@ from .._naming import to_snake
 from ..resources import FieldSpec, get_resource
 from . import _seed
 from ._validate import validate
+from ._parts import BehaviourParts
 from ._wire import FakeError, FakeResponse, not_found
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._core import Ctx
 
-class SpecialRoutes:
+class SpecialRoutes(BehaviourParts):
     """Mixin of :class:`._behaviour.Behaviour`: the handlers of the special routes."""
 
     def client_credentials(self, ctx: Ctx) -> FakeResponse:
         """``GET|POST /nodes|analyses/{id}/client/credentials``: the record's authup client, flat
         (056). POST may set ``secret`` (null: a new random one), ``name``, ``displayName``;
         wrong types answer 500 as recorded (resources.json special routes)."""
-        owner = self._find(ctx)
+        owner = self.find(ctx)
         client = self.store.get("clients", owner.get(self.w("client_id")))
         if client is None:
             raise not_found("client")
         if ctx.req.method == "POST":
-            body = self._body(ctx)
+            body = self.body(ctx)
             specs = {k: FieldSpec(name=k, type="string") for k in ("name", "displayName", "secret")}
             try:
                 values = validate(body, {}, specs, nullable={"secret"})
@@ -51,7 +52,7 @@ class SpecialRoutes:
                                        "secret": client.get("secret")})
 
     def registry_credentials(self, ctx: Ctx) -> FakeResponse:
-        node = self._find(ctx)
+        node = self.find(ctx)
         project = self.store.get("registry-projects", node.get(self.w("registry_project_id")))
         if project is None:
             raise FakeError(400, "bad_request", "The node has no registry project provisioned yet.")
@@ -65,9 +66,9 @@ class SpecialRoutes:
         """``POST /analyses/{id}/command``: the command is validated first ("Invalid command.",
         069; legacy 121), then the analysis is looked up and the state machine applies it
         (:mod:`._analysis`): 202 with the analysis, or the Hub's refusal."""
-        res = ctx.resource
+        res = ctx.res
         route = self.core.spec(res).special_routes["command"]
-        command = self._body(ctx).get("command")
+        command = self.body(ctx).get("command")
         if command not in (route.body or {}).get("command", {}).get("enum", ()):
             # the legacy validator names the attribute (legacy 121)
             issue = {"type": "item", "path": ["command"], "code": "one_of_failed",
@@ -75,20 +76,20 @@ class SpecialRoutes:
             raise FakeError(400, "bad_request", "Invalid command.",
                             issues=[issue] if self.core.dialect.legacy_errors else [],
                             received={"command": command})
-        analysis = self._find(ctx)
-        self.run_analysis_command(ctx, analysis, command)
+        analysis = self.find(ctx)
+        self.run_analysis_command(ctx, analysis, str(command))
         return FakeResponse.json(202, self.core.envelope(self.core.answer_record(res, analysis, embeds=None)))
 
     def analysis_client_permissions(self, ctx: Ctx) -> FakeResponse:
-        analysis = self._find(ctx)
+        analysis = self.find(ctx)
         client_id = analysis.get(self.w("client_id"))
         items = [r for r in self.store.iter("client-permissions") if r.get(self.w("client_id")) == client_id]
         meta = {"total": len(items), "limit": len(items), "offset": 0}
         return FakeResponse.json(200, {"data": items, "meta": meta})
 
     def add_analysis_client_permission(self, ctx: Ctx) -> FakeResponse:
-        analysis = self._find(ctx)
-        permission_id = self._body(ctx).get(self.w("permission_id"))
+        analysis = self.find(ctx)
+        permission_id = self.body(ctx).get(self.w("permission_id"))
         if not permission_id:
             raise FakeError(400, "bad_request", "A permissionId is required.")
         permission = self.store.get("permissions", permission_id)
@@ -107,7 +108,7 @@ class SpecialRoutes:
         return FakeResponse.json(201, self.core.envelope(record))
 
     def remove_analysis_client_permission(self, ctx: Ctx) -> FakeResponse:
-        analysis = self._find(ctx)
+        analysis = self.find(ctx)
         client_id = analysis.get(self.w("client_id"))
         record = next((r for r in self.store.iter("client-permissions")
                        if r.get(self.w("client_id")) == client_id
@@ -122,11 +123,11 @@ class SpecialRoutes:
         filters (the query engine checks them), 202 otherwise."""
         from ._rapiq import ListQuery, key_value  # noqa: PLC0415
 
-        spec = self.core.spec(ctx.resource)
+        spec = self.core.spec(ctx.res)
         ListQuery.parse(spec, ctx.req.params, grammar=self.core.grammar)
         wanted = {k[len("filter["):-1]: v for k, v in ctx.req.params
                   if k.startswith("filter[") and k[len("filter["):-1] in spec.required_filters}
-        self.store.remove_where(ctx.resource.name,
+        self.store.remove_where(ctx.res.name,
                                 lambda r: all(str(key_value(r, k)) == v for k, v in wanted.items()))
         return FakeResponse.json(202, {})
 
@@ -135,8 +136,8 @@ class SpecialRoutes:
         repository, ``build`` sets the image's ``buildStatus`` to starting and asks the worker
         to build it (both move on with the progression, :mod:`._progress`). 202 with the image,
         or ``data: null`` for a sync (server-core ``MasterImageService.executeCommand``)."""
-        body = self._body(ctx)
-        route = self.core.spec(ctx.resource).special_routes["command"]
+        body = self.body(ctx)
+        route = self.core.spec(ctx.res).special_routes["command"]
         command = body.get("command")
         if command not in route.body["command"]["enum"]:
             raise FakeError(400, "bad_request", f"Unknown command: {command}")
@@ -155,14 +156,17 @@ class SpecialRoutes:
 
     def registry_command(self, ctx: Ctx) -> FakeResponse:
         """``POST /services/registry/command``: ``setup`` creates the registry's incoming,
-        outgoing and masterImages projects (upstream inventory §1.2); ``cleanup`` removes them."""
-        body = self._body(ctx)
-        route = self.core.spec(ctx.resource).special_routes["registry_command"]
+        outgoing and masterImages projects (flame-hub-client 1.1.0's registry setup); ``cleanup``
+        removes them."""
+        body = self.body(ctx)
+        route = self.core.spec(ctx.res).special_routes["registry_command"]
         command = body.get("command")
         if command not in route.body["command"]["enum"]:
             raise FakeError(400, "bad_request", f"Unknown command: {command}")
         registry = self.store.get("registries", body.get("id"))
-        if command in ("setup", "cleanup", "delete") and registry is None:
+        if command not in ("setup", "cleanup", "delete"):
+            return FakeResponse.json(202, {})
+        if registry is None:
             raise not_found("registry")
         kinds = ("incoming", "outgoing", "masterImages")
         projects = get_resource("registry-projects")
@@ -185,7 +189,7 @@ class SpecialRoutes:
         """``POST /buckets/{id}/upload``: one bucket file per multipart part with a file name,
         answered 201 with a list envelope (088). The part's content type is not stored
         (additions 269-270: a bucket file has none)."""
-        bucket = self._find(ctx)
+        bucket = self.find(ctx)
         parts = _multipart(ctx.req.header("content-type"), ctx.req.body)
         if parts is None:
             raise FakeError(400, "bad_request", "A multipart content-type header is required.")
@@ -206,7 +210,7 @@ class SpecialRoutes:
 
     def bucket_stream(self, ctx: Ctx) -> FakeResponse:
         """``GET /buckets/{id}/stream``: a tar archive of the bucket's files."""
-        bucket = self._find(ctx)
+        bucket = self.find(ctx)
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             for f in self.store.iter("bucket-files"):
@@ -223,7 +227,7 @@ class SpecialRoutes:
         """``GET /bucket-files/{id}/stream``: the file's bytes, typed by the file name's extension
         (``text/csv; charset=utf-8``), else ``application/octet-stream``, whatever type the
         upload gave (additions 271-274); Hub 0.8.5 says ``application/gzip`` (legacy 143)."""
-        record = self._find(ctx)
+        record = self.find(ctx)
         content = self.store.blobs.get(record["id"], b"")
         content_type = self.core.fake_era.file_stream_type or _type_by_name(record.get("name") or "")
         return FakeResponse(200, content, [("content-type", content_type)])

@@ -79,12 +79,13 @@ class TokenTable:
     def _issue(self, session: Session, kind: str, ttl: float) -> Token:
         now = time.time()
         actor = session.actor
+        jti = str(uuid.uuid4())
         claims = {
-            "kind": kind, "jti": str(uuid.uuid4()), "iss": self.issuer, "sub": actor.id,
+            "kind": kind, "jti": jti, "iss": self.issuer, "sub": actor.id,
             "sub_kind": actor.kind, "realm_id": actor.realm_id, "realm_name": actor.realm_name,
             "session_id": session.id, "scope": "global", "iat": int(now), "exp": int(now + ttl),
         }
-        token = Token(self._encode(claims), kind, session, int(now), now + ttl, claims["jti"],
+        token = Token(self._encode(claims), kind, session, int(now), now + ttl, jti,
                       claims=claims)
         self._tokens[token.value] = token
         return token

@@ -79,7 +79,8 @@ def _check(key: str, spec: FieldSpec, value: Any, optional: bool) -> list[dict]:
     if spec.min_length is not None and isinstance(value, str) and len(value) < spec.min_length:
         issues.append(_item(key, f"Too small: expected string to have >={spec.min_length} characters",
                             "min_length", optional, data={"min": spec.min_length}))
-    if spec.pattern and isinstance(value, str) and not re.search(spec.pattern, value.lower() if spec.lowercase else value):
+    text = value.lower() if spec.lowercase and isinstance(value, str) else value
+    if spec.pattern and isinstance(text, str) and not re.search(spec.pattern, text):
         if spec.pattern_message:
             issues.append(_item(key, spec.pattern_message, "value_invalid", optional))
         else:
@@ -128,9 +129,8 @@ def validate(body: Any, required: dict[str, FieldSpec], optional: dict[str, Fiel
     accepted: dict = {}
     bad: list[str] = []
     issues: list[dict] = []
-    for key, spec in [*((k, (s, False)) for k, s in required.items()),
+    for key, (spec, is_optional) in [*((k, (s, False)) for k, s in required.items()),
                       *((k, (s, True)) for k, s in optional.items())]:
-        spec, is_optional = spec
         if key not in body:
             if not is_optional:
                 expected = "number" if spec.type == "integer" else (spec.type or "string")

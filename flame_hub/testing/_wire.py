@@ -1,6 +1,7 @@
 """Wire-level pieces of the fake Hub: request/response values, JSON helpers, error bodies.
 
-Error bodies follow the recordings (``shared/hub-spec/examples``) and hub-query-syntax.md §11:
+Error bodies follow the recordings (``tests/hub-recordings/*/examples``, the READMEs' error
+sections):
 
 - core/storage (Hub >= 0.13): ``{"statusCode", "code", "message", "issues": [...]}`` (026, 037, 069);
 - authup beta.62: ``{"name", "message", "code", "@instanceof": [...], ...}`` without ``statusCode``
@@ -21,7 +22,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 _AUTHUP_BASE = ["@ebec/core/BaseError", "@authup/errors/AuthupError"]
 _OAUTH2 = "@authup/specs/OAuth2Error"
 
-# core/storage codes of hub-query-syntax.md §11 -> legacy (<= 0.8.43) upper-case names
+# core/storage codes (Hub >= 0.8.44) -> legacy (<= 0.8.43) upper-case names (0.8.5 README "Error bodies")
 _LEGACY_CODES = {
     "bad_request": "undefined", "identity_unauthorized": "UNAUTHORIZED",
     "permission_denied": "FORBIDDEN", "entity_not_found": "NOT_FOUND",
@@ -68,7 +69,7 @@ class FakeResponse:
     drop: bool = False
 
     @classmethod
-    def json(cls, status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> "FakeResponse":
+    def json(cls, status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> FakeResponse:
         return cls(status, dumps(payload), [("content-type", JSON_TYPE), *(headers or [])])
 
 
@@ -128,7 +129,7 @@ def error_body(err: FakeError, *, service: str, legacy: bool) -> dict:
             _AUTHUP_BASE if name == "AuthupError" else [*_AUTHUP_BASE, f"@authup/errors/{name}"])
         # authup names no entity in a 404: "Entity not found." (014)
         message = "Entity not found." if name == "EntityNotFoundError" else err.message
-        body = {"name": name, "message": message, "code": err.code}
+        body: dict[str, Any] = {"name": name, "message": message, "code": err.code}
         if err.issues:
             body["issues"] = err.issues
         body["@instanceof"] = instanceof
