@@ -228,13 +228,17 @@ def test_create_analysis_sends_empty_command_arguments(core_client):
         core_client.delete_project(project)
 
 
+@pytest.mark.needs("broker", eras=("0.14.0",))  # storage creates the buckets, told by the broker
 def test_analysis_buckets_by_analysis_bucket_type(core_client):
     project = core_client.create_project(_name("prj"))
     analysis = core_client.create_analysis(project)
     try:
         buckets = core_client.find_analysis_buckets(
             filter={"analysis_id": analysis.id, "type": AnalysisBucketType.CODE})
-        for bucket in buckets:  # the Hub creates the three buckets on its own
+        # Hub 0.14 creates an analysis's three buckets on its own (one CODE); 0.8.5 creates none
+        # (hub-recordings 0.8.5 examples 113, 120)
+        assert len(buckets) == (0 if core_client.dialect.catalog_era == "0.8.5" else 1)
+        for bucket in buckets:
             assert bucket.type == AnalysisBucketType.CODE == "CODE"
     finally:
         core_client.delete_analysis(analysis)
