@@ -204,6 +204,16 @@ def _fields(spec: dict | None, *, record: bool = False) -> dict[str, FieldSpec]:
     return out
 
 
+def _branch_fields(create: dict) -> dict[str, FieldSpec]:
+    """The keys of a create's ``one_of`` branches that are not among its own keys."""
+    own = {*create["required"], *create["optional"]}
+    keys: dict = {}
+    for branch in (create.get("one_of") or {}).get("branches", ()):
+        for part in ("required", "optional"):
+            keys.update({k: v for k, v in branch.get(part, {}).items() if k not in own})
+    return _fields(keys)
+
+
 @dataclass(frozen=True)
 class EraSpec:
     """What one resource looks like on one Hub era."""
@@ -232,6 +242,9 @@ class EraSpec:
     create_optional: dict[str, FieldSpec] = field(default_factory=dict)
     #: the create's second validation stage (identity providers: one branch per protocol)
     create_one_of: dict | None = None
+    #: the keys only ``create_one_of``'s branches know (an identity provider's protocol
+    #: attributes: ``url``, ``clientId``, ...), each optional on its own (the branch decides)
+    create_branch_fields: dict[str, FieldSpec] = field(default_factory=dict)
     update_fields: dict[str, FieldSpec] = field(default_factory=dict)
     #: keys an update must carry even when unchanged (0.8.5 registry projects)
     update_required: tuple[str, ...] = ()
@@ -247,6 +260,11 @@ class EraSpec:
     def supports(self, operation: str) -> bool:
         op = self.operations.get(operation)
         return bool(self.available and op is not None and op.supported)
+
+    @property
+    def create_fields(self) -> dict[str, FieldSpec]:
+        """Every key a create body may carry: required, optional and the branch keys."""
+        return {**self.create_required, **self.create_optional, **self.create_branch_fields}
 
     @property
     def camel_case(self) -> bool:
@@ -291,6 +309,7 @@ class EraSpec:
             create_required=_fields(raw["create"]["required"]),
             create_optional=_fields(raw["create"]["optional"]),
             create_one_of=raw["create"].get("one_of"),
+            create_branch_fields=_branch_fields(raw["create"]),
             update_fields=_fields(raw.get("update")),
             update_required=tuple(raw.get("update_required") or ()),
             unique=tuple(tuple(g) for g in raw.get("unique") or ()),

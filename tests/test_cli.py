@@ -381,8 +381,11 @@ def test_analysis_command(env, admin, capsys):
 
 
 def test_serve_fake_is_the_testing_server(env, capsys):
+    # Ctrl-C reaches a foreground process; a run started in the background (``pytest &``) ignores
+    # SIGINT and its children inherit that, so the server gets the default disposition back
     proc = subprocess.Popen([str(SCRIPT), "serve-fake", "--port", "0", "--hub-version", "0.8.5"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = proc.stdout.readline()
         match = re.search(r"Fake FLAME Hub 0\.8\.5 serving (http://127\.0\.0\.1:\d+/)", line)

@@ -74,7 +74,13 @@ class Factory:
         if res.name in RECIPES:
             return RECIPES[res.name](self)
         spec = res.era(self.era)
-        return {python_attr(k): self.value(res, k, f) for k, f in spec.create_required.items()}
+        args = {python_attr(k): self.value(res, k, f) for k, f in spec.create_required.items()}
+        if spec.create_one_of:  # the keys the branch of the chosen discriminator requires
+            one_of = spec.create_one_of
+            chosen = args[python_attr(one_of["discriminator"])]
+            branch = next(b for b in one_of["branches"] if chosen in b["protocols"])
+            args.update({python_attr(k): self.value(res, k, spec.create_fields[k]) for k in branch["required"]})
+        return args
 
     def make(self, name: str, **overrides: Any) -> Any:
         res = get_resource(name)
@@ -189,25 +195,8 @@ def factory(auth_client, core_client, storage_client, era):
     return Factory(auth_client, core_client, storage_client, era)
 
 
-#: (resource, era, test) -> client work of issue 11 that the Hub's answers (which the fake now
-#: gives, as recorded) demand. Strict: each must pass once that work lands, and leave here.
-_IDP = ("create_identity_provider() cannot send the protocol attributes the Hub requires "
-        "(additions 202-212, legacy 302-312)")
-CLIENT_GAPS = {
-    ("identity-providers", "0.14.0", "chain"): _IDP, ("identity-providers", "0.14.0", "list"): _IDP,
-    ("identity-providers", "0.8.5", "chain"): _IDP, ("identity-providers", "0.8.5", "list"): _IDP,
-}
-
-
-def _client_gap(request, name: str, era: str, test: str) -> None:
-    reason = CLIENT_GAPS.get((name, era, test))
-    if reason:
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
-
-
 @pytest.mark.parametrize("name", _crud_resources())
-def test_crud_chain(name, factory, era, request):
-    _client_gap(request, name, era, "chain")
+def test_crud_chain(name, factory, era):
     res = get_resource(name)
     client = factory.client(res)
     model = m.model_for(res)
@@ -246,8 +235,7 @@ def test_crud_chain(name, factory, era, request):
 
 
 @pytest.mark.parametrize("name", _crud_resources())
-def test_get_list_returns_models_with_relations_included(name, factory, era, request):
-    _client_gap(request, name, era, "list")
+def test_get_list_returns_models_with_relations_included(name, factory, era):
     res = get_resource(name)
     client = factory.client(res)
     factory.make(name)

@@ -44,9 +44,15 @@ def test_quickstart_starts_an_embedded_fake_hub():
 
 
 def test_quickstart_uses_a_configured_hub(hub_env):
-    out = _run({"FLAME_HUB_URL": hub_env.url, "FLAME_HUB_USERNAME": hub_env.admin_username,
-                "FLAME_HUB_PASSWORD": hub_env.admin_password})
-    assert out.splitlines()[0] == f"Hub: {hub_env.url} (from FLAME_HUB_URL (environment))"
+    credentials = {"FLAME_HUB_USERNAME": hub_env.admin_username, "FLAME_HUB_PASSWORD": hub_env.admin_password}
+    if hub_env.url is not None:  # a gateway
+        out = _run({"FLAME_HUB_URL": hub_env.url, **credentials})
+        assert out.splitlines()[0] == f"Hub: {hub_env.url} (from FLAME_HUB_URL (environment))"
+    else:  # a deployed Hub configured per service (FLAME_HUB_AUTH_URL, ...)
+        urls = {f"FLAME_HUB_{s.upper()}_URL": getattr(hub_env, f"{s}_url") for s in ("auth", "core", "storage")}
+        out = _run({**urls, **credentials})
+        assert out.splitlines()[0] == f"Hub: {hub_env.core_url} (from " + ", ".join(
+            f"{var} (environment)" for var in urls) + ")"
     _check(out)
 
 

@@ -5,6 +5,7 @@ Hub with one log line)."""
 from __future__ import annotations
 
 import logging
+import uuid
 
 import anyio
 import pytest
@@ -102,11 +103,14 @@ def test_hub_over_a_given_transport(monkeypatch):
 
 
 def test_hub_on_every_era(hub_env):
+    # a deployed Hub may be configured per service (hub_env.url is None then)
+    urls = {f"{s}_url": getattr(hub_env, f"{s}_url") for s in ("auth", "core", "storage")}
+    name = f"hub-entry-{uuid.uuid4().hex[:8]}"  # a deployed Hub keeps what earlier runs left
     with flame_hub.Hub(hub_env.url, username=hub_env.admin_username,
-                       password=hub_env.admin_password) as hub:
-        node = hub.core.create_node(name="hub-entry-node")
+                       password=hub_env.admin_password, **({} if hub_env.url else urls)) as hub:
+        node = hub.core.create_node(name=name)
         try:
-            assert hub.core.nodes.get(name="hub-entry-node").id == node.id
+            assert hub.core.nodes.get(name=name).id == node.id
             assert hub.auth.get_realm_by_name("master") is not None
         finally:
             hub.core.delete_node(node)

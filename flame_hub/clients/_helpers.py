@@ -586,7 +586,7 @@ def _body(client: Any, res: Resource, kind: str, values: dict[str, Any],
     upstream = {arg.name for arg in res.upstream_args(kind)}
     spec = _require(client, res, kind)
     if kind == "create":
-        accepted = {python_attr(k) for k in (*spec.create_required, *spec.create_optional)}
+        accepted = {python_attr(k) for k in spec.create_fields}
     else:
         accepted = {python_attr(k) for k in spec.update_fields}
     body: dict[str, Any] = {}
@@ -628,7 +628,7 @@ def _validated(res: Resource, kind: str, spec: EraSpec, given: dict[str, Any]) -
     :class:`~flame_hub.errors.InvalidArgument` naming the helper and the argument."""
     helper = f"{kind}_{res.singular}()"
     fields = {python_attr(k): f for k, f in (
-        (spec.update_fields if kind == "update" else {**spec.create_required, **spec.create_optional}).items())}
+        (spec.update_fields if kind == "update" else spec.create_fields).items())}
     for attr, value in given.items():
         field = fields.get(attr)
         if field is not None and not field.accepts(value):

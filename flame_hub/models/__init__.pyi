@@ -946,6 +946,29 @@ class CreateIdentityProvider(RequestModel, AuthBaseModel):
     display_name: str | None = None
     realm_id: UuidIdentifiable | None = None
     preset: IdentityProviderPreset | None = None
+    url: str | None = None
+    user: str | None = None
+    password: str | None = None
+    base_dn: str | None = None
+    group_base_dn: str | None = None
+    group_class_attribute: str | None = None
+    group_filter: str | None = None
+    group_member_attribute: str | None = None
+    group_member_user_attribute: str | None = None
+    group_name_attribute: str | None = None
+    start_tls: bool | None = None
+    timeout: int | float | None = None
+    user_base_dn: str | None = None
+    user_display_name_attribute: str | None = None
+    user_filter: str | None = None
+    user_mail_attribute: str | None = None
+    user_name_attribute: str | None = None
+    client_id: str | None = None
+    token_url: str | None = None
+    authorize_url: str | None = None
+    client_secret: str | None = None
+    scope: str | None = None
+    token_revoke_url: str | None = None
     slug: str | None = None
 
 class UpdateIdentityProvider(RequestModel, AuthBaseModel):

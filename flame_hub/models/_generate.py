@@ -398,7 +398,7 @@ def request_fields(res: Resource, kind: str) -> dict[str, tuple[str, list[FieldS
     out: dict[str, tuple[str, list[FieldSpec], bool]] = {}
     for era in eras:
         spec = res.eras[era]
-        groups = ([spec.create_required, spec.create_optional] if kind == "create"
+        groups = ([spec.create_fields] if kind == "create"
                   else [spec.update_fields])
         for group in groups:
             for key, f in group.items():

@@ -37,7 +37,7 @@ from ._analysis import AnalysisMachine
 from ._progress import Progression
 from ._special import SpecialRoutes
 from ._tokens import Actor
-from ._validate import branch_keys, validate, validate_one_of
+from ._validate import validate, validate_one_of
 from ._wire import FakeError, FakeResponse, not_found
 
 #: record attributes the Hub recalculates after a write (debounced), so a create or update answer
@@ -99,7 +99,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
 
     def _branch_only(self, spec) -> set[str]:
         """The keys of a resource that only its create's ``one_of`` branches carry."""
-        return branch_keys(spec.create_one_of, {*spec.create_required, *spec.create_optional})
+        return set(spec.create_branch_fields)
 
     def _nullable(self, res: Resource) -> set[str]:
         return {k for k, fs in self.core.spec(res).record_keys.items() if fs.nullable}

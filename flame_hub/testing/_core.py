@@ -469,7 +469,10 @@ class HubCore:
 
 
 def _split_service(path: str) -> tuple[str | None, str]:
-    parts = path.split("/", 2)
+    """``/core/nodes`` -> ("core", "/nodes"). The Hub's gateway (nginx, hub-deployment's
+    nginx.conf) merges repeated slashes before it routes: ``/auth//token`` is ``/token`` of auth,
+    as flame-hub-client 1.1.0's tests rely on (``f"{auth_base_url}/token"``)."""
+    parts = re.sub(r"/{2,}", "/", path).split("/", 2)
     if len(parts) < 2 or parts[1] not in SERVICES:
         return None, path
     return parts[1], "/" + (parts[2] if len(parts) > 2 else "")

@@ -208,10 +208,3 @@ def validate_one_of(body: Any, one_of: dict, *, legacy: bool) -> tuple[dict, dic
     keys = [*branch["required"], *branch.get("optional", {})]
     return branch, {k: body[k] for k in keys if k in body}
 
-
-def branch_keys(one_of: dict | None, entity_keys: set[str]) -> set[str]:
-    """The keys only the ``one_of`` branches know (protocol attributes): not entity columns."""
-    if not one_of:
-        return set()
-    return {k for b in one_of["branches"] for part in ("required", "optional") for k in b.get(part, {})} \
-        - entity_keys
