@@ -266,3 +266,27 @@ def test_a_long_deleting_loop_costs_one_discarded_read_then_one_request_per_page
                 store.records.remove(rec)
     assert sorted(got) == [f"{i:04}" for i in range(500)] and store.records == []
     assert store.requests == expected
+
+
+def test_offset_pages_drop_repeats_whatever_the_page_holds() -> None:
+    """The page-level fast path of the de-duplication falls back record by record for a page
+    with a repeat (within it or of an earlier page), a record without an id, mixed id types, or
+    a cap that a repeat in its prefix would otherwise shorten; UUIDs and their strings stay
+    distinct keys, as before."""
+    import uuid
+
+    u = [uuid.UUID(int=i) for i in range(1, 6)]
+    pager = Pager(page_size=4, cap=10)
+    first = pager.next_request()
+    page = pager.receive(first, [{"id": u[0]}, {"id": u[1]}], {"total": 20})
+    assert [r["id"] for r in page.items] == [u[0], u[1]]
+    page = pager.receive(pager.next_request(), [{"id": u[1]}, {"id": u[2]}, {"id": u[2]}, {"id": None}], {"total": 20})
+    assert [r["id"] for r in page.items] == [u[2], None]
+    page = pager.receive(pager.next_request(), [{"name": "x"}, {"id": str(u[0])}, {"id": u[0]}], {"total": 20})
+    assert [r.get("id") for r in page.items] == [None, str(u[0])]
+    # cap 10 - 6 = 4 left: the repeat of u[3] in the first four records lets u[4] in
+    page = pager.receive(pager.next_request(), [{"id": u[3]}, {"id": u[3]}, {"id": "a"}, {"id": "b"},
+                                                {"id": u[4]}, {"id": "c"}], {"total": 20})
+    assert [r["id"] for r in page.items] == [u[3], "a", "b", u[4]]
+    assert pager.remaining == 0 and pager.done
+    assert pager._seen == {x.int for x in u} | {str(u[0]), "a", "b"}

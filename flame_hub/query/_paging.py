@@ -18,7 +18,9 @@ memory at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 from collections.abc import Callable, Iterator, Sequence
 
 T = TypeVar("T")
@@ -76,6 +78,30 @@ def item_id(item: Any) -> Any:
     if isinstance(item, dict):
         return item.get("id")
     return getattr(item, "id", None)
+
+
+_ids = attrgetter("id")
+_ints = attrgetter("int")
+
+
+def seen_key(item: Any) -> Any:
+    """The key a record's id is remembered by: a UUID's 128-bit int (hashed in C, and smaller
+    than the UUID object), any other id as it is; None for a record without an id (never
+    deduplicated)."""
+    ident = item_id(item)
+    return ident.int if isinstance(ident, UUID) else ident
+
+
+def page_keys(items: list[Any]) -> list[Any]:
+    """:func:`seen_key` of every item, with the per-record work in C for the usual page (models
+    with UUID ids, or dicts)."""
+    try:
+        ids = [i.get("id") for i in items] if isinstance(items[0], dict) else list(map(_ids, items))
+    except AttributeError:  # a dict among models, or a model without an id
+        return [seen_key(item) for item in items]
+    if set(map(type, ids)) == {UUID}:
+        return list(map(_ints, ids))
+    return [ident.int if isinstance(ident, UUID) else ident for ident in ids]
 
 
 def _int(value: Any) -> int | None:
@@ -213,20 +239,44 @@ class Pager:
         return self._page(request, out, meta, position)
 
     def _take(self, items: list[Any], *, dedupe: bool) -> list[Any]:
-        out: list[Any] = []
-        for item in items:
-            if self.remaining is not None and len(out) >= self.remaining:
-                break
-            if dedupe:
-                ident = item_id(item)
-                if ident is not None:
-                    if ident in self._seen:
-                        continue
-                    self._seen.add(ident)
-            out.append(item)
-        if self.remaining is not None:
-            self.remaining -= len(out)
+        """The records of ``items`` to hand out: within the cap and, with ``dedupe``, none whose
+        id was handed out before (the ids handed out are remembered)."""
+        cap = self.remaining
+        out = items if cap is None or len(items) <= cap else items[:cap]
+        if dedupe and out:
+            keys = page_keys(out)
+            # The usual page (no id seen before, none twice, none missing) is checked and
+            # remembered in C; any other goes record by record, as the cap allows.
+            if None in keys or not self._seen.isdisjoint(keys) or not self._remember(keys):
+                out = self._take_each(items)
+        if cap is not None:
+            self.remaining = cap - len(out)
         self._handed += len(out)
+        return out
+
+    def _remember(self, keys: list[Any]) -> bool:
+        """Remember ``keys`` (none of them seen yet) if they are distinct; else remember nothing
+        and return False."""
+        seen = self._seen
+        before = len(seen)
+        seen.update(keys)
+        if len(seen) - before == len(keys):
+            return True
+        seen.difference_update(keys)  # none was there before: back as it was
+        return False
+
+    def _take_each(self, items: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        seen, cap = self._seen, self.remaining
+        for item in items:
+            if cap is not None and len(out) >= cap:
+                break
+            key = seen_key(item)
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+            out.append(item)
         return out
 
     def _page(self, request: PageRequest, out: list[Any], meta: dict, position: int) -> Page:
