@@ -21,6 +21,7 @@ from ._flow import (
     DEFAULT_TIMEOUT,
     USER_AGENT,
     as_timeout,
+    default_ssl_context,
     SUCCESS,
     AuthArg,
     CallFlow,
@@ -70,13 +71,16 @@ def client_kwargs(base_url: str | None, auth: Any, timeout: Any, transport: Any)
         base_url += "/"
     if auth is not None and not isinstance(auth, httpx.Auth):
         auth = resolve_auth(auth)
-    return {
+    kwargs = {
         "base_url": base_url,
         "auth": auth,
         "timeout": as_timeout(timeout),
         "transport": transport,
         "headers": {"Accept": "application/json", "User-Agent": USER_AGENT},
     }
+    if transport is None:  # httpx's own transport (a given one brings its own TLS settings)
+        kwargs["verify"] = default_ssl_context()
+    return kwargs
 
 
 _ClientT = TypeVar("_ClientT", httpx.Client, httpx.AsyncClient)

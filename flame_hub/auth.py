@@ -44,7 +44,7 @@ import anyio
 import httpx
 
 from ._drive import adrive, drive
-from ._flow import CallFlow, SendStep, Step, acarry_out, carry_out
+from ._flow import CallFlow, SendStep, Step, acarry_out, carry_out, default_ssl_context
 from ._httpx2 import AuthBase
 from ._responses import (
     TOKEN_REFUSAL_STATUSES,
@@ -301,7 +301,9 @@ class _TokenAuth(AuthBase):
             transport = getattr(self._async_client, "_transport", None)
             if not isinstance(transport, httpx.BaseTransport):
                 transport = None
-            self._own_client = httpx.Client(timeout=_TOKEN_TIMEOUT, transport=transport)
+            self._own_client = httpx.Client(
+                timeout=_TOKEN_TIMEOUT, transport=transport,
+                verify=default_ssl_context() if transport is None else True)
         return self._own_client
 
     @staticmethod
@@ -353,6 +355,7 @@ class _TokenAuth(AuthBase):
             async with httpx.AsyncClient(
                 base_url=given.base_url if given is not None else "",
                 timeout=given.timeout if given is not None else _TOKEN_TIMEOUT,
+                verify=default_ssl_context(),
             ) as own:
                 return await self._run_async(own, stale)
         finally:

@@ -648,3 +648,29 @@ def test_with_options_sets_a_per_request_timeout_and_keeps_the_connections_open(
     assert seen[0]["read"] == 1.5 and seen[1]["read"] == 7
     assert quick.max_retries == 0 and session.max_retries == 2
     session.close()
+
+
+def test_clients_the_package_creates_share_one_ssl_context(monkeypatch):
+    """Building an SSL context costs ~20 ms of CPU: the API client and the token client of a
+    logged-in client share the process's default one; a given transport keeps its own settings,
+    and another SSL_CERT_FILE gets another context."""
+    from flame_hub._flow import default_ssl_context
+
+    def context_of(client: httpx.Client):
+        return client._transport._pool._ssl_context
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    auth = PasswordAuth("admin", "start123", base_url="https://hub.test/auth/")
+    with HubSession(BASE, auth) as one, HubSession(BASE) as two:
+        shared = default_ssl_context()
+        assert context_of(one.client) is shared and context_of(two.client) is shared
+        assert context_of(auth._sync_http()) is shared
+    auth.close()
+    given = httpx.MockTransport(lambda request: httpx.Response(200))
+    with HubSession(BASE, transport=given) as session:
+        assert session.client._transport is given
+    import certifi
+
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    assert default_ssl_context() is not shared and default_ssl_context() is default_ssl_context()
