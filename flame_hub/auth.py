@@ -44,8 +44,8 @@ import anyio
 import httpx
 
 from ._drive import adrive, drive
-from ._flow import CallFlow, SendStep, Step, acarry_out, carry_out, default_ssl_context
-from ._httpx2 import AuthBase
+from ._flow import CallFlow, SendStep, Step, acarry_out, carry_out, default_ssl_context, warn_client_wins
+from ._httpx2 import AuthBase, client_settings, is_httpx2_client
 from ._responses import (
     TOKEN_REFUSAL_STATUSES,
     error_from_response,
@@ -175,6 +175,17 @@ class _TokenAuth(AuthBase):
         margin: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        #: timeout of the token clients this flow creates itself
+        self._token_timeout = _TOKEN_TIMEOUT
+        if is_httpx2_client(client):
+            # a flame-hub-client 1.1.0 script's token client: token requests go to its base URL
+            # with its timeout, as in 1.1.0 (through an httpx client: see flame_hub._httpx2)
+            given_url, _, self._token_timeout = client_settings(client)
+            if given_url:
+                if base_url is not None and _with_slash(str(base_url).strip()) != _with_slash(given_url):
+                    warn_client_wins(base_url, None, None, None)
+                base_url = given_url
+            client = None
         if client is not None and not isinstance(client, httpx.Client):
             raise ValueError("client must be an httpx.Client (pass an httpx.AsyncClient as async_client=)")
         if async_client is not None and not isinstance(async_client, httpx.AsyncClient):
@@ -302,7 +313,7 @@ class _TokenAuth(AuthBase):
             if not isinstance(transport, httpx.BaseTransport):
                 transport = None
             self._own_client = httpx.Client(
-                timeout=_TOKEN_TIMEOUT, transport=transport,
+                timeout=self._token_timeout, transport=transport,
                 verify=default_ssl_context() if transport is None else True)
         return self._own_client
 
@@ -354,7 +365,7 @@ class _TokenAuth(AuthBase):
             given = self._client
             async with httpx.AsyncClient(
                 base_url=given.base_url if given is not None else "",
-                timeout=given.timeout if given is not None else _TOKEN_TIMEOUT,
+                timeout=given.timeout if given is not None else self._token_timeout,
                 verify=default_ssl_context(),
             ) as own:
                 return await self._run_async(own, stale)
@@ -473,7 +484,9 @@ class PasswordAuth(_SecretAuth):
 
     ``base_url`` is the auth service's base (default ``https://auth.privateaim.dev/``); token
     requests go through ``client`` (an ``httpx.Client``) or an internal one, and through
-    ``async_client`` (an ``httpx.AsyncClient``) when used by async clients.
+    ``async_client`` (an ``httpx.AsyncClient``) when used by async clients. As in
+    flame-hub-client 1.1.0, ``client`` may also be an ``httpx2.Client``: token requests then go
+    to its base URL with its timeout (this flow's own httpx client sends them).
     """
 
     _grant_name = "password"
