@@ -18,6 +18,7 @@ import enum as _enum
 import json
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources as _pkg_resources
 from typing import Any, Literal
 
@@ -351,19 +352,19 @@ class Resource:
     name_key: str | None  # the record key that holds a name, when the resource has one
     eras: dict[str, EraSpec]
 
-    @property
+    @cached_property
     def attr(self) -> str:
         """Manager attribute and plural helper suffix: ``analysis_nodes``."""
         return self.name.replace("-", "_")
 
-    @property
+    @cached_property
     def singular(self) -> str:
         """Singular helper suffix: ``analysis_node`` (``get_analysis_node``)."""
         last = self.attr.rsplit("_", 1)
         tail = _SINGULAR.get(last[-1], last[-1][:-1] if last[-1].endswith("s") else last[-1])
         return "_".join([*last[:-1], tail])
 
-    @property
+    @cached_property
     def model_name(self) -> str:
         """Name of the read model in :mod:`flame_hub.models`: ``AnalysisNode``."""
         return _MODEL.get(self.name) or "".join(p.title() for p in self.singular.split("_"))

@@ -141,11 +141,15 @@ def _spec(client: Any, res: Resource) -> EraSpec:
 
 def _require(client: Any, res: Resource, operation: str) -> EraSpec:
     """The resource's spec on the client's era; ValueError if the era does not offer ``operation``."""
-    spec = _spec(client, res)
+    return _require_on(client.dialect, res, operation)
+
+
+def _require_on(dialect: Dialect, res: Resource, operation: str) -> EraSpec:
+    spec = dialect.spec(res)
     op = spec.operations.get(operation)
     if not spec.available or op is None or op.supported is False:
         raise ValueError(
-            f"the Hub {client.dialect.name} era offers no {operation.replace('_', ' ')} of {res.name}"
+            f"the Hub {dialect.name} era offers no {operation.replace('_', ' ')} of {res.name}"
         )
     return spec
 
@@ -159,7 +163,15 @@ def special_route(client: Any, res: Resource, name: str) -> SpecialRoute:
 
 
 def operation_path(client: Any, res: Resource, operation: str) -> str:
-    spec = _require(client, res, operation)
+    """The registry path of ``operation`` on the client's era (ValueError if it has none);
+    constant per era, resource and operation, so worked out once."""
+    return _operation_path(client.dialect, res.name, operation)
+
+
+@lru_cache(maxsize=1024)
+def _operation_path(dialect: Dialect, name: str, operation: str) -> str:
+    res = get_resource(name)
+    spec = _require_on(dialect, res, operation)
     op = spec.operations[operation]
     return op.path or ("/" + spec.path.lstrip("/") + ("" if operation in ("list", "create") else "/{id}"))
 
