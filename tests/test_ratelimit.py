@@ -58,6 +58,17 @@ def test_no_limit_by_default_only_the_hubs_headers():
         assert rate(c.get("core/nodes", headers=token(c)))[:2] == ("6000", str(6000 - 1204))
 
 
+def test_the_reset_header_never_exceeds_the_window():
+    # regression: (now + 60) - now is 60.00000000000091 in floating point at this clock reading,
+    # which once came out as "ratelimit-reset: 61"
+    from flame_hub.testing._ratelimit import RateLimiter
+
+    now = 8174.326235239371
+    assert (now + 60) - now > 60
+    headers, refused = RateLimiter(clock=lambda: now).hit("core", "127.0.0.1", None)
+    assert dict(headers)["ratelimit-reset"] == "60" and not refused
+
+
 def test_beyond_the_limit_the_hubs_429_before_the_route_runs():
     hub = FakeHub(rate_limit=RateLimit(3, window=60))
     with httpx.Client(transport=hub.transport(), base_url=hub.url) as c:

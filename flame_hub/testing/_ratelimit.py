@@ -141,7 +141,9 @@ class RateLimiter:
         hits = self._hits.get(key, 0) + 1
         self._hits[key] = hits
         limit = self.limit_for(service, kind)
-        reset = max(0, math.ceil(self._ends - now))
+        # whole seconds from milliseconds, as express-rate-limit counts: ``(now + 60) - now`` in
+        # floating point can exceed 60 by a hair and must not round up to 61
+        reset = max(0, math.ceil(round((self._ends - now) * 1000) / 1000))
         headers = [("ratelimit-limit", str(limit)), ("ratelimit-remaining", str(max(0, limit - hits))),
                    ("ratelimit-reset", str(reset))]
         refused = self.config is not None and hits > limit
