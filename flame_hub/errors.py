@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -348,16 +346,28 @@ class HubConnectionError(HubError):
                 "and that the base URL is right.")
 
     @staticmethod
-    @contextmanager
-    def during(name: str) -> Iterator[None]:
+    def during(name: str) -> _NamingCall:
         """Name the public call (``CoreClient.get_nodes()``) in a connection error raised
-        inside, unless an inner call already did."""
-        try:
-            yield
-        except HubConnectionError as error:
-            if error.call is None:
-                error.call = name
-            raise
+        inside, unless an inner call already did (a context manager)."""
+        return _NamingCall(name)
+
+
+class _NamingCall:
+    """The context manager of :meth:`HubConnectionError.during` (a plain class: every client call
+    enters one, and a ``contextlib.contextmanager`` costs several times as much)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: Any, tb: Any) -> bool:
+        if isinstance(error, HubConnectionError) and error.call is None:
+            error.call = self.name
+        return False  # the error propagates
 
 
 class HubTimeout(HubConnectionError):

@@ -37,8 +37,8 @@ from ..dialects import CURRENT, LEGACY, Dialect, dialect_for_authup_version, dia
 from ..errors import HubConnectionError
 from ..query import AsyncQuerySet, QuerySet
 from ..resources import ERAS, REGISTRY, Resource
-from ._helpers import DownloadRequest, Helper, StreamRequest, crud_helpers, fetch_page_plan
-from ._plan import Call, Plan, run_async, run_sync
+from ._helpers import DownloadRequest, Helper, StreamRequest, crud_helpers, page_call, parse_list
+from ._plan import Call, Plan, aperform, perform, run_async, run_sync
 from ._special import DownloadSink, content_length, special_helpers
 from ._wait import wait_helpers
 
@@ -349,7 +349,7 @@ class SyncClient(_ClientBase):
     def fetch_page(self, resource: Resource, params: list[tuple[str, str]]) -> tuple[list[Any], dict]:
         """GET one list page (the QuerySet backend protocol): ``(models, meta)``. A QuerySet
         detects the dialect before it compiles the query (``detect_dialect()``)."""
-        return run_sync(fetch_page_plan(self, resource, params), self._session)
+        return parse_list(resource, perform(self._session, page_call(self, resource, params)))
 
     def close(self) -> None:
         """Close the HTTP connections (a ``client=`` you passed in stays open)."""
@@ -425,7 +425,7 @@ class AsyncClient(_ClientBase):
 
     async def afetch_page(self, resource: Resource, params: list[tuple[str, str]]) -> tuple[list[Any], dict]:
         """GET one list page (the async QuerySet backend protocol): ``(models, meta)``."""
-        return await run_async(fetch_page_plan(self, resource, params), self._session)
+        return parse_list(resource, await aperform(self._session, page_call(self, resource, params)))
 
     async def aclose(self) -> None:
         """Close the HTTP connections (a ``client=`` you passed in stays open)."""

@@ -16,6 +16,7 @@ registry too (:meth:`~flame_hub.resources.Resource.upstream_args`, built from fl
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from types import FrameType
 import threading
@@ -43,6 +44,7 @@ from ..models import (
     list_adapter,
     model_for,
     page_adapter,
+    record_adapter,
     request_model,
 )
 from ..models._generate import python_attr, request_fields
@@ -110,6 +112,10 @@ class Helper:
 
 # --- small shared pieces -----------------------------------------------------------------------
 
+#: a UUID string in canonical form (lowercase, hyphenated), as the Hub writes ids
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
+
+
 def check_id(value: Any, what: str = "id") -> str:
     """A UUID, a UUID string or a model with ``.id`` -> the canonical id string.
 
@@ -120,6 +126,8 @@ def check_id(value: Any, what: str = "id") -> str:
     if isinstance(raw, UUID):
         return str(raw)
     if isinstance(raw, str):
+        if _CANONICAL_UUID(raw):  # already what str(UUID(raw)) gives: no parse
+            return raw
         try:
             return str(UUID(raw))
         except ValueError:
@@ -250,7 +258,16 @@ def _cached_record_params(dialect: Dialect, name: str, include: Any,
 
 
 def parse_record(client: Any, res: Resource, response: Any) -> Any:
-    return model_for(res).model_validate(unwrap_record(response, client.dialect))
+    """The model of a single-record answer. The usual body (``{"data": {...}}`` on Hub >= 0.13, the
+    bare record before) is parsed and validated in one pass from the raw bytes; anything else
+    takes the tolerant path, which accepts or reports it exactly as before."""
+    model = model_for(res)
+    try:
+        if client.dialect.record_envelope:
+            return record_adapter(model).validate_json(response.content).data
+        return model.model_validate_json(response.content)
+    except ValidationError:
+        return model.model_validate(unwrap_record(response, client.dialect))
 
 
 def _record_meta(response: Any) -> SingleResourceMeta:
@@ -277,11 +294,11 @@ def parse_list(res: Resource, response: Any) -> tuple[list[Any], dict[str, Any]]
     return page.data, page.meta if isinstance(page.meta, dict) else {}
 
 
-def fetch_page_plan(client: Any, res: Resource, params: list[tuple[str, str]]):
-    """GET one list page; returns ``(models, meta)`` (the QuerySet backend protocol)."""
-    response = yield Call("GET", route_path(operation_path(client, res, "list")), params=list(params),
-                          expected=(200,), service=res.service)
-    return parse_list(res, response)
+def page_call(client: Any, res: Resource, params: list[tuple[str, str]]) -> Call:
+    """The call of one list page (the QuerySet backend protocol; :func:`parse_list` reads its
+    answer)."""
+    return Call("GET", route_path(operation_path(client, res, "list")), params=list(params),
+                expected=(200,), service=res.service)
 
 
 def _bind(name: str, sig: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Any]:

@@ -9,8 +9,9 @@ else differs between ``CoreClient`` and ``AsyncCoreClient``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Generator
+import functools
 import time
+from collections.abc import Collection, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from .._http import DEFAULT, SUCCESS
 from .._responses import suggest_base_url
 from ..errors import NotFound, redact_url
 
-__all__ = ["Call", "Sleep", "Plan", "run_sync", "run_async"]
+__all__ = ["Call", "Sleep", "Plan", "perform", "aperform", "run_sync", "run_async"]
 
 
 @dataclass(frozen=True)
@@ -84,30 +85,34 @@ class Sleep:
 Plan = Generator["Call | Sleep", Any, Any]
 
 
+def perform(session: Any, step: Call | Sleep) -> Any:
+    """Carry out one step with a sync session: its answer (``None`` for a :class:`Sleep`, and for
+    a ``none_on_404`` call answered 404). A one-call operation (a QuerySet's page fetch) calls
+    this directly, without a plan around it."""
+    if isinstance(step, Sleep):
+        return time.sleep(step.seconds)
+    try:
+        return step.send(session)
+    except NotFound as error:
+        return step.not_found(error)
+
+
+async def aperform(session: Any, step: Call | Sleep) -> Any:
+    """:func:`perform` with an async session (awaited I/O)."""
+    if isinstance(step, Sleep):
+        return await anyio.sleep(step.seconds)
+    try:
+        return await step.send(session)
+    except NotFound as error:
+        return step.not_found(error)
+
+
 def run_sync(plan: Plan, session: Any) -> Any:
     """Execute a plan with a sync session. An error propagates to the caller; the plan is
     closed either way (so its ``finally`` blocks, e.g. closing upload files, always run)."""
-
-    def carry_out(step: Call | Sleep) -> Any:
-        if isinstance(step, Sleep):
-            return time.sleep(step.seconds)
-        try:
-            return step.send(session)
-        except NotFound as error:
-            return step.not_found(error)
-
-    return drive(plan, carry_out)
+    return drive(plan, functools.partial(perform, session))
 
 
 async def run_async(plan: Plan, session: Any) -> Any:
     """Execute a plan with an async session (same plan, awaited I/O)."""
-
-    async def carry_out(step: Call | Sleep) -> Any:
-        if isinstance(step, Sleep):
-            return await anyio.sleep(step.seconds)
-        try:
-            return await step.send(session)
-        except NotFound as error:
-            return step.not_found(error)
-
-    return await adrive(plan, carry_out)
+    return await adrive(plan, functools.partial(aperform, session))

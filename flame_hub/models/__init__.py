@@ -110,6 +110,17 @@ def page_adapter(model: type[HubModel]) -> TypeAdapter:
     return TypeAdapter(page)
 
 
+@cache
+def record_adapter(model: type[HubModel]) -> TypeAdapter:
+    """A cached adapter for a single-record answer of Hub >= 0.13, ``{"data": <model>, "meta": ...}``,
+    parsed and validated from the raw bytes in one pass (see :func:`page_adapter`)."""
+    record = create_model(  # type: ignore[call-overload]
+        f"{model.__name__}Record", __base__=_Page, __module__=__name__,
+        data=(model, ...), meta=(Any, None),
+    )
+    return TypeAdapter(record)
+
+
 def model_named(name: str) -> type[HubModel]:
     """A read or special-route response model by its class name (``"Node"``)."""
     try:
@@ -143,7 +154,7 @@ __all__ = sorted(
     + [
         "UNSET", "UnsetType", "HubModel", "RequestModel", "IdLike", "coerce_id",
         "MasterImageCommandArgument", "ResourceListMeta", "SingleResourceMeta", "AccessToken",
-        "RefreshToken", "model_for", "list_adapter", "page_adapter", "request_model", "ENUMS",
+        "RefreshToken", "model_for", "list_adapter", "page_adapter", "record_adapter", "request_model", "ENUMS",
         "READ_MODELS", "REQUEST_MODELS", "ConfigBaseModel", "AuthBaseModel", "CoreBaseModel",
         "StorageBaseModel", "IsOptionalField", "IsIncludable", "ResourceList", "WrappedResource",
         "get_field_names", "get_includable_names", "LITERAL_NAMES",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import warnings
+from itertools import chain
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -528,16 +529,20 @@ class QuerySet(BaseQuerySet[T]):
 
     def iterator(self) -> Iterator[T]:
         """Stream every record without touching the cache."""
-        for page in self.pages():
-            yield from page.items
+        # records are handed out by C (chain over each page's list): no Python frame per record
+        return chain.from_iterable(page.items for page in self.pages())
 
     def __iter__(self) -> Iterator[T]:
-        # the cache is looked at on the first next(), not here: list(qs) calls iter() before
-        # len(), and len() is what fills the cache
+        return chain.from_iterable(self._item_lists())
+
+    def _item_lists(self) -> Iterator[builtins.list[T]]:
+        # the cache is looked at on the first next(), not in __iter__: list(qs) calls iter()
+        # before len(), and len() is what fills the cache
         if self._result_cache is not None:
-            yield from self._result_cache
+            yield self._result_cache
         else:
-            yield from self.iterator()
+            for page in self.pages():
+                yield page.items
 
     def _fetch_all(self) -> builtins.list[T]:
         if self._result_cache is None:
