@@ -39,8 +39,8 @@ def test_each_value_rule_builds_its_condition(lookup: str, value: object, expect
     ("range", (None, 2), "name__range: range bounds cannot be None"),
     ("in", "ab", "name__in: 'in' takes a list, tuple or set of values, not 'ab'"),
     ("in", [], "name__in: an empty 'in' list matches nothing; drop the query instead"),
-    ("exact", ["a", None], "name__exact: None inside an 'in' list is not supported; combine with "
-                           "Q(name__isnull=True) instead"),
+    ("exact", ["a", None], ("name__exact: None inside an 'in' list is not supported; combine with "
+                            "Q(name__isnull=True) instead")),
     ("gte", None, "name__gte: cannot compare with None; use __isnull"),
     ("contains", True, "name__contains: contains takes text, not True"),
     ("icontains", None, "name__icontains: icontains takes text, not None"),
