@@ -71,8 +71,7 @@ OPERATOR_TABLE: dict[str, Operator] = {op.name: op for op in (
     Operator("startswith", "{}~", True, "startsWith", "text"),
     Operator("endswith", "~{}", True, "endsWith", "text"),
 )}
-OPERATORS = tuple(OPERATOR_TABLE)
-LIKE_OPERATORS = tuple(name for name, op in OPERATOR_TABLE.items() if op.values == "text")
+#: the operators that order values (a None cannot be compared)
 COMPARISONS = tuple(name for name, op in OPERATOR_TABLE.items() if op.bracket.startswith(("<", ">")))
 
 Scalar = Union[str, int, float, bool, None, _dt.datetime, _dt.date, decimal.Decimal]
