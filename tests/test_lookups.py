@@ -4,10 +4,12 @@ its message (a few of these are also in the compile snapshots of test_query_comp
 from __future__ import annotations
 
 import decimal
+import enum
 import uuid
 
 import pytest
 
+import flame_hub
 from flame_hub.query import Condition, Q
 from flame_hub.query._lookups import LOOKUPS, OPERATOR_TABLE, make_condition
 
@@ -61,3 +63,16 @@ def test_every_lookup_is_an_operator_of_the_table_or_an_expansion() -> None:
             value = ["x"] if OPERATOR_TABLE[op].values == "list" else "x"
             assert make_condition(PATH, lookup, value) == Condition(PATH, op, ("x",) if op == "in" else "x",
                                                                     negated=lookup == "ne")
+
+
+def test_a_str_enum_member_filters_by_its_value_not_its_name() -> None:
+    """A ``(str, Enum)`` member is a str, but ``str()`` of it is ``Kind.LAB`` (its name): the
+    value must be taken before it is treated as text."""
+    class Kind(str, enum.Enum):
+        LAB = "lab"
+
+    assert make_condition(PATH, "exact", Kind.LAB) == Condition(PATH, "eq", "lab")
+    assert type(make_condition(PATH, "exact", Kind.LAB).value) is str
+    core = flame_hub.CoreClient("http://hub.test/core/")
+    assert ("filter[name]", "lab~") in core.nodes.filter(name__startswith=Kind.LAB).params()
+    assert ("filter[name]", "lab,x") in core.nodes.filter(name__in=[Kind.LAB, "x"]).params()

@@ -265,10 +265,10 @@ def _is_sequence(value: Any) -> bool:
 
 def normalize_value(value: Any, key: str = "value") -> Scalar:
     """A filter value as a plain scalar: UUIDs and models become their id, enums their value."""
+    if isinstance(value, enum.Enum):  # first: a (str, Enum) member is a str whose str() is its name
+        return normalize_value(value.value, key)
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, enum.Enum):
-        return normalize_value(value.value, key)
     if isinstance(value, (int, _dt.datetime, _dt.date)):
         return value
     if isinstance(value, (float, decimal.Decimal)):
