@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 import flame_hub
+from flame_hub.clients._concurrent import ConcurrentBackend
 from flame_hub.errors import ServerError
 from flame_hub.query import (DEFAULT_PAGE_CONCURRENCY, AsyncQuerySet, PageRequest, Pager, QuerySet, Walk,
                              check_concurrency)
@@ -246,3 +247,85 @@ async def test_async_for_walks_pages_like_iterator_and_honours_an_overridden_pag
     assert seen == ["pages"]
     assert [r.name async for r in Watched(NODES, b)] == via_iterator == [f"n{i:04d}" for i in range(120)]
     assert seen == ["pages", "pages"]
+
+
+# -- who runs the concurrent work: the backend (flame_hub.clients._concurrent), not the query layer --
+
+
+class OnePageAtATime:
+    """An async backend with ``afetch_page`` only (no ``afetch_pages``/``arun_each``), over a
+    SlowBackend that counts what is in flight."""
+
+    def __init__(self, inner: SlowBackend) -> None:
+        self.inner = inner
+        self.dialect = inner.dialect
+
+    async def afetch_page(self, resource, params):
+        return await self.inner.afetch_page(resource, params)
+
+
+@pytest.mark.anyio
+async def test_a_backend_without_afetch_pages_is_paged_one_after_the_other() -> None:
+    b = SlowBackend(300, delay=0.001)
+    assert [r.name async for r in anodes(OnePageAtATime(b))] == [f"n{i:04d}" for i in range(300)]
+    assert b.max_in_flight == 1 and offsets(b) == [(o, 50) for o in range(0, 300, 50)]
+    b = SlowBackend(300, delay=0.001, fail_at=150)  # in the batch 50, 100, 150, 200
+    got = []
+    with pytest.raises(ServerError, match="page at 150 failed"):
+        async for r in anodes(OnePageAtATime(b)):
+            got.append(r.name)
+    assert got == [f"n{i:04d}" for i in range(150)]  # the pages before the failure, as sync would
+    assert offsets(b) == [(o, 50) for o in range(0, 200, 50)]  # nothing asked after the failure
+
+
+@pytest.mark.anyio
+async def test_a_bulk_operation_needs_a_backend_that_runs_its_calls() -> None:
+    b = OnePageAtATime(SlowBackend(10))
+    deleted: list[str] = []
+
+    async def delete_node(ident) -> None:
+        deleted.append(ident)
+
+    b.delete_node = delete_node
+    with pytest.raises(TypeError, match=r"delete\(\) of nodes runs its calls with arun_each\(\).*OnePageAtATime"):
+        await anodes(b).filter(name="n0001").delete()
+    assert b.inner.calls == [] and deleted == []  # refused before anything was sent
+
+
+@pytest.mark.anyio
+async def test_arun_each_bounds_the_calls_in_flight_and_settles_each_once() -> None:
+    in_flight, peak, settled = 0, 0, []
+
+    async def call(item: int) -> None:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await anyio.sleep(0.002)
+        in_flight -= 1
+
+    def settle(item: int, error: Exception | None) -> bool:
+        settled.append((item, error))
+        return True
+
+    await ConcurrentBackend().arun_each(call, list(range(10)), 3, settle)
+    assert peak == 3 and sorted(settled) == [(i, None) for i in range(10)]
+
+
+@pytest.mark.anyio
+async def test_arun_each_starts_nothing_after_settle_says_stop() -> None:
+    started, settled = [], []
+    boom = ServerError("boom", status_code=503)
+
+    async def call(item: int) -> None:
+        started.append(item)
+        if item == 1:
+            raise boom  # at once, while item 0 is still running
+        await anyio.sleep(0.01)
+
+    def settle(item: int, error: Exception | None) -> bool:
+        settled.append((item, error))
+        return error is None
+
+    await ConcurrentBackend().arun_each(call, list(range(10)), 3, settle)  # the error is not raised
+    assert started == [0, 1]  # the third worker found the stop before its first call
+    assert settled == [(1, boom), (0, None)]  # the running call finished and was settled

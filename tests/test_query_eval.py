@@ -11,6 +11,7 @@ from typing import Any, get_args
 import pytest
 
 from flame_hub import types as hub_types
+from flame_hub.clients._concurrent import ConcurrentBackend
 from flame_hub.dialects import CURRENT, LEGACY
 from flame_hub.errors import MultipleObjectsReturned, NotFound
 from flame_hub.query import (AsyncQuerySet, Page, PageBackend, AsyncPageBackend, PageRequest, Pager, Q,
@@ -29,10 +30,11 @@ class Rec:
     name: str
 
 
-class MemoryBackend:
+class MemoryBackend(ConcurrentBackend):
     """Implements both backend protocols over a list of records: applies ``filter[name]``
     (equality), ``sort`` by name (asc/desc), ``page[offset]`` and ``page[limit]`` (capped at
-    ``max_limit``) and records every call's params."""
+    ``max_limit``) and records every call's params. Batches of async pages run concurrently
+    as on the async clients (their :class:`ConcurrentBackend`)."""
 
     def __init__(self, n: int = 0, *, max_limit: int = 50, dialect: Any = CURRENT,
                  total_bias: int = 0) -> None:

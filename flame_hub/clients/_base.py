@@ -37,6 +37,7 @@ from ..dialects import CURRENT, LEGACY, Dialect, dialect_for_authup_version, dia
 from ..errors import HubConnectionError
 from ..query import AsyncQuerySet, QuerySet
 from ..resources import ERAS, REGISTRY, Resource
+from ._concurrent import ConcurrentBackend
 from ._helpers import DownloadRequest, Helper, StreamRequest, crud_helpers, page_call, parse_list
 from ._plan import Call, Plan, aperform, perform, run_async, run_sync
 from ._special import DownloadSink, content_length, special_helpers
@@ -362,8 +363,9 @@ class SyncClient(_ClientBase):
         self.close()
 
 
-class AsyncClient(_ClientBase):
-    """Base of the async clients: the same helpers, awaitable; iterate managers with ``async for``."""
+class AsyncClient(ConcurrentBackend, _ClientBase):
+    """Base of the async clients: the same helpers, awaitable; iterate managers with ``async for``
+    (the QuerySet plans the pages and bulk calls, :class:`ConcurrentBackend` runs them at once)."""
 
     _session_class = AsyncHubSession
 

@@ -4,8 +4,9 @@ Resolving first makes a bulk operation immune to what acting does to the query (
 updated record no longer shifts the pages of the listing). Acting goes through the client's own
 helpers (``delete_<x>``/``update_<x>``): the same validation, the same request path, the same
 retry rules (a ``DELETE`` is retried like any idempotent request; a ``POST`` never is). This
-module holds the bookkeeping both QuerySet shells share; they only differ in running the
-helper calls one after the other or ``page_concurrency`` at a time.
+module holds the bookkeeping both QuerySet shells share: the sync one runs the helper calls one
+after the other, the async one hands them to its backend (``arun_each``), which runs up to
+``page_concurrency`` at a time and reports each outcome to :meth:`Bulk.settle`.
 """
 
 from __future__ import annotations
@@ -33,15 +34,17 @@ class Bulk:
         """A call failed: start no further ones."""
         return bool(self.failed)
 
-    def settle(self, ident: Any, error: BaseException | None) -> None:
-        """Record the outcome of the call for ``ident`` (``error`` None: it succeeded). A 404
-        means the record is gone already; it is not counted and does not stop the operation."""
+    def settle(self, ident: Any, error: BaseException | None) -> bool:
+        """Record the outcome of the call for ``ident`` (``error`` None: it succeeded); returns
+        whether to go on (False once a call failed). A 404 means the record is gone already; it
+        is not counted and does not stop the operation."""
         if error is None:
             self.done.append(ident)
         elif isinstance(error, NotFound):
             self.gone.append(ident)
         else:
             self.failed[ident] = error
+        return not self.stopped
 
     def outcome(self) -> int:
         """How many records were deleted/updated; raises :class:`BulkOperationError` if a call

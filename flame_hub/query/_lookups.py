@@ -13,7 +13,7 @@ import decimal
 import enum
 import math
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Union
 
@@ -71,8 +71,7 @@ OPERATOR_TABLE: dict[str, Operator] = {op.name: op for op in (
     Operator("startswith", "{}~", True, "startsWith", "text"),
     Operator("endswith", "~{}", True, "endsWith", "text"),
 )}
-OPERATORS = tuple(OPERATOR_TABLE)
-LIKE_OPERATORS = tuple(name for name, op in OPERATOR_TABLE.items() if op.values == "text")
+#: the operators that order values (a None cannot be compared)
 COMPARISONS = tuple(name for name, op in OPERATOR_TABLE.items() if op.bracket.startswith(("<", ">")))
 
 Scalar = Union[str, int, float, bool, None, _dt.datetime, _dt.date, decimal.Decimal]
@@ -186,46 +185,78 @@ def _condition_from_lookup(key: str, value: Any) -> Q | Condition:
 
 
 def make_condition(path: tuple[str, ...], lookup: str, value: Any, *, key: str | None = None) -> Q | Condition:
-    """Build the condition (or, for ``range``, the AND of two) of one lookup."""
+    """Build the condition (or, for ``range``, the AND of two) of one lookup: the lookup names
+    a canonical operator (:data:`LOOKUPS`), whose value rule (:data:`OPERATOR_TABLE`) checks and
+    normalises the value; ``isnull`` and ``range`` expand to other operators."""
     key = key or "__".join((*path, lookup))
     if lookup not in LOOKUPS:
         raise ValueError(f"unknown lookup {lookup!r} in {key!r}; known: {', '.join(sorted(LOOKUPS))}")
     op = LOOKUPS[lookup]
-    if op == "isnull":
-        if not isinstance(value, bool):
-            raise ValueError(f"{key}: isnull takes True or False, not {value!r}")
-        return Condition(path, "eq", None, negated=not value)
-    if op == "range":
-        if (isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable)
-                or len(bounds := list(value)) != 2):
-            raise ValueError(f"{key}: range takes a (low, high) pair, not {value!r}")
-        low, high = (normalize_value(v, key) for v in bounds)
-        if low is None or high is None:
-            raise ValueError(f"{key}: range bounds cannot be None")
-        return Q._make((Condition(path, "gte", low), Condition(path, "lte", high)), Q.AND)
-    if op == "in" or (op == "eq" and _is_sequence(value)):
-        if not _is_sequence(value):
-            raise ValueError(f"{key}: 'in' takes a list, tuple or set of values, not {value!r}")
-        values = tuple(normalize_value(v, key) for v in value)
-        if not values:
-            raise ValueError(f"{key}: an empty 'in' list matches nothing; drop the query instead")
-        if any(v is None for v in values):
-            raise ValueError(f"{key}: None inside an 'in' list is not supported; "
-                             f"combine with Q({'__'.join(path)}__isnull=True) instead")
-        if isinstance(value, (set, frozenset)):  # sets have no stable order; the URL should
-            values = tuple(sorted(values, key=lambda v: (type(v).__name__, str(v))))
-        return Condition(path, "in", values, negated=lookup == "ne")
+    if op == "eq" and _is_sequence(value):
+        op = "in"  # name=[a, b] (and name__ne=[a, b]) reads as name__in
+    build = _EXPANSIONS.get(op) or _VALUE_RULES[OPERATOR_TABLE[op].values]
+    return build(path, lookup, op, value, key)
+
+
+def _isnull_condition(path: tuple[str, ...], lookup: str, op: str, value: Any, key: str) -> Condition:
+    """``x__isnull=True``: ``x`` equals None (False: it does not)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{key}: isnull takes True or False, not {value!r}")
+    return Condition(path, "eq", None, negated=not value)
+
+
+def _range_condition(path: tuple[str, ...], lookup: str, op: str, value: Any, key: str) -> Q:
+    """``x__range=(low, high)``: ``low <= x <= high``, the AND of two comparisons."""
+    if (isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable)
+            or len(bounds := list(value)) != 2):
+        raise ValueError(f"{key}: range takes a (low, high) pair, not {value!r}")
+    low, high = (normalize_value(v, key) for v in bounds)
+    if low is None or high is None:
+        raise ValueError(f"{key}: range bounds cannot be None")
+    return Q._make((Condition(path, "gte", low), Condition(path, "lte", high)), Q.AND)
+
+
+def _list_condition(path: tuple[str, ...], lookup: str, op: str, value: Any, key: str) -> Condition:
+    """The ``"list"`` value rule (``in``): a non-empty collection of non-None scalars; a set's
+    values are sorted (it has no order; the URL should not vary)."""
+    if not _is_sequence(value):
+        raise ValueError(f"{key}: 'in' takes a list, tuple or set of values, not {value!r}")
+    values = tuple(normalize_value(v, key) for v in value)
+    if not values:
+        raise ValueError(f"{key}: an empty 'in' list matches nothing; drop the query instead")
+    if any(v is None for v in values):
+        raise ValueError(f"{key}: None inside an 'in' list is not supported; "
+                         f"combine with Q({'__'.join(path)}__isnull=True) instead")
+    if isinstance(value, (set, frozenset)):
+        values = tuple(sorted(values, key=lambda v: (type(v).__name__, str(v))))
+    return Condition(path, "in", values, negated=lookup == "ne")
+
+
+def _scalar_condition(path: tuple[str, ...], lookup: str, op: str, value: Any, key: str) -> Condition:
+    """The ``"scalar"`` value rule: one normalised value; None only for equality (IS NULL)."""
     norm = normalize_value(value, key)
     if op in COMPARISONS and norm is None:
         raise ValueError(f"{key}: cannot compare with None; use __isnull")
-    if op in LIKE_OPERATORS:
-        if norm is None or isinstance(norm, bool):
-            raise ValueError(f"{key}: {lookup} takes text, not {value!r}")
-        if not isinstance(norm, str):
-            norm = scalar_text(norm)
-        if norm == "":
-            raise ValueError(f"{key}: an empty {lookup} pattern matches everything; drop the lookup")
     return Condition(path, op, norm, negated=lookup == "ne")
+
+
+def _text_condition(path: tuple[str, ...], lookup: str, op: str, value: Any, key: str) -> Condition:
+    """The ``"text"`` value rule (``contains``, ``startswith``, ``endswith``): a non-empty
+    pattern; numbers and dates are matched as the text the Hub reads."""
+    norm = normalize_value(value, key)
+    if norm is None or isinstance(norm, bool):
+        raise ValueError(f"{key}: {lookup} takes text, not {value!r}")
+    text = norm if isinstance(norm, str) else scalar_text(norm)
+    if text == "":
+        raise ValueError(f"{key}: an empty {lookup} pattern matches everything; drop the lookup")
+    return Condition(path, op, text, negated=lookup == "ne")
+
+
+#: lookups that are not one operator of :data:`OPERATOR_TABLE`
+_EXPANSIONS: dict[str, Callable[..., Q | Condition]] = {"isnull": _isnull_condition, "range": _range_condition}
+#: how each kind of :attr:`Operator.values` is checked and normalised
+_VALUE_RULES: dict[str, Callable[..., Q | Condition]] = {
+    "list": _list_condition, "scalar": _scalar_condition, "text": _text_condition}
 
 
 def _is_sequence(value: Any) -> bool:
@@ -234,24 +265,18 @@ def _is_sequence(value: Any) -> bool:
 
 def normalize_value(value: Any, key: str = "value") -> Scalar:
     """A filter value as a plain scalar: UUIDs and models become their id, enums their value."""
+    if isinstance(value, enum.Enum):  # first: a (str, Enum) member is a str whose str() is its name
+        return normalize_value(value.value, key)
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, enum.Enum):
-        return normalize_value(value.value, key)
-    if isinstance(value, int):
+    if isinstance(value, (int, _dt.datetime, _dt.date)):
         return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{key}: {value!r} cannot be sent to the Hub")
-        return value
-    if isinstance(value, decimal.Decimal):
-        if not value.is_finite():
+    if isinstance(value, (float, decimal.Decimal)):
+        if not (value.is_finite() if isinstance(value, decimal.Decimal) else math.isfinite(value)):
             raise ValueError(f"{key}: {value!r} cannot be sent to the Hub")
         return value
     if isinstance(value, uuid.UUID):
         return str(value)
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return value
     ident = getattr(value, "id", None)
     if ident is not None and not callable(ident):
         return normalize_value(ident, key)

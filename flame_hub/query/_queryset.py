@@ -6,8 +6,9 @@ and every evaluation (``count``, ``first``, ``get``, ``list``...) written once a
 that *yields* a batch of query pairs it needs fetched and *receives* their answers
 (:class:`_Evaluation`), run by the package's one driver (:mod:`flame_hub._drive`). The two
 classes only fetch batches: one calls ``backend.fetch_page`` for each request in turn, the other
-awaits ``backend.afetch_page`` for all of them concurrently (once the first page gave the total,
-up to ``page_concurrency`` pages at a time, yielded in order).
+awaits ``backend.afetch_pages`` for the batch (once the first page gave the total, up to
+``page_concurrency`` pages at a time, yielded in order). This layer starts no tasks: running
+requests at once is the backend's job (:class:`AsyncPageBackend`), planning them is this one's.
 
 The Hub's dialect is resolved when a query runs, not when it is built: an evaluation first lets
 the backend find out which Hub it talks to (``detect_dialect()``, when it has one), then compiles
@@ -18,13 +19,11 @@ from __future__ import annotations
 
 import builtins
 import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from itertools import chain
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload, runtime_checkable
-
-import anyio
 
 from .._drive import adrive, drive
 from ..dialects import Dialect
@@ -60,16 +59,34 @@ class PageBackend(Protocol):
 
 @runtime_checkable
 class AsyncPageBackend(Protocol):
-    """What an async QuerySet needs from a client. An optional ``page_concurrency`` attribute
-    (an int >= 1; default :data:`DEFAULT_PAGE_CONCURRENCY`) sets how many list pages an
-    iteration fetches at once. An ``async detect_dialect()``, when there is one, is awaited
-    before an evaluation compiles."""
+    """What an async QuerySet needs from a client: one list request, a batch of them at once,
+    and (for ``delete()``/``update()``) running the helper calls of a bulk operation at once.
+    The query layer only plans; starting tasks is the backend's (a client's is
+    :class:`flame_hub.clients._concurrent.ConcurrentBackend`). A backend with only
+    ``afetch_page`` still works: its batches are fetched one page after the other.
+
+    An optional ``page_concurrency`` attribute (an int >= 1; default
+    :data:`DEFAULT_PAGE_CONCURRENCY`) sets how many list pages an iteration fetches at once. An
+    ``async detect_dialect()``, when there is one, is awaited before an evaluation compiles."""
 
     @property
     def dialect(self) -> Dialect: ...
 
     async def afetch_page(self, resource: Resource, params: Params) -> _Result:
         """Awaitable twin of :meth:`PageBackend.fetch_page`."""
+        ...
+
+    async def afetch_pages(self, resource: Resource, batch: Sequence[Params]) -> list[Any]:
+        """Every request of ``batch`` at once: one ``(items, meta)`` or exception per entry, in
+        order. A failure cancels the requests after it and stands in for them; the ones before
+        it finish (so the pages a sync iteration would yield before raising are yielded)."""
+        ...
+
+    async def arun_each(self, call: Callable[[Any], Awaitable[Any]], items: Sequence[Any], concurrency: int,
+                        settle: Callable[[Any, Exception | None], bool]) -> None:
+        """Await ``call(item)`` for each item, up to ``concurrency`` at once, in order; report
+        each outcome to ``settle(item, error_or_None)`` and start no further call once it
+        returns False."""
         ...
 
 
@@ -452,38 +469,6 @@ class _Evaluation:
         return out
 
 
-async def _gather(backend: AsyncPageBackend, resource: Resource, batch: tuple[Params, ...]) -> list[Any]:
-    """Fetch every request of a batch concurrently; one ``(items, meta)`` or exception each.
-
-    A failure cancels the requests *after* it (their pages would never be yielded) and stands in
-    for them; the ones before it finish, so the walk yields what a sync iteration would have
-    yielded before raising."""
-    if len(batch) == 1:
-        return [await backend.afetch_page(resource, batch[0])]
-    results: list[Any] = [None] * len(batch)
-    scopes = [anyio.CancelScope() for _ in batch]
-
-    async def fetch(index: int, params: Params) -> None:
-        with scopes[index]:
-            try:
-                results[index] = await backend.afetch_page(resource, params)
-            except Exception as exc:  # noqa: BLE001 - handed back in order, raised by the walk
-                results[index] = exc
-                for scope in scopes[index + 1:]:
-                    scope.cancel()
-
-    async with anyio.create_task_group() as group:
-        for index, params in enumerate(batch):
-            group.start_soon(fetch, index, params)
-    failure: BaseException | None = None
-    for index, result in enumerate(results):
-        if isinstance(result, BaseException):
-            failure = failure or result
-        elif result is None:  # cancelled by the failure before it
-            results[index] = failure
-    return results
-
-
 class QuerySet(BaseQuerySet[T]):
     """A lazy, chainable, immutable query over one Hub resource, evaluated synchronously.
 
@@ -682,7 +667,21 @@ class AsyncQuerySet(BaseQuerySet[T]):
         return check_concurrency(getattr(self._backend, "page_concurrency", DEFAULT_PAGE_CONCURRENCY))
 
     async def _fetch(self, step: _Fetch) -> list[Any]:
-        return await _gather(self._backend, self._resource, step.batch)
+        """The answers to a batch: one page awaited directly, several fetched at once by the
+        backend (``afetch_pages``), or one after the other by a backend without it."""
+        backend, batch = self._backend, step.batch
+        if len(batch) == 1:
+            return [await backend.afetch_page(self._resource, batch[0])]
+        fetch_pages = getattr(backend, "afetch_pages", None)
+        if fetch_pages is not None:
+            return await fetch_pages(self._resource, batch)
+        results: list[Any] = []
+        for params in batch:
+            try:
+                results.append(await backend.afetch_page(self._resource, params))
+            except Exception as exc:  # noqa: BLE001 - stands in for the rest, raised by the walk
+                return results + [exc] * (len(batch) - len(results))
+        return results
 
     async def _evaluation(self) -> _Evaluation:
         """Resolve the dialect (the backend detects it if it can), then start an evaluation."""
@@ -787,6 +786,10 @@ class AsyncQuerySet(BaseQuerySet[T]):
 
     async def _bulk(self, operation: str, unfiltered: bool, changes: dict[str, Any]) -> int:
         method = bulk_method(self, operation, unfiltered, changes)
+        run_each = getattr(self._backend, "arun_each", None)
+        if run_each is None:
+            raise TypeError(f"{operation}() of {self._resource.name} runs its calls with arun_each(), which "
+                            f"this QuerySet's {type(self._backend).__name__} does not have")
         detect = getattr(self._backend, "detect_dialect", None)
         if detect is not None:
             await detect()
@@ -794,20 +797,6 @@ class AsyncQuerySet(BaseQuerySet[T]):
         bulk = Bulk(operation, self._resource,
                     await self._run(_Evaluation.op_all, self.page_concurrency, record_id))
         self._result_cache = None
-        todo = iter(bulk.ids)
-
-        async def worker() -> None:
-            for ident in todo:  # shared by the workers: each id is taken once
-                if bulk.stopped:
-                    return
-                try:
-                    await method(ident, **changes)
-                except Exception as exc:  # noqa: BLE001 - reported with the ids done and not done
-                    bulk.settle(ident, exc)
-                else:
-                    bulk.settle(ident, None)
-
-        async with anyio.create_task_group() as group:
-            for _ in range(min(self.page_concurrency, len(bulk.ids))):
-                group.start_soon(worker)
+        # the backend starts the calls, up to page_concurrency at once; Bulk keeps the books
+        await run_each(lambda ident: method(ident, **changes), bulk.ids, self.page_concurrency, bulk.settle)
         return bulk.outcome()
