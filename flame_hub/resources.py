@@ -159,6 +159,7 @@ class Operation:
     envelope: str | None = None  # record | bare | list
     duplicate_status: int | None = None  # create: status of a duplicate (409 = unique names)
     unknown_id_status: int | None = None
+    public: bool = False  # answered without a token (authup: the realms, on beta.62 the users list)
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,11 @@ class EraSpec:
     create_answer_embeds: tuple[str, ...] = ()
     delete_answer_embeds: tuple[str, ...] = ()  # relations the delete answer embeds
     special_routes: dict[str, SpecialRoute] = field(default_factory=dict)
+    #: a create without a name gets a generated one (0.14 projects and analyses)
+    generates_name: bool = False
+    #: record keys the Hub recalculates after a write (debounced): a create or update answer
+    #: shows them as they were before the write (0.14 analyses)
+    recalculated_keys: tuple[str, ...] = ()
 
     def supports(self, operation: str) -> bool:
         op = self.operations.get(operation)
@@ -280,9 +286,9 @@ class EraSpec:
             available=True,
             path=raw["path"],
             operations={
-                name: Operation(name=name, **{k: op.get(k) for k in
-                                              ("supported", "method", "path", "status", "envelope",
-                                               "duplicate_status", "unknown_id_status")})
+                name: Operation(name=name, public=bool(op.get("public")),
+                                **{k: op.get(k) for k in ("supported", "method", "path", "status", "envelope",
+                                                          "duplicate_status", "unknown_id_status")})
                 for name, op in raw.get("operations", {}).items()
             },
             filters=tuple(lq.get("filters") or ()),
@@ -313,6 +319,8 @@ class EraSpec:
             write_answer_only_keys=tuple(rec.get("write_answer_only_keys") or ()),
             create_answer_embeds=tuple(rec.get("create_answer_embeds") or ()),
             delete_answer_embeds=tuple(rec.get("delete_answer_embeds") or ()),
+            generates_name=bool(raw["create"].get("generates_name")),
+            recalculated_keys=tuple(rec.get("recalculated") or ()),
             special_routes={
                 r["name"]: SpecialRoute(name=r["name"], method=r["method"], path=r["path"],
                                         body=r.get("body"), responses=tuple(r.get("responses", ())))

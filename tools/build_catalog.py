@@ -137,6 +137,17 @@ RECORD_DEFAULTS = {
     # (legacy 037, 038)
     "robots": {"userId": None, "active": True},
 }
+# Operations authup answers without a token: realms (008; legacy 017), and on authup beta.62 the
+# users list (additions 296; legacy 018 answers 401).
+PUBLIC_OPERATIONS = {("realms", "0.14.0"): ["list", "get"], ("users", "0.14.0"): ["list"],
+                     ("realms", "0.8.5"): ["list", "get"]}
+# Creates without a name that get a generated one (resources.json notes; on 0.8.5 an analysis
+# without a name keeps ``name: null``, legacy additions 323).
+GENERATED_NAMES = {("projects", "0.14.0"), ("analyses", "0.14.0")}
+# Record keys the Hub recalculates after a write (debounced), so a create or update answer shows
+# them as they were before (additions 229: executionProgress null; 249: the image flag still true
+# after masterImageId is set to null, 251: still false after it is restored).
+RECALCULATED = {("analyses", "0.14.0"): ["executionProgress", "configurationImageValid"]}
 CURRENT = "0.14.0"
 
 # --- flame-hub-client 1.1.0's create_/update_ signatures (from SURFACE_110) -----------------------
@@ -265,13 +276,16 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
         "available": True,
         "path": era["path"],
         "operations": {
-            name: _pick(op, KEEP_OPERATION) for name, op in era.get("operations", {}).items()
+            name: {**_pick(op, KEEP_OPERATION),
+                   **({"public": True} if name in PUBLIC_OPERATIONS.get((resource, era_name), ()) else {})}
+            for name, op in era.get("operations", {}).items()
         },
         "list_query": _list_query(era.get("list_query") or {}, resource, era_name),
         "create": {
             "required": _body(create.get("required"), rules),
             "optional": _body(create.get("optional"), rules),
             "one_of": _one_of(create.get("one_of"), ONE_OF.get((resource, era_name))),
+            **({"generates_name": True} if (resource, era_name) in GENERATED_NAMES else {}),
         },
         "update": _body(update.get("accepted"), rules),
         **({"update_required": UPDATE_REQUIRED[resource, era_name]}
@@ -287,6 +301,7 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
             "create_answer_embeds": record.get("create_answer_embeds", [])
             + CREATE_ANSWER_EMBEDS.get((resource, era_name), []),
             "delete_answer_embeds": record.get("create_answer_embeds", []),
+            **({"recalculated": RECALCULATED[resource, era_name]} if (resource, era_name) in RECALCULATED else {}),
         },
         "special_routes": [
             {
