@@ -178,3 +178,29 @@ def test_hand_kept_python_facts_name_what_exists(build_catalog):
     assert set(tables.SHARED_ENUMS) <= every_field
     for res, op in [(r, o) for (r, _e), ops in tables.PUBLIC_OPERATIONS.items() for o in ops]:
         assert REGISTRY[res].era(CURRENT_ERA).operations[op].method == "GET"
+
+
+def test_fake_hub_behaviour_is_keyed_by_registry_resources_and_routes():
+    """The fake Hub's per-resource behaviour is code keyed by resource (and route); the keys are
+    the registry's, and every special route of every era has its handler."""
+    from flame_hub.testing import FakeHub
+
+    behaviour = FakeHub()._core.behaviour
+    hooks = [behaviour._before_create, behaviour._after_write, behaviour._before_delete,
+             behaviour._on_remove]
+    assert all(set(table) <= set(REGISTRY) for table in hooks)
+    routes = {(r.name, name) for r in REGISTRY.values() for e in ERAS if r.available(e)
+              for name in r.era(e).special_routes}
+    assert set(behaviour._special) == routes
+
+
+def test_shared_base_model_is_a_usable_public_model():
+    """``Log`` (the base ``Resource.model_base`` names) lives in ``flame_hub.models`` like every
+    other model: its relations resolve there, and its records validate and pickle."""
+    import pickle
+
+    assert models.Log.__module__ == "flame_hub.models"
+    log = models.Log.model_validate({"id": "00000000-0000-0000-0000-000000000001",
+                                     "analysis": {"id": "00000000-0000-0000-0000-000000000002"}})
+    assert type(log.analysis) is models.Analysis
+    assert pickle.loads(pickle.dumps(log)) == log

@@ -277,7 +277,8 @@ def build_read_models(enums: dict) -> dict[str, type[HubModel]]:
             for k, v in per_resource[child][1].items():
                 merged.setdefault(k, v)
         models[base_name] = create_model(
-            base_name, __base__=(HubModel, CoreBaseModel),  # type: ignore[arg-type]  # mixin (below) __module__="flame_hub.models",
+            base_name, __base__=(HubModel, CoreBaseModel),  # type: ignore[arg-type]  # mixin (below)
+            __module__="flame_hub.models",
             __doc__=f"A log record of the Hub (the common base of {', '.join(children)}).",
             **merged,
         )
