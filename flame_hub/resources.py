@@ -2,9 +2,11 @@
 
 Every fact about a resource — service, path, supported operations, the list endpoint's
 allow-lists (filters, sorts, relations, fields), create and update bodies, record keys and
-special routes — lives here, per Hub era. Clients, QuerySets, models and the fake Hub all read
-it. The facts are loaded from ``_catalog.json``, which ``tools/build_catalog.py`` builds from
-the catalog probed on real Hubs (``tests/hub-recordings/0.14.0/resources.json``).
+special routes — lives here, per Hub era, and so do its Python facts (helper, model and enum
+names, flame-hub-client 1.1.0's compatibility fields, ...: :class:`Resource`). Clients,
+QuerySets, models, the CLI and the fake Hub all read it. The facts are loaded from
+``_catalog.json``, which ``tools/build_catalog.py`` builds from the catalog probed on real Hubs
+(``tests/hub-recordings/0.14.0/resources.json``) and the few tables it keeps by hand.
 
 Wire keys in this registry are spelled as the era sends them (camelCase on 0.14, snake_case on
 0.8.5); Python code uses snake_case names and converts with :mod:`flame_hub._naming`.
@@ -30,7 +32,6 @@ CURRENT_ERA = "0.14.0"
 #: The old Hub the original README targets (Hub 0.8.5 + authup 1.0.0-beta.24).
 LEGACY_ERA = "0.8.5"
 ERAS = (CURRENT_ERA, LEGACY_ERA)
-
 
 
 @dataclass(frozen=True)

@@ -176,8 +176,12 @@ def test_hand_kept_python_facts_name_what_exists(build_catalog):
     every_field = {to_snake(k) for r in REGISTRY.values() for e in ERAS
                    if r.available(e) for k in r.era(e).record_keys}
     assert set(tables.SHARED_ENUMS) <= every_field
-    for res, op in [(r, o) for (r, _e), ops in tables.PUBLIC_OPERATIONS.items() for o in ops]:
-        assert REGISTRY[res].era(CURRENT_ERA).operations[op].method == "GET"
+    for (res, era), ops in tables.PUBLIC_OPERATIONS.items():
+        assert all(REGISTRY[res].era(era).operations[op].method == "GET" for op in ops), (res, era)
+    for res, era in [*tables.GENERATED_NAMES, *tables.RECALCULATED]:
+        assert REGISTRY[res].era(era).supports("create"), (res, era)
+    for (res, era), keys in tables.RECALCULATED.items():
+        assert set(keys) <= set(REGISTRY[res].era(era).record_keys), (res, era)
 
 
 def test_fake_hub_behaviour_is_keyed_by_registry_resources_and_routes():

@@ -164,6 +164,7 @@ UPSTREAM_EXTRA = {
     "create_robot": [["name", "positional", "<required>"], ["realm_id", "positional", "<required>"],
                      ["secret", "positional", "<UNSET>"], ["display_name", "positional", "<UNSET>"]],
 }
+
 # --- Python names and model facts (flame_hub.models, the helpers, the CLI) -----------------------
 # Derived by rule: "analysis-bucket-files" -> attribute "analysis_bucket_files", singular
 # "analysis_bucket_file", model "AnalysisBucketFile"; a field's enum "<Model><Field>" ("NodeType",
