@@ -2,9 +2,11 @@
 
 Every fact about a resource — service, path, supported operations, the list endpoint's
 allow-lists (filters, sorts, relations, fields), create and update bodies, record keys and
-special routes — lives here, per Hub era. Clients, QuerySets, models and the fake Hub all read
-it. The facts are loaded from ``_catalog.json``, which ``tools/build_catalog.py`` builds from
-the catalog probed on real Hubs (``tests/hub-recordings/0.14.0/resources.json``).
+special routes — lives here, per Hub era, and so do its Python facts (helper, model and enum
+names, flame-hub-client 1.1.0's compatibility fields, ...: :class:`Resource`). Clients,
+QuerySets, models, the CLI and the fake Hub all read it. The facts are loaded from
+``_catalog.json``, which ``tools/build_catalog.py`` builds from the catalog probed on real Hubs
+(``tests/hub-recordings/0.14.0/resources.json``) and the few tables it keeps by hand.
 
 Wire keys in this registry are spelled as the era sends them (camelCase on 0.14, snake_case on
 0.8.5); Python code uses snake_case names and converts with :mod:`flame_hub._naming`.
@@ -18,7 +20,6 @@ import enum as _enum
 import json
 import uuid
 from dataclasses import dataclass, field
-from functools import cached_property
 from importlib import resources as _pkg_resources
 from typing import Any, Literal
 
@@ -31,12 +32,6 @@ CURRENT_ERA = "0.14.0"
 #: The old Hub the original README targets (Hub 0.8.5 + authup 1.0.0-beta.24).
 LEGACY_ERA = "0.8.5"
 ERAS = (CURRENT_ERA, LEGACY_ERA)
-
-# Python spellings that a mechanical rule cannot derive. Everything else is derived:
-# "analysis-bucket-files" -> attribute "analysis_bucket_files", singular "analysis_bucket_file",
-# model "AnalysisBucketFile".
-_SINGULAR = {"analyses": "analysis", "registries": "registry", "policies": "policy"}
-_MODEL = {"analysis-logs": "AnalysisLog", "analysis-node-logs": "AnalysisNodeLog"}
 
 
 @dataclass(frozen=True)
@@ -165,6 +160,7 @@ class Operation:
     envelope: str | None = None  # record | bare | list
     duplicate_status: int | None = None  # create: status of a duplicate (409 = unique names)
     unknown_id_status: int | None = None
+    public: bool = False  # answered without a token (authup: the realms, on beta.62 the users list)
 
 
 @dataclass(frozen=True)
@@ -257,6 +253,11 @@ class EraSpec:
     create_answer_embeds: tuple[str, ...] = ()
     delete_answer_embeds: tuple[str, ...] = ()  # relations the delete answer embeds
     special_routes: dict[str, SpecialRoute] = field(default_factory=dict)
+    #: a create without a name gets a generated one (0.14 projects and analyses)
+    generates_name: bool = False
+    #: record keys the Hub recalculates after a write (debounced): a create or update answer
+    #: shows them as they were before the write (0.14 analyses)
+    recalculated_keys: tuple[str, ...] = ()
 
     def supports(self, operation: str) -> bool:
         op = self.operations.get(operation)
@@ -286,9 +287,9 @@ class EraSpec:
             available=True,
             path=raw["path"],
             operations={
-                name: Operation(name=name, **{k: op.get(k) for k in
-                                              ("supported", "method", "path", "status", "envelope",
-                                               "duplicate_status", "unknown_id_status")})
+                name: Operation(name=name, public=bool(op.get("public")),
+                                **{k: op.get(k) for k in ("supported", "method", "path", "status", "envelope",
+                                                          "duplicate_status", "unknown_id_status")})
                 for name, op in raw.get("operations", {}).items()
             },
             filters=tuple(lq.get("filters") or ()),
@@ -319,6 +320,8 @@ class EraSpec:
             write_answer_only_keys=tuple(rec.get("write_answer_only_keys") or ()),
             create_answer_embeds=tuple(rec.get("create_answer_embeds") or ()),
             delete_answer_embeds=tuple(rec.get("delete_answer_embeds") or ()),
+            generates_name=bool(raw["create"].get("generates_name")),
+            recalculated_keys=tuple(rec.get("recalculated") or ()),
             special_routes={
                 r["name"]: SpecialRoute(name=r["name"], method=r["method"], path=r["path"],
                                         body=r.get("body"), responses=tuple(r.get("responses", ())))
@@ -344,30 +347,53 @@ UNSET_MARK = "<UNSET>"
 
 
 @dataclass(frozen=True)
+class CompatField:
+    """A field of a flame-hub-client 1.1.0 model that no recorded Hub era sends, kept so that
+    scripts reading it get ``None`` instead of an AttributeError."""
+
+    attr: str  # snake_case field name
+    type: str | None = None  # its JSON type (``boolean``, ``string``), or
+    model: str | None = None  # the read model it holds (``Realm``)
+    aliases: tuple[str, ...] = ()  # other wire keys it is read from (``buildNodesValid``)
+
+
+@dataclass(frozen=True)
 class Resource:
-    """A Hub resource (e.g. ``nodes``) with its Python names and its shape on every era."""
+    """A Hub resource (e.g. ``nodes``) with its Python names and its shape on every era.
+
+    The Python facts (names, enums, model shape) come from the resource's ``python`` block of
+    the catalog (``tools/build_catalog.py``: derived by rule, plus the hand-kept exceptions).
+    """
 
     name: str  # the Hub's path segment, e.g. "analysis-nodes"
     service: Service
     name_key: str | None  # the record key that holds a name, when the resource has one
     eras: dict[str, EraSpec]
-
-    @cached_property
-    def attr(self) -> str:
-        """Manager attribute and plural helper suffix: ``analysis_nodes``."""
-        return self.name.replace("-", "_")
-
-    @cached_property
-    def singular(self) -> str:
-        """Singular helper suffix: ``analysis_node`` (``get_analysis_node``)."""
-        last = self.attr.rsplit("_", 1)
-        tail = _SINGULAR.get(last[-1], last[-1][:-1] if last[-1].endswith("s") else last[-1])
-        return "_".join([*last[:-1], tail])
-
-    @cached_property
-    def model_name(self) -> str:
-        """Name of the read model in :mod:`flame_hub.models`: ``AnalysisNode``."""
-        return _MODEL.get(self.name) or "".join(p.title() for p in self.singular.split("_"))
+    #: manager attribute and plural helper suffix: ``analysis_nodes``
+    attr: str
+    #: singular helper suffix: ``analysis_node`` (``get_analysis_node``)
+    singular: str
+    #: name of the read model in :mod:`flame_hub.models`: ``AnalysisNode``
+    model_name: str
+    #: the enum class of each enum field, by snake_case field name (``type`` -> ``NodeType``;
+    #: shared ones: ``build_status`` -> ``ProcessStatus``)
+    enums: dict[str, str] = field(default_factory=dict)
+    #: the enum class of each enum key of a special route's body: route -> key -> class
+    route_enums: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: a read model shared with other resources that this one's model extends (``Log``)
+    model_base: str | None = None
+    #: relations that hold a list of records, snake_case (every other relation holds one)
+    to_many: tuple[str, ...] = ()
+    #: array fields whose items are ``{"value", "position"}`` command-line arguments
+    command_argument_fields: tuple[str, ...] = ()
+    #: fields of flame-hub-client 1.1.0's model that no Hub era sends, in order
+    compat_fields: tuple[CompatField, ...] = ()
+    #: models of special routes' answers and bodies: route name -> model name
+    response_models: dict[str, str] = field(default_factory=dict)
+    request_models: dict[str, str] = field(default_factory=dict)
+    #: flame-hub-client 1.1.0's helpers for the command route, used instead of
+    #: ``send_<singular>_command`` (``sync_master_images``, ``build_master_image``)
+    command_helpers: tuple[str, ...] = ()
 
     def era(self, era: str = CURRENT_ERA) -> EraSpec:
         return self.eras[era]
@@ -402,6 +428,27 @@ def _upstream(raw: dict) -> tuple[dict[str, tuple[UpstreamArg, ...]], dict[str, 
     return methods, {name: tuple(f) for name, f in raw.get("request_models", {}).items()}
 
 
+def _python(py: dict) -> dict[str, Any]:
+    """The :class:`Resource` arguments of a catalog resource's ``python`` block."""
+    return {
+        "attr": py["attr"],
+        "singular": py["singular"],
+        "model_name": py["model"],
+        "enums": dict(py.get("enums") or {}),
+        "route_enums": {route: dict(keys) for route, keys in (py.get("route_enums") or {}).items()},
+        "model_base": py.get("model_base"),
+        "to_many": tuple(py.get("to_many") or ()),
+        "command_argument_fields": tuple(py.get("command_arguments") or ()),
+        "compat_fields": tuple(
+            CompatField(attr=attr, type=f.get("type"), model=f.get("model"),
+                        aliases=tuple(f.get("aliases") or ()))
+            for attr, f in (py.get("compat_fields") or {}).items()),
+        "response_models": dict(py.get("response_models") or {}),
+        "request_models": dict(py.get("request_models") or {}),
+        "command_helpers": tuple(py.get("command_helpers") or ()),
+    }
+
+
 def _load() -> tuple[dict[str, dict], dict[str, Resource], dict]:
     raw = json.loads(_pkg_resources.files(__package__).joinpath("_catalog.json").read_text("utf-8"))
     eras = raw["eras"]
@@ -411,6 +458,7 @@ def _load() -> tuple[dict[str, dict], dict[str, Resource], dict]:
             service=r["service"],
             name_key=r.get("name_key"),
             eras={era: EraSpec.from_catalog(era, e) for era, e in r["eras"].items()},
+            **_python(r["python"]),
         )
         for name, r in raw["resources"].items()
     }

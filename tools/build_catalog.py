@@ -137,6 +137,17 @@ RECORD_DEFAULTS = {
     # (legacy 037, 038)
     "robots": {"userId": None, "active": True},
 }
+# Operations authup answers without a token: realms (008; legacy 017), and on authup beta.62 the
+# users list (additions 296; legacy 018 answers 401).
+PUBLIC_OPERATIONS = {("realms", "0.14.0"): ["list", "get"], ("users", "0.14.0"): ["list"],
+                     ("realms", "0.8.5"): ["list", "get"]}
+# Creates without a name that get a generated one (resources.json notes; on 0.8.5 an analysis
+# without a name keeps ``name: null``, legacy additions 323).
+GENERATED_NAMES = {("projects", "0.14.0"), ("analyses", "0.14.0")}
+# Record keys the Hub recalculates after a write (debounced), so a create or update answer shows
+# them as they were before (additions 229: executionProgress null; 249: the image flag still true
+# after masterImageId is set to null, 251: still false after it is restored).
+RECALCULATED = {("analyses", "0.14.0"): ["executionProgress", "configurationImageValid"]}
 CURRENT = "0.14.0"
 
 # --- flame-hub-client 1.1.0's create_/update_ signatures (from SURFACE_110) -----------------------
@@ -153,6 +164,56 @@ UPSTREAM_EXTRA = {
     "create_robot": [["name", "positional", "<required>"], ["realm_id", "positional", "<required>"],
                      ["secret", "positional", "<UNSET>"], ["display_name", "positional", "<UNSET>"]],
 }
+
+# --- Python names and model facts (flame_hub.models, the helpers, the CLI) -----------------------
+# Derived by rule: "analysis-bucket-files" -> attribute "analysis_bucket_files", singular
+# "analysis_bucket_file", model "AnalysisBucketFile"; a field's enum "<Model><Field>" ("NodeType",
+# "ProjectNodeApprovalStatus"). The tables below are what no rule derives; build_python() writes
+# the result, derived and hand-kept alike, into each resource's ``python`` block.
+IRREGULAR_SINGULARS = {"analyses": "analysis", "registries": "registry", "policies": "policy"}
+# Enums shared by several fields, by snake_case field name (flame-hub-client 1.1.0's names).
+SHARED_ENUMS = {
+    "build_status": "ProcessStatus",
+    "distribution_status": "ProcessStatus",
+    "execution_status": "ProcessStatus",
+    "level": "LogLevel",
+    "channel": "LogChannel",
+    "realm_scope": "RealmScope",
+}
+_REALM = {"model": "Realm"}
+PYTHON = {
+    # flame-hub-client 1.x calls both log records ``Log``: a shared base model of that name
+    "analysis-logs": {"model_base": "Log"},
+    "analysis-node-logs": {"model_base": "Log"},
+    # relations that hold a list of records (every other relation holds one record)
+    "policies": {"to_many": ["children"]},
+    # ``command_arguments``: array fields whose items are command-line arguments, ``{"value",
+    # "position"}`` dicts (flame_hub.types.MasterImageCommandArgument). ``compat_fields``: fields
+    # of 1.1.0's models that no recorded Hub era sends, kept so that scripts reading them get None
+    # (``type``: a JSON type, ``model``: a record model; ``aliases``: other wire keys the field is
+    # read from: 1.1.0 names the Hub's ``buildNodesValid`` ``distribution_nodes_valid``).
+    "analyses": {
+        "command_arguments": ["image_command_arguments"],
+        "compat_fields": {"registry": {"model": "Registry"},
+                          "distribution_nodes_valid": {"type": "boolean",
+                                                       "aliases": ["buildNodesValid", "build_nodes_valid"]}},
+    },
+    # ``command_helpers``: 1.1.0's helpers for the resource's command route, one per command,
+    # instead of the generated ``send_<x>_command``
+    "master-images": {"command_arguments": ["command_arguments"],
+                      "command_helpers": ["sync_master_images", "build_master_image"]},
+    "clients": {"compat_fields": {"backchannel_logout_uri": {"type": "string"}}},
+    "role-permissions": {"compat_fields": {"role_realm": _REALM, "permission_realm": _REALM}},
+    "user-permissions": {"compat_fields": {"user_realm": _REALM, "permission_realm": _REALM}},
+    "user-roles": {"compat_fields": {"user_realm": _REALM, "role_realm": _REALM}},
+    "permissions": {"compat_fields": {"realm": _REALM}},
+    # models of special routes: built from the recorded answer keys (``response_models``) or
+    # body keys (``request_models``) of the route, by route name
+    "nodes": {"response_models": {"client_credentials": "ClientCredentials",
+                                  "registry_credentials": "NodeRegistryCredentials"},
+              "request_models": {"update_client_credentials": "UpdateClientCredentials"}},
+}
+
 # What the catalog keeps of each era's description: versions, key case, gateway prefixes and the
 # body of a 404 for a route that does not exist ("" = an empty body, legacy 016 and 097).
 KEEP_ERA = ("hub", "authup", "key_case", "gateway_prefixes", "route_missing_404_body")
@@ -216,13 +277,16 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
         "available": True,
         "path": era["path"],
         "operations": {
-            name: _pick(op, KEEP_OPERATION) for name, op in era.get("operations", {}).items()
+            name: {**_pick(op, KEEP_OPERATION),
+                   **({"public": True} if name in PUBLIC_OPERATIONS.get((resource, era_name), ()) else {})}
+            for name, op in era.get("operations", {}).items()
         },
         "list_query": _list_query(era.get("list_query") or {}, resource, era_name),
         "create": {
             "required": _body(create.get("required"), rules),
             "optional": _body(create.get("optional"), rules),
             "one_of": _one_of(create.get("one_of"), ONE_OF.get((resource, era_name))),
+            **({"generates_name": True} if (resource, era_name) in GENERATED_NAMES else {}),
         },
         "update": _body(update.get("accepted"), rules),
         **({"update_required": UPDATE_REQUIRED[resource, era_name]}
@@ -238,6 +302,7 @@ def build_era(era: dict, resource: str = "", era_name: str = "") -> dict:
             "create_answer_embeds": record.get("create_answer_embeds", [])
             + CREATE_ANSWER_EMBEDS.get((resource, era_name), []),
             "delete_answer_embeds": record.get("create_answer_embeds", []),
+            **({"recalculated": RECALCULATED[resource, era_name]} if (resource, era_name) in RECALCULATED else {}),
         },
         "special_routes": [
             {
@@ -283,6 +348,52 @@ def build_upstream(surface: Path) -> dict:
             "request_models": models}
 
 
+def _pascal(snake: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in snake.split("_"))
+
+
+def _field_groups(era: dict):
+    """Every key spec of an era's record, create (with its ``one_of`` branches) and update."""
+    create = era.get("create_body") or {}
+    yield era.get("record", {}).get("keys", {})
+    for part in ("required", "optional"):
+        yield create.get(part) or {}
+    for branch in create.get("one_of") or ():
+        for part in ("required", "optional"):
+            yield branch.get(part) or {}
+    yield (era.get("update_body") or {}).get("accepted") or {}
+
+
+def build_python(name: str, resource: dict) -> dict:
+    """The resource's Python facts: its names (:data:`IRREGULAR_SINGULARS`), the enum class of each
+    enum field (:data:`SHARED_ENUMS`, else ``<Model><Field>``) and of each enum key of a special
+    route's body, and the hand-kept facts of :data:`PYTHON`."""
+    attr = name.replace("-", "_")
+    head, _, last = attr.rpartition("_")
+    tail = IRREGULAR_SINGULARS.get(last, last[:-1] if last.endswith("s") else last)
+    singular = f"{head}_{tail}" if head else tail
+    model = _pascal(singular)
+    eras = [e for e in resource["eras"].values() if e.get("available")]
+    enums: dict[str, str] = {}
+    for era in eras:
+        for group in _field_groups(era):
+            for key, spec in group.items():
+                snake = _snake(key)
+                if spec.get("enum") or snake in SHARED_ENUMS:
+                    enums.setdefault(snake, SHARED_ENUMS.get(snake) or model + _pascal(snake))
+    route_enums: dict[str, dict[str, str]] = {}
+    for era in eras:
+        for route in era.get("special_routes", []):
+            body = route.get("body")
+            for key, spec in (body.items() if isinstance(body, dict) and not route.get("absent") else ()):
+                if isinstance(spec, dict) and spec.get("enum"):
+                    route_enums.setdefault(route["name"], {})[key] = model + _pascal(_snake(key))
+    out = {"attr": attr, "singular": singular, "model": model, "enums": enums}
+    if route_enums:
+        out["route_enums"] = route_enums
+    return {**out, **PYTHON.get(name, {})}
+
+
 def _index_facts(schema: dict | None) -> dict:
     """``indexes`` and ``sorts_indexed`` of a recorded 0.14 ``meta.schema`` (authup only)."""
     if not schema or not schema.get("indexes"):
@@ -314,6 +425,7 @@ def build(source: Path) -> dict:
             name: {
                 "service": r["service"],
                 "name_key": r.get("name_key"),
+                "python": build_python(name, r),
                 "eras": {era: build_era(e, name, era) for era, e in r["eras"].items()},
             }
             for name, r in data["resources"].items()

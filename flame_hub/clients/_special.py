@@ -144,6 +144,11 @@ def build_master_image(client: Any, master_image_id: UuidIdentifiable, *, auth: 
     return _master_image_command(client, "build", master_image_id, auth)
 
 
+#: The hand-written command helpers a resource's ``command_helpers`` (registry) may name.
+_COMMAND_HELPERS: dict[str, Callable[..., Any]] = {
+    fn.__name__: fn for fn in (sync_master_images, build_master_image)}
+
+
 # --- credentials -------------------------------------------------------------------------------
 
 def _get_credentials_helper(res: Resource, route_name: str, model: Any, what: str) -> Helper:
@@ -504,9 +509,8 @@ def special_helpers(service: str) -> list[Helper]:
     """Every special-operation helper of one service, from the registry's special routes."""
     out: list[Helper] = []
     for res in _routes_named("command", service) + _routes_named("registry_command", service):
-        if res.name == "master-images":
-            out.append(_from(sync_master_images))
-            out.append(_from(build_master_image))
+        if res.command_helpers:  # flame-hub-client 1.1.0's own helpers for these commands
+            out += [_from(_COMMAND_HELPERS[name]) for name in res.command_helpers]
         else:
             route_name = "command" if any("command" in res.eras[e].special_routes for e in ERAS
                                           if res.eras[e].available) else "registry_command"

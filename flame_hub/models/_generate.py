@@ -5,7 +5,9 @@ and legacy snake_case keys, merged by their snake_case name), relations from
 ``EraSpec.relations`` (typed with the target resource's model), and enums from the value lists the
 catalog records. Request models take ``create_required/create_optional`` and ``update_fields``.
 
-The few facts a mechanical rule cannot derive are the small tables at the top of this module.
+The Python facts (model and enum names, shared bases, to-many relations, command-argument
+fields, flame-hub-client 1.1.0's compatibility fields, special-route models) are the registry's
+too (:class:`~flame_hub.resources.Resource`, from the catalog's ``python`` blocks).
 """
 
 from __future__ import annotations
@@ -33,70 +35,13 @@ from ._base import (
     TolerantUUID,
 )
 
-# --- tables: facts no rule derives -------------------------------------------------------------
-
-#: Enums shared by several fields, by snake_case attribute (every other enum is named
-#: ``<Model><Field>``: ``NodeType``, ``ProjectNodeApprovalStatus``, ``AnalysisBucketType``, ...).
-ENUM_NAMES: dict[str, str] = {
-    "build_status": "ProcessStatus",
-    "distribution_status": "ProcessStatus",
-    "execution_status": "ProcessStatus",
-    "level": "LogLevel",
-    "channel": "LogChannel",
-    "realm_scope": "RealmScope",
-}
-
-#: Models that share a common base (flame-hub-client 1.x calls both log records ``Log``).
-MODEL_BASES: dict[str, str] = {"AnalysisLog": "Log", "AnalysisNodeLog": "Log"}
-
-#: Relations that hold a list of records (every other relation holds one record).
-TO_MANY_RELATIONS: frozenset[str] = frozenset({"children"})
+# --- the one table: enums flame_hub.types defines --------------------------------------------
 
 #: Enums defined by hand in :mod:`flame_hub.types` (flame-hub-client 1.1.0 has them there); the
 #: generator uses them instead of building its own, after checking they hold every catalog value.
+#: Code, not catalog data: the value is a Python class (the enum's name and values are the
+#: catalog's, see :attr:`~flame_hub.resources.Resource.enums`).
 PREDEFINED_ENUMS: dict[str, type[enum.Enum]] = {"AnalysisBucketType": AnalysisBucketType}
-
-#: Array fields whose items are command-line arguments, ``{"value", "position"}`` dicts
-#: (``flame_hub.types.MasterImageCommandArgument``): (resource, snake field).
-COMMAND_ARGUMENT_FIELDS: frozenset[tuple[str, str]] = frozenset({
-    ("analyses", "image_command_arguments"),
-    ("master-images", "command_arguments"),
-})
-
-#: Fields of flame-hub-client 1.1.0 models that no recorded Hub era sends, kept so that scripts
-#: reading them get ``None`` instead of an AttributeError: model -> {field: python type}.
-COMPAT_FIELDS: dict[str, dict[str, Any]] = {
-    "Analysis": {"registry": "Registry", "distribution_nodes_valid": bool},
-    "Client": {"backchannel_logout_uri": str},
-    "RolePermission": {"role_realm": "Realm", "permission_realm": "Realm"},
-    "UserPermission": {"user_realm": "Realm", "permission_realm": "Realm"},
-    "UserRole": {"user_realm": "Realm", "role_realm": "Realm"},
-    "Permission": {"realm": "Realm"},
-}
-
-#: Other wire keys a compat field is read from: (model, field) -> keys. 1.1.0 names the Hub's
-#: ``buildNodesValid`` ``distribution_nodes_valid`` (and reads either key).
-COMPAT_ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("Analysis", "distribution_nodes_valid"): ("buildNodesValid", "build_nodes_valid"),
-}
-
-#: Response models of special routes: model name -> (resource, special route name).
-SPECIAL_RESPONSE_MODELS: dict[str, tuple[str, str]] = {
-    "ClientCredentials": ("nodes", "client_credentials"),
-    "NodeRegistryCredentials": ("nodes", "registry_credentials"),
-}
-
-#: Request models of special-route bodies: model name -> (resource, special route name).
-SPECIAL_REQUEST_MODELS: dict[str, tuple[str, str]] = {
-    "UpdateClientCredentials": ("nodes", "update_client_credentials"),
-}
-
-#: Enums of special-route bodies: (resource, route name, body key).
-SPECIAL_ENUMS: tuple[tuple[str, str, str], ...] = (
-    ("analyses", "command", "command"),
-    ("master-images", "command", "command"),
-    ("registries", "registry_command", "command"),
-)
 
 _RESERVED = set(dir(BaseModel)) | {"model_config", "model_fields"}
 
@@ -138,10 +83,6 @@ def python_attr(wire_key: str) -> str:
     if attr in _RESERVED or keyword.iskeyword(attr):
         attr += "_"
     return attr
-
-
-def _pascal(snake: str) -> str:
-    return "".join(p[:1].upper() + p[1:] for p in snake.split("_"))
 
 
 def _member_name(value: str) -> str:
@@ -186,19 +127,21 @@ def _enum_uses() -> dict[str, list[str]]:
                           spec.update_fields):
                 for key, f in group.items():
                     if f.enum:
-                        add(enum_name(res, python_attr(key)), f.enum)
-            for route_res, route, body_key in SPECIAL_ENUMS:
-                if route_res == res.name and route in spec.special_routes:
+                        add(res.enums[to_snake(key)], f.enum)
+            for route, keys in res.route_enums.items():
+                if route in spec.special_routes:
                     body = spec.special_routes[route].body or {}
-                    values = (body.get(body_key) or {}).get("enum")
-                    if values:
-                        add(res.model_name + _pascal(body_key), values)
+                    for body_key, name in keys.items():
+                        values = (body.get(body_key) or {}).get("enum")
+                        if values:
+                            add(name, values)
     return uses
 
 
-def enum_name(res: Resource, attr: str) -> str:
-    """The enum class name of a resource field (``nodes``/``type`` -> ``NodeType``)."""
-    return ENUM_NAMES.get(attr) or res.model_name + _pascal(attr.rstrip("_"))
+def enum_name(res: Resource, attr: str) -> str | None:
+    """The enum class name of a resource field (``nodes``/``type`` -> ``NodeType``), None for a
+    field that holds no enum; ``attr`` as :func:`python_attr` spells it."""
+    return res.enums.get(attr.rstrip("_"))
 
 
 def _enum_str(self: enum.Enum) -> str:
@@ -247,14 +190,12 @@ def _json_type(spec: FieldSpec, obj: Any) -> Any:
 # --- read models -------------------------------------------------------------------------------
 
 def _read_type(res: Resource, attr: str, specs: list[FieldSpec], enums: dict) -> Any:
-    enum_specs = [s for s in specs if s.enum]
-    if enum_specs or attr in ENUM_NAMES:
-        name = enum_name(res, attr)
-        if name in enums:
-            # the enum when the value is known, the plain string otherwise (a newer Hub)
-            return Annotated[Union[enums[name], str], Field(union_mode="left_to_right")]
+    name = enum_name(res, attr)
+    if name in enums:
+        # the enum when the value is known, the plain string otherwise (a newer Hub)
+        return Annotated[Union[enums[name], str], Field(union_mode="left_to_right")]
     spec = specs[0]
-    if (res.name, attr) in COMMAND_ARGUMENT_FIELDS:
+    if attr in res.command_argument_fields:
         return CommandArguments
     if spec.format == "uuid":
         return TolerantUUID
@@ -292,7 +233,7 @@ def _relation_type(res: Resource, rel: str, era: str) -> Any:
     if target is None:
         return Any
     ref = target.model_name
-    return list[ref] if to_snake(rel) in TO_MANY_RELATIONS else ref  # type: ignore[valid-type]
+    return list[ref] if to_snake(rel) in res.to_many else ref  # type: ignore[valid-type]
 
 
 def _read_fields(res: Resource, enums: dict) -> dict[str, Any]:
@@ -316,34 +257,35 @@ def _read_fields(res: Resource, enums: dict) -> dict[str, Any]:
     return fields
 
 
-def _compat_fields(model: str, fields: dict[str, Any]) -> None:
-    for attr, typ in COMPAT_FIELDS.get(model, {}).items():
-        if attr not in fields:
-            fields[attr] = _field(to_camel(attr), attr, typ, "kept for flame-hub-client 1.x",
-                                  aliases=COMPAT_ALIASES.get((model, attr), ()))
+def _compat_fields(res: Resource, fields: dict[str, Any]) -> None:
+    for compat in res.compat_fields:
+        if compat.attr not in fields:
+            typ = compat.model or _JSON_TYPES[compat.type or ""]
+            fields[compat.attr] = _field(to_camel(compat.attr), compat.attr, typ,
+                                         "kept for flame-hub-client 1.x", aliases=compat.aliases)
 
 
 def build_read_models(enums: dict) -> dict[str, type[HubModel]]:
-    """One read model per registry resource, plus the shared bases of :data:`MODEL_BASES`."""
+    """One read model per registry resource, plus the shared bases (``Resource.model_base``)."""
     per_resource = {res.model_name: (res, _read_fields(res, enums)) for res in REGISTRY.values()}
     models: dict[str, type[HubModel]] = {}
 
-    for base_name in dict.fromkeys(MODEL_BASES.values()):
+    for base_name in dict.fromkeys(r.model_base for r in REGISTRY.values() if r.model_base):
+        children = [r.model_name for r in REGISTRY.values() if r.model_base == base_name]
         merged: dict[str, Any] = {}
-        for child, b in MODEL_BASES.items():
-            if b == base_name and child in per_resource:
-                for k, v in per_resource[child][1].items():
-                    merged.setdefault(k, v)
+        for child in children:
+            for k, v in per_resource[child][1].items():
+                merged.setdefault(k, v)
         models[base_name] = create_model(
-            base_name, __base__=(HubModel, CoreBaseModel),  # type: ignore[arg-type]  # mixin (below) __module__="flame_hub.models",
-            __doc__=("A log record of the Hub (the common base of "
-                     f"{', '.join(k for k, v in MODEL_BASES.items() if v == base_name)})."),
+            base_name, __base__=(HubModel, CoreBaseModel),  # type: ignore[arg-type]  # mixin (below)
+            __module__="flame_hub.models",
+            __doc__=f"A log record of the Hub (the common base of {', '.join(children)}).",
             **merged,
         )
 
     for name, (res, fields) in per_resource.items():
-        shared = models.get(MODEL_BASES.get(name, ""))
-        _compat_fields(name, fields)
+        shared = models.get(res.model_base or "")
+        _compat_fields(res, fields)
         if shared is not None:
             fields = {k: v for k, v in fields.items() if k not in shared.model_fields}
         # pydantic's stubs type __base__ as models of one kind; a HubModel with a service mixin
@@ -358,11 +300,23 @@ def build_read_models(enums: dict) -> dict[str, type[HubModel]]:
     return models
 
 
+def _route_models(kind: str) -> list[tuple[Resource, str, str]]:
+    """``(resource, special route, model name)`` of every special-route model of ``kind``
+    ("response": ``Resource.response_models``, "request": ``Resource.request_models``)."""
+    return [(res, route, name) for res in REGISTRY.values()
+            for route, name in (res.response_models if kind == "response" else res.request_models).items()]
+
+
+def special_response_model_names() -> list[str]:
+    """The names of the special routes' response models (``ClientCredentials``, ...)."""
+    return [name for _res, _route, name in _route_models("response")]
+
+
 def build_special_models() -> dict[str, type[HubModel]]:
     """Response models of special routes (credentials), from the recorded response keys."""
     out = {}
-    for name, (res_name, route) in SPECIAL_RESPONSE_MODELS.items():
-        spec = REGISTRY[res_name].era(CURRENT_ERA).special_routes[route]
+    for res, route, name in _route_models("response"):
+        spec = res.era(CURRENT_ERA).special_routes[route]
         keys: dict[str, Any] = next((r["keys"] for r in spec.responses if r.get("keys")), {})
         fields = {}
         for wire, desc in keys.items():
@@ -370,7 +324,7 @@ def build_special_models() -> dict[str, type[HubModel]]:
             annotation: Any = TolerantUUID if ":uuid" in kind else str
             fields[python_attr(wire)] = _field(wire, python_attr(wire), annotation, desc)
         out[name] = create_model(  # type: ignore[call-overload]
-            name, __base__=(HubModel, SERVICE_BASES[REGISTRY[res_name].service]),
+            name, __base__=(HubModel, SERVICE_BASES[res.service]),
             __module__="flame_hub.models",
             __doc__=f"Answer of ``{spec.method} {spec.path}`` (not wrapped in an envelope).",
             **fields,
@@ -381,7 +335,7 @@ def build_special_models() -> dict[str, type[HubModel]]:
 # --- request models ----------------------------------------------------------------------------
 
 def _request_type(res: Resource, attr: str, spec: FieldSpec, enums: dict) -> Any:
-    if (res.name, attr) in COMMAND_ARGUMENT_FIELDS:
+    if attr in res.command_argument_fields:
         return CommandArgumentsIn
     if spec.enum:
         name = enum_name(res, attr)
@@ -451,8 +405,8 @@ def build_request_models(enums: dict) -> dict[str, type[RequestModel]]:
 def build_special_request_models() -> dict[str, type[RequestModel]]:
     """Bodies of special routes that take one (client credentials), from the route's body keys."""
     out: dict[str, type[RequestModel]] = {}
-    for name, (res_name, route) in SPECIAL_REQUEST_MODELS.items():
-        spec = REGISTRY[res_name].era(CURRENT_ERA).special_routes[route]
+    for res, route, name in _route_models("request"):
+        spec = res.era(CURRENT_ERA).special_routes[route]
         fields = {}
         for wire, desc in (spec.body or {}).items():
             annotation = {"string": str, "boolean": bool}.get(desc.get("type"), Any)
@@ -460,7 +414,7 @@ def build_special_request_models() -> dict[str, type[RequestModel]]:
                                          Field(default=None, alias=wire, description=f"wire key `{wire}`",
                                                repr=_shown(python_attr(wire))))
         out[name] = create_model(  # type: ignore[call-overload]
-            name, __base__=(RequestModel, SERVICE_BASES[REGISTRY[res_name].service]),
+            name, __base__=(RequestModel, SERVICE_BASES[res.service]),
             __module__="flame_hub.models",
             __doc__=f"Body of ``{spec.method} {spec.path}``; only the fields given are sent.",
             **fields,

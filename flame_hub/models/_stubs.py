@@ -150,7 +150,7 @@ def render() -> str:
     """The full text of ``flame_hub/models/__init__.pyi``."""
     from . import ENUMS, LITERAL_NAMES, READ_MODELS, REQUEST_MODELS
     from . import model_named
-    from ._generate import PREDEFINED_ENUMS, SPECIAL_RESPONSE_MODELS
+    from ._generate import PREDEFINED_ENUMS, special_response_model_names
 
     out = [HEADER]
     for name, enum_class in ENUMS.items():
@@ -158,7 +158,7 @@ def render() -> str:
             out.append("\n".join(_enum(enum_class)))
     ordered = sorted(READ_MODELS.values(), key=lambda c: (c.__bases__[0].__name__ != "HubModel",
                                                           c.__name__))
-    for cls in [*ordered, *map(model_named, SPECIAL_RESPONSE_MODELS)]:
+    for cls in [*ordered, *map(model_named, special_response_model_names())]:
         text = "\n".join(_model(cls))
         while "__FIELD__" in text:  # a property typed like the field it reads
             start = text.index("__FIELD__")

@@ -40,11 +40,6 @@ from ._tokens import Actor
 from ._validate import validate, validate_one_of
 from ._wire import FakeError, FakeResponse, not_found
 
-#: record attributes the Hub recalculates after a write (debounced), so a create or update answer
-#: shows them as they were before (additions 229: executionProgress null; 249: the image flag
-#: still true after masterImageId is set to null, 251: still false after it is restored)
-_RECALCULATED = {"analyses": ("execution_progress", "configuration_image_valid")}
-
 class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
     """Handlers and side effects over one :class:`HubCore`'s state."""
 
@@ -92,10 +87,9 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
         return self._special.get((resource.name, name))
 
     def _stale(self, res: Resource, record: dict) -> dict:
-        """The recalculated attributes (:data:`_RECALCULATED`) of a record before a write's
+        """The recalculated keys (``EraSpec.recalculated_keys``) of a record before a write's
         effects: its answer shows these, later reads the recalculated ones."""
-        keys = [self.w(attr) for attr in _RECALCULATED.get(res.name, ())]
-        return {k: record[k] for k in keys if k in record}
+        return {k: record[k] for k in self.core.spec(res).recalculated_keys if k in record}
 
     def _branch_only(self, spec) -> set[str]:
         """The keys of a resource that only its create's ``one_of`` branches carry."""
@@ -328,7 +322,7 @@ class Behaviour(SpecialRoutes, AuthupRoutes, AnalysisMachine):
     # ------------------------------------------------------------------ behaviour per resource
     def _generate_name(self, ctx: Ctx, values: dict) -> None:
         key = self.w("name")
-        if not values.get(key) and ctx.res.name in self.core.fake_era.generated_names:
+        if not values.get(key) and self.core.spec(ctx.res).generates_name:
             values[key] = (f"{random.choice(_seed.ADJECTIVES)}-{random.choice(_seed.NOUNS)}-"
                            f"{random.getrandbits(24):06x}")
 

@@ -326,9 +326,8 @@ class HubCore:
                     op = spec.operations.get(name)
                     if op is None or not op.supported or not op.path:
                         continue
-                    public = service == "auth" and (name, res.name) in self.fake_era.public_auth_reads
                     generic.append(Route(service, op.method or "GET", _template_regex(op.path),
-                                         handler, res, public=public))
+                                         handler, res, public=op.public))
         return routes + generic
 
     # ------------------------------------------------------------------ handling

@@ -42,16 +42,10 @@ class FakeEra:
     #: creating an analysis provisions its authup client and its CODE/RESULT/TEMP buckets
     #: (legacy 113, 120: neither)
     analysis_provisioning: bool = True
-    #: authup reads answered without a token, as ``(operation, resource)``: realms (008; legacy
-    #: 017), and on authup beta.62 the users list (additions 296; legacy 018: 401)
-    public_auth_reads: tuple[tuple[str, str], ...] = (("list", "realms"), ("get", "realms"), ("list", "users"))
     #: content type of ``GET /bucket-files/{id}/stream``; None: by the file name's extension,
     #: else ``application/octet-stream`` (additions 271-274: the part's type is not stored;
     #: legacy 143: ``application/gzip`` whatever the file is)
     file_stream_type: str | None = None
-    #: resources whose create without a name gets a generated one (resources.json notes; on
-    #: 0.8.5 an analysis without a name keeps ``name: null``, legacy additions 323)
-    generated_names: tuple[str, ...] = ("projects", "analyses")
     #: deleting a bucket that still holds files is refused with 500 ``BucketNotEmpty`` and
     #: nothing is deleted (legacy additions 320-322: the object store refuses first)
     bucket_delete_needs_empty: bool = False
@@ -74,9 +68,7 @@ ERAS = {
         legacy_introspection=True,
         analysis_provisioning=False,
         file_stream_type="application/gzip",
-        generated_names=(),
         bucket_delete_needs_empty=True,
         answer_embeds_sent_relations=False,
-        public_auth_reads=(("list", "realms"), ("get", "realms")),
     ),
 }
