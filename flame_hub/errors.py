@@ -364,10 +364,9 @@ class _NamingCall:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, error: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, error: Any, tb: Any) -> None:  # the error propagates
         if isinstance(error, HubConnectionError) and error.call is None:
             error.call = self.name
-        return False  # the error propagates
 
 
 class HubTimeout(HubConnectionError):
