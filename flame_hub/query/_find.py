@@ -31,7 +31,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from ._lookups import Condition, Q, make_condition, parse_lookup_key
+from ._lookups import Condition, Q, combine, make_condition, parse_lookup_key
 
 QS = TypeVar("QS")
 
@@ -68,7 +68,7 @@ def _like(path: tuple[str, ...], pattern: Any, key: str, negated: bool) -> Q | C
         raise ValueError(f"filter {key!r}: the LIKE pattern {pattern!r} cannot be expressed exactly; "
                          "use QuerySet lookups (__startswith, __contains, __endswith) instead")
     cond = make_condition(path, lookup, body, key=key)
-    return ~Q._make((cond,), Q.AND) if negated else cond
+    return ~combine((cond,), Q.AND) if negated else cond
 
 
 def _token_value(text: str) -> Any:
@@ -117,7 +117,7 @@ def filter_to_q(filter: Mapping[str, Any]) -> Q:
             children.append(_from_token(path, spec, key))
         else:
             children.append(make_condition(path, "exact", spec, key=key))
-    return Q._make(children, Q.AND)
+    return combine(children, Q.AND)
 
 
 def _names(value: str | Iterable[str] | None, what: str) -> list[str]:

@@ -162,6 +162,11 @@ class Q:
         return f"{'NOT ' if self.negated else ''}Q({inner})"
 
 
+def combine(children: Iterable[Q | Condition], connector: str = Q.AND, negated: bool = False) -> Q:
+    """A :class:`Q` of already built children (conditions or Qs), without parsing lookups again."""
+    return Q._make(children, connector, negated)
+
+
 def parse_lookup_key(key: str) -> tuple[tuple[str, ...], str]:
     """``"realm__name__startswith"`` -> ``(("realm", "name"), "startswith")``.
 

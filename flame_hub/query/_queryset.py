@@ -31,7 +31,7 @@ from ..errors import HubConnectionError, MultipleObjectsReturned, NotFound
 from ..resources import Resource
 from ._compile import CompiledQuery, QueryState, check_part, compile_query, split_path
 from ._bulk import Bulk, bulk_method, check_ready, record_id
-from ._lookups import Condition, Q
+from ._lookups import Condition, Q, combine
 from ._paging import DEFAULT_PAGE_CONCURRENCY, Page, PageRequest, Pager, Params, Walk, check_concurrency
 from ._values import AsyncRows, Rows
 
@@ -356,7 +356,7 @@ class _Evaluation:
     def after(self, ident: Any) -> CompiledQuery:
         """This query narrowed to the records after ``ident`` in its id order (keyset paging)."""
         key = self.compiled.sort[0]
-        after = Q._make((Condition(("id",), "lt" if key.desc else "gt", ident),), Q.AND)
+        after = combine((Condition(("id",), "lt" if key.desc else "gt", ident),), Q.AND)
         where = after if self.state.where is None else self.state.where & after
         return compile_query(self.dialect, self.resource, replace(self.state, where=where))
 
