@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Collection, Generator
 from dataclasses import dataclass
 from typing import Any, Union
+from urllib.parse import urlencode
 
 import httpx
 
@@ -278,12 +279,29 @@ def warn_client_wins(base_url: Any, auth: Any, timeout: Any, transport: Any) -> 
 
 
 def build_request(client: httpx.Client | httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Request:
-    """The request for ``path`` (relative to the client's base URL, or absolute). The URL is
-    joined here as one string: handed a relative path, httpx parses the URL once more to merge
-    it into its base URL (a third of its URL parsing, ~7 % of a ``get_node``'s client CPU)."""
+    """The request for ``path`` (relative to the client's base URL, or absolute).
+
+    The URL is joined here as one string, query included: handed a relative path, httpx parses
+    the URL once more to merge it into its base URL, and handed ``params=`` it builds a
+    ``QueryParams`` and parses the whole URL again. Query pairs of plain strings (all the clients
+    send) are encoded here exactly as httpx encodes them (``urllib.parse.urlencode``, then the
+    same URL parsing), so the request is the same, for one URL parse instead of three. (A
+    client with default ``params`` of its own, and anything else, is left to httpx.)"""
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     url = path if "://" in path else f"{client.base_url}{path}"
+    params = kwargs.get("params")
+    if params is not None and "?" not in url and not client.params and _plain_pairs(params):
+        del kwargs["params"]
+        if params:
+            url = f"{url}?{urlencode(params)}"
     return client.build_request(method, url, **kwargs)
+
+
+def _plain_pairs(params: Any) -> bool:
+    """Whether ``params`` is a list or tuple of ``(str, str)`` pairs."""
+    return isinstance(params, (list, tuple)) and all(
+        type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and type(pair[1]) is str
+        for pair in params)
 
 
 
