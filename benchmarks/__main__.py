@@ -231,7 +231,9 @@ def bench_config(latency_ms: float, n: int, st: dict[str, Any], peer: _peer.Peer
         target = hub.target
         _say(f"   seeded in {hub.seed_seconds:.1f} s ({hub.seed_method}); listing")
         params = list_params(target)
-        runs: dict[str, Run] = {_report.FLOOR: floor_list(target, params), _report.SYNC: client_list(target)}
+        runs: dict[str, Run] = {_report.FLOOR: floor_list(target, params),
+                                _report.FLOOR_MODELS: floor_list(target, params, models=True),
+                                _report.SYNC: client_list(target)}
         if peer is not None:
             runs[_peer.PEER] = _peer.PeerRun(peer, "list", target, {"page_size": params.page_size})
             runs[_peer.PEER_FLOOR] = _peer.PeerRun(peer, "raw-list", target,
@@ -298,7 +300,9 @@ def in_memory(target: Target, params: Any, n: int, ids: list[str], st: dict[str,
     if ids:
         floor_get(rec, ids, _get_params(rec, ids))(RequestLog())
     canned = canned_target(target, recording)
-    runs: dict[str, Run] = {_report.FLOOR: floor_list(canned, params), _report.SYNC: client_list(canned),
+    runs: dict[str, Run] = {_report.FLOOR: floor_list(canned, params),
+                            _report.FLOOR_MODELS: floor_list(canned, params, models=True),
+                            _report.SYNC: client_list(canned),
                             _report.async_floor_name(1): async_floor_list(canned, params, 1),
                             _report.async_name(1): async_client_list(canned, 1)}
     out: dict[str, Any] = {"variants": {name: summarize(s) for name, s in

@@ -19,9 +19,11 @@ from typing import Any
 
 from . import _ratelimit
 
-__all__ = ["PEER", "PEER_FLOOR", "GOALS", "FLOOR", "SYNC", "GET_FLOOR", "GET_SYNC", "VALUES_FLOOR", "VALUES_SYNC", "async_name", "async_floor_name", "targets", "markdown", "plot"]
+__all__ = ["PEER", "PEER_FLOOR", "GOALS", "FLOOR", "FLOOR_MODELS", "SYNC", "GET_FLOOR", "GET_SYNC", "VALUES_FLOOR", "VALUES_SYNC", "async_name", "async_floor_name", "targets", "markdown", "plot"]
 
 FLOOR = "floor"
+#: the floor validating each page into our models (pydantic), without any other layer of ours
+FLOOR_MODELS = "raw httpx + pydantic models"
 SYNC = "sync"
 GET_FLOOR = "floor"
 GET_SYNC = "sync get_node"

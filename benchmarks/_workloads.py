@@ -23,6 +23,7 @@ import httpx
 
 import flame_hub
 from flame_hub._naming import to_camel
+from flame_hub.models import model_for, page_adapter
 from flame_hub.query import AsyncQuerySet
 from flame_hub.query._values import plan_rows
 
@@ -123,10 +124,14 @@ def concurrency_api() -> str | None:
 
 
 # ------------------------------------------------------------------ listing
-def floor_list(target: Target, params: ListParams, pick: Callable[[dict], Any] | None = None) -> Run:
+def floor_list(target: Target, params: ListParams, pick: Callable[[dict], Any] | None = None, *,
+               models: bool = False) -> Run:
     """Raw httpx + json: page through ``core/nodes`` as the Hub's own kits do (advance by the
     records received, stop on an empty page or at ``meta.total``); ``pick`` is applied to each
-    record (the row a script builds by hand)."""
+    record (the row a script builds by hand). ``models=True``: each page is validated into our
+    ``Node`` models with pydantic instead of ``json.loads`` (what validation alone costs, without
+    any of the client's layers)."""
+    adapter = page_adapter(model_for("nodes")) if models else None
 
     def run(log: RequestLog) -> int:
         with httpx.Client(transport=CountingTransport(target.transport(), log), timeout=TIMEOUT) as http:
@@ -136,8 +141,12 @@ def floor_list(target: Target, params: ListParams, pick: Callable[[dict], Any] |
                 pairs = [*params.base, ("page[limit]", str(params.page_size)), ("page[offset]", str(offset))]
                 response = http.get(url, params=pairs, headers=headers)
                 response.raise_for_status()
-                body = json.loads(response.content)
-                data = body["data"]
+                if adapter is not None:
+                    page = adapter.validate_json(response.content)
+                    body, data = {"meta": page.meta}, page.data
+                else:
+                    body = json.loads(response.content)
+                    data = body["data"]
                 for record in data:
                     if pick is not None:
                         pick(record)
