@@ -286,8 +286,8 @@ def build_request(client: httpx.Client | httpx.AsyncClient, method: str, path: s
     ``QueryParams`` and parses the whole URL again. Query pairs of plain strings (all the clients
     send) are encoded here exactly as httpx encodes them (``urllib.parse.urlencode``, then the
     same URL parsing), so the request is the same, for one URL parse where httpx needs two (three
-    for a relative path). (A
-    client with default ``params`` of its own, and anything else, is left to httpx.)"""
+    for a relative path). A client with default ``params`` of its own, and anything else, is left
+    to httpx."""
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     url = path if "://" in path else f"{client.base_url}{path}"
     params = kwargs.get("params")
