@@ -674,3 +674,50 @@ def test_clients_the_package_creates_share_one_ssl_context(monkeypatch):
 
     monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
     assert default_ssl_context() is not shared and default_ssl_context() is default_ssl_context()
+
+
+# ---------------------------------------------------------------------------- cookies
+def _cookie_hub(set_cookie: str | None):
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        headers = [("set-cookie", set_cookie)] if set_cookie and len(seen) == 1 else []
+        return httpx.Response(200, json={"data": []}, headers=headers)
+
+    return handler, seen
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("session_class", [HubSession, AsyncHubSession])
+async def test_a_cookie_a_gateway_sets_is_sent_back(session_class):
+    handler, seen = _cookie_hub("AWSALB=sticky-1; Path=/")
+    session = session_class("http://hub.test/core/", transport=httpx.MockTransport(handler))
+    for _ in range(3):
+        answer = session.request("GET", "nodes")
+        if session_class is AsyncHubSession:
+            await answer
+    assert seen == [None, "AWSALB=sticky-1", "AWSALB=sticky-1"]
+    assert session.client.cookies.get("AWSALB") == "sticky-1"
+
+
+def test_answers_without_cookies_skip_httpx_cookie_parsing(monkeypatch):
+    parsed = []
+    monkeypatch.setattr(httpx.Cookies, "extract_cookies", lambda self, response: parsed.append(response))
+    handler, _ = _cookie_hub(None)
+    session = HubSession("http://hub.test/core/", transport=httpx.MockTransport(handler))
+    session.request("GET", "nodes")
+    assert parsed == []
+    handler, _ = _cookie_hub("a=1")
+    session = HubSession("http://hub.test/core/", transport=httpx.MockTransport(handler))
+    session.request("GET", "nodes")
+    assert len(parsed) == 1  # an answer that sets one goes through httpx as before
+
+
+def test_cookies_set_on_the_made_client_are_sent():
+    handler, seen = _cookie_hub(None)
+    session = HubSession("http://hub.test/core/", transport=httpx.MockTransport(handler))
+    session.client.cookies = {"lang": "en"}
+    session.client.cookies.set("team", "a")
+    session.request("GET", "nodes")
+    assert sorted(seen[0].split("; ")) == ["lang=en", "team=a"]
